@@ -1,0 +1,423 @@
+package embedded
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// DefaultMaxAppendSize is EventStoreDB's default limit for one append.
+const DefaultMaxAppendSize = 1 << 20
+
+// Config configures the durable log.
+type Config struct {
+	Dir           string // directory of the log (created if missing)
+	MaxAppendSize int    // bytes per append: data, metadata and type of all its events; default 1 MiB
+	CacheSize     int64  // storage engine block cache; default 64 MiB
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxAppendSize <= 0 {
+		c.MaxAppendSize = DefaultMaxAppendSize
+	}
+	if c.CacheSize <= 0 {
+		c.CacheSize = 64 << 20
+	}
+}
+
+// Errors the store reports to the protocol layer.
+var (
+	ErrClosed        = errors.New("embedded: store closed")
+	errStreamDeleted = errors.New("embedded: stream deleted")
+)
+
+// Store is the durable log. All writes go through one writer goroutine, which decides
+// each append against the current stream state and commits many appends in one fsync'd
+// batch; reads go straight to the engine.
+type Store struct {
+	cfg  Config
+	db   *pebble.DB
+	reqs chan *writeReq
+	quit chan struct{}
+	done chan struct{}
+
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	head    uint64        // last committed position
+	changed chan struct{} // closed (and replaced) at every commit that moves head
+}
+
+// Open opens or recovers the log in cfg.Dir. The engine's write-ahead log makes every
+// acknowledged batch survive a crash whole, and a batch never acknowledged leaves nothing.
+func Open(cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if cfg.Dir == "" {
+		return nil, errors.New("embedded: Config.Dir is required")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	cache := pebble.NewCache(cfg.CacheSize)
+	defer cache.Unref()
+	db, err := pebble.Open(cfg.Dir, &pebble.Options{
+		Cache:        cache,
+		Logger:       quietLogger{},
+		MemTableSize: 32 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Dir, err)
+	}
+	s := &Store{
+		cfg:     cfg,
+		db:      db,
+		reqs:    make(chan *writeReq, 1024),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
+	}
+	if s.head, err = s.lastPosition(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+func (s *Store) lastPosition() (uint64, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixLog}, UpperBound: []byte{prefixLog + 1}})
+	if err != nil {
+		return 0, fmt.Errorf("embedded: %w", err)
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 0, it.Error()
+	}
+	return binary.BigEndian.Uint64(it.Key()[1:]), nil
+}
+
+// Close stops the writer (after the batch in flight) and closes the engine.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.done
+		err = s.db.Close()
+	})
+	return err
+}
+
+// Head is the position of the last committed event (0 when the log is empty).
+func (s *Store) Head() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.head
+}
+
+// watch returns the head and a channel closed at the next commit, taken together so
+// that a reader who finds nothing past head cannot miss the commit that follows.
+func (s *Store) watch() (uint64, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.head, s.changed
+}
+
+func (s *Store) publish(head uint64) {
+	s.mu.Lock()
+	s.head = head
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// expectation is the expected revision of an append, delete or tombstone.
+type expectation struct {
+	kind expectKind
+	rev  uint64
+}
+
+type expectKind int
+
+const (
+	expectAny expectKind = iota
+	expectNoStream
+	expectExists
+	expectExact
+)
+
+type opKind int
+
+const (
+	opAppend opKind = iota
+	opDelete
+	opTombstone
+)
+
+// proposed is one event of an append, validated by the protocol layer.
+type proposed struct {
+	ID          [16]byte
+	Type        string
+	ContentType string
+	Metadata    []byte
+	Data        []byte
+}
+
+type writeReq struct {
+	op     opKind
+	stream string
+	expect expectation
+	events []proposed
+	size   int
+	reply  chan writeResult
+}
+
+// writeResult: either err, or the outcome of the expectation check.
+type writeResult struct {
+	err        error
+	conflict   bool  // wrong expected version: nothing written
+	revision   int64 // after success, or the current one on conflict; -1 = no stream
+	position   uint64
+	positionOK bool
+}
+
+// write queues a request for the writer and waits for its outcome. Once queued, a
+// request is carried out even if the caller gives up: like a lost acknowledgement,
+// the client's retry with the same event ids is then answered idempotently.
+func (s *Store) write(r *writeReq) writeResult {
+	r.reply = make(chan writeResult, 1)
+	select {
+	case s.reqs <- r:
+	case <-s.quit:
+		return writeResult{err: ErrClosed}
+	}
+	return <-r.reply
+}
+
+const (
+	maxBatchRequests = 512
+	maxBatchBytes    = 8 << 20
+)
+
+// writer is the only goroutine that writes. Requests that arrive while a batch is being
+// fsync'd queue up and form the next batch: that is the group commit.
+func (s *Store) writer() {
+	defer close(s.done)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.reqs:
+		case <-s.quit:
+			return
+		}
+		batch := []*writeReq{first}
+		size := first.size
+	drain:
+		for len(batch) < maxBatchRequests && size < maxBatchBytes {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+				size += r.size
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *Store) commit(batch []*writeReq) {
+	b := s.db.NewIndexedBatch()
+	defer b.Close()
+	head := s.Head()
+	next := head + 1
+	created := time.Now().UnixNano() / 100
+	results := make([]writeResult, len(batch))
+	for i, r := range batch {
+		results[i] = s.apply(b, r, &next, created, head)
+	}
+	if !b.Empty() {
+		if err := b.Commit(pebble.Sync); err != nil {
+			for i := range results {
+				results[i] = writeResult{err: fmt.Errorf("embedded: commit: %w", err)}
+			}
+		} else if next-1 != head {
+			s.publish(next - 1)
+		}
+	}
+	for i, r := range batch {
+		r.reply <- results[i]
+	}
+}
+
+// apply decides one request against the state seen through the batch (which includes
+// the earlier requests of the same batch) and adds its writes to the batch.
+func (s *Store) apply(b *pebble.Batch, r *writeReq, next *uint64, created int64, head uint64) writeResult {
+	st, err := getState(b, r.stream)
+	if err != nil {
+		return writeResult{err: err}
+	}
+	if st.Tombstoned {
+		return writeResult{err: errStreamDeleted}
+	}
+	met := expectationMet(st, r.expect)
+	switch r.op {
+	case opDelete, opTombstone:
+		if !met {
+			return conflictResult(st)
+		}
+		if r.op == opDelete {
+			st.Deleted = true
+			st.TruncateBefore = uint64(st.LastRevision + 1)
+		} else {
+			st.Tombstoned = true
+		}
+		if err := b.Set(streamKey(r.stream), st.encode(), nil); err != nil {
+			return writeResult{err: err}
+		}
+		return writeResult{revision: st.LastRevision, position: head, positionOK: true}
+	}
+
+	// EventStoreDB's idempotence: the same events re-sent at the same expected revision
+	// (a retry after a lost acknowledgement) succeed without being written twice.
+	if len(r.events) > 0 {
+		var start int64 = -1
+		switch {
+		case !met && r.expect.kind == expectExact:
+			start = int64(r.expect.rev) + 1
+		case !met && r.expect.kind == expectNoStream:
+			start = int64(st.TruncateBefore)
+		case met && (r.expect.kind == expectAny || r.expect.kind == expectExists):
+			// Best effort, as on a real server: a retry of the stream's last append.
+			start = st.LastRevision - int64(len(r.events)) + 1
+		}
+		if start >= 0 && start+int64(len(r.events))-1 <= st.LastRevision {
+			pos, same, err := sameEvents(b, r.stream, uint64(start), r.events)
+			if err != nil {
+				return writeResult{err: err}
+			}
+			if same {
+				return writeResult{revision: start + int64(len(r.events)) - 1, position: pos, positionOK: true}
+			}
+		}
+	}
+	if !met {
+		return conflictResult(st)
+	}
+	if len(r.events) == 0 {
+		return writeResult{revision: st.LastRevision}
+	}
+	var pos uint64
+	for _, e := range r.events {
+		st.LastRevision++
+		pos = *next
+		*next++
+		rec := record{
+			Stream: r.stream, Revision: uint64(st.LastRevision), Position: pos, ID: e.ID, Created: created,
+			Type: e.Type, ContentType: e.ContentType, Metadata: e.Metadata, Data: e.Data,
+		}
+		if err := b.Set(logKey(pos), rec.encode(), nil); err != nil {
+			return writeResult{err: err}
+		}
+		if err := b.Set(indexKey(r.stream, rec.Revision), binary.BigEndian.AppendUint64(nil, pos), nil); err != nil {
+			return writeResult{err: err}
+		}
+	}
+	st.Deleted = false
+	if err := b.Set(streamKey(r.stream), st.encode(), nil); err != nil {
+		return writeResult{err: err}
+	}
+	return writeResult{revision: st.LastRevision, position: pos, positionOK: true}
+}
+
+func conflictResult(st streamState) writeResult {
+	rev := st.LastRevision
+	if !st.exists() {
+		rev = -1
+	}
+	return writeResult{conflict: true, revision: rev}
+}
+
+func expectationMet(st streamState, e expectation) bool {
+	switch e.kind {
+	case expectNoStream:
+		// A soft-deleted stream may be recreated; its revisions continue.
+		return st.LastRevision < 0 || st.Deleted
+	case expectExists:
+		return st.exists()
+	case expectExact:
+		return st.LastRevision == int64(e.rev)
+	default:
+		return true
+	}
+}
+
+// sameEvents reports whether the stream holds exactly these event ids from start on,
+// and the position of the last of them.
+func sameEvents(b *pebble.Batch, stream string, start uint64, events []proposed) (uint64, bool, error) {
+	var pos uint64
+	for i, e := range events {
+		v, err := get(b, indexKey(stream, start+uint64(i)))
+		if err != nil || v == nil {
+			return 0, false, err
+		}
+		pos = binary.BigEndian.Uint64(v)
+		raw, err := get(b, logKey(pos))
+		if err != nil || raw == nil {
+			return 0, false, err
+		}
+		rec, err := decodeRecord(pos, raw)
+		if err != nil {
+			return 0, false, err
+		}
+		if rec.ID != e.ID {
+			return 0, false, nil
+		}
+	}
+	return pos, true, nil
+}
+
+// reader is what both the database and an indexed batch offer.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// get returns a copy of the value, or nil when the key is absent.
+func get(r reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return bytes.Clone(v), nil
+}
+
+func getState(r reader, stream string) (streamState, error) {
+	v, err := get(r, streamKey(stream))
+	if err != nil {
+		return streamState{}, err
+	}
+	if v == nil {
+		return streamState{LastRevision: -1}, nil
+	}
+	return decodeStreamState(v)
+}
+
+// quietLogger keeps the engine's routine messages out of Vigie's output; errors still
+// reach the caller through returned errors.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...interface{})  {}
+func (quietLogger) Errorf(string, ...interface{}) {}
+func (quietLogger) Fatalf(format string, args ...interface{}) {
+	panic(fmt.Sprintf(format, args...))
+}

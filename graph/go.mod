@@ -1,0 +1,3 @@
+module vigie/graph
+
+go 1.26.0

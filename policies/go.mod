@@ -1,0 +1,3 @@
+module vigie/policies
+
+go 1.26.0

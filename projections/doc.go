@@ -1,0 +1,2 @@
+// Package projections is the read models in Redis fed by a catch-up subscription to the log; built by the read-side issue.
+package projections

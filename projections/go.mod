@@ -1,0 +1,3 @@
+module vigie/projections
+
+go 1.26.0

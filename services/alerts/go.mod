@@ -1,0 +1,3 @@
+module vigie/services/alerts
+
+go 1.26.0

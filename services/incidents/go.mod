@@ -1,0 +1,3 @@
+module vigie/services/incidents
+
+go 1.26.0

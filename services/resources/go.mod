@@ -1,0 +1,3 @@
+module vigie/services/resources
+
+go 1.26.0
