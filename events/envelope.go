@@ -1,0 +1,146 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/propagation"
+)
+
+// Metadata is what every event carries beside its data; the JSON keys are the
+// public contract (CONTRACT.md, "Events") and must not be renamed.
+//
+// No personal data ever goes in metadata: residents' data is encrypted per
+// resident inside event data so that erasing their key erases them
+// (crypto-shredding), while metadata stays readable forever. Actor is therefore
+// the pseudonymous subject of the token (e.g. the OIDC "sub"), never a name,
+// phone number or e-mail address.
+type Metadata struct {
+	// EventID is a UUID and also the event id in the store, so that a retried
+	// append with the same ids is recognised as the same event.
+	EventID string `json:"eventId"`
+	// CommandID is the idempotency key of the command that produced the event.
+	CommandID string `json:"commandId"`
+	// CorrelationID and CausationID use EventStoreDB's own keys so its system
+	// projections ($by_correlation_id) follow the causal chain too.
+	CorrelationID string    `json:"$correlationId"`
+	CausationID   string    `json:"$causationId"`
+	Actor         string    `json:"actor"`
+	Role          string    `json:"role"`
+	Domain        string    `json:"domain"`
+	OccurredAt    time.Time `json:"occurredAt"`
+	// Schema is the version of the event type's data; Registry.Encode stamps it.
+	Schema int `json:"schema"`
+	// TraceParent and TraceState are the W3C trace context of the span that
+	// encoded the event; empty when there was none.
+	TraceParent string `json:"traceparent"`
+	TraceState  string `json:"tracestate,omitempty"`
+}
+
+// Each missing-field error wraps ErrInvalidMetadata, so callers can test for
+// the family or for one field with errors.Is.
+var (
+	ErrInvalidMetadata   = errors.New("events: invalid metadata")
+	ErrMissingEventID    = fmt.Errorf("%w: missing eventId", ErrInvalidMetadata)
+	ErrInvalidEventID    = fmt.Errorf("%w: eventId is not a non-nil UUID", ErrInvalidMetadata)
+	ErrMissingCommandID  = fmt.Errorf("%w: missing commandId", ErrInvalidMetadata)
+	ErrMissingActor      = fmt.Errorf("%w: missing actor", ErrInvalidMetadata)
+	ErrMissingRole       = fmt.Errorf("%w: missing role", ErrInvalidMetadata)
+	ErrMissingDomain     = fmt.Errorf("%w: missing domain", ErrInvalidMetadata)
+	ErrMissingOccurredAt = fmt.Errorf("%w: missing occurredAt", ErrInvalidMetadata)
+)
+
+// NewMetadata starts the metadata of one event decided by a command. The
+// command is both the cause and the start of the correlation chain; a reactor
+// continuing someone else's chain adds Caused.
+func NewMetadata(commandID string, by Actor, domain string, occurredAt time.Time) Metadata {
+	return Metadata{
+		EventID:       uuid.NewString(),
+		CommandID:     commandID,
+		CorrelationID: commandID,
+		CausationID:   commandID,
+		Actor:         by.Subject,
+		Role:          by.Role,
+		Domain:        domain,
+		OccurredAt:    occurredAt,
+	}
+}
+
+// Caused returns m as caused by the event whose metadata is by: it joins by's
+// correlation chain (starting one at by when by has none) and names by as the
+// direct cause, so the after-action timeline can walk from an alert back to
+// the reading that triggered it.
+func (m Metadata) Caused(by Metadata) Metadata {
+	m.CorrelationID = by.CorrelationID
+	if m.CorrelationID == "" {
+		m.CorrelationID = by.EventID
+	}
+	m.CausationID = by.EventID
+	return m
+}
+
+// Validate reports every missing field at once, so a caller fixes them in one go.
+func (m Metadata) Validate() error {
+	var errs []error
+	if m.EventID == "" {
+		errs = append(errs, ErrMissingEventID)
+	} else if id, err := uuid.Parse(m.EventID); err != nil || id == uuid.Nil {
+		// The store client replaces a nil id with a random one, which would
+		// break idempotent retries and the eventId/store-id identity.
+		errs = append(errs, ErrInvalidEventID)
+	}
+	if m.CommandID == "" {
+		errs = append(errs, ErrMissingCommandID)
+	}
+	if m.Actor == "" {
+		errs = append(errs, ErrMissingActor)
+	}
+	if m.Role == "" {
+		errs = append(errs, ErrMissingRole)
+	}
+	if m.Domain == "" {
+		errs = append(errs, ErrMissingDomain)
+	}
+	if m.OccurredAt.IsZero() {
+		errs = append(errs, ErrMissingOccurredAt)
+	}
+	return errors.Join(errs...)
+}
+
+// Envelope is an encoded event, ready for the store: ID is also the store's
+// event id, Data and Metadata are JSON.
+type Envelope struct {
+	ID       uuid.UUID
+	Type     string
+	Data     []byte
+	Metadata []byte
+}
+
+// The W3C propagator is built explicitly rather than taken from the global
+// one: what goes into the log must not depend on how a process configured
+// otel, and the log's format is W3C trace context whatever the exporters are.
+var traceContext = propagation.TraceContext{}
+
+// ContextWithRemoteSpan returns ctx carrying the span that encoded the event
+// as a remote span context, so a projection or reactor can start its own span
+// as a child of, or linked to (trace.LinkFromContext), the command that caused
+// the event. Without a valid traceparent ctx comes back unchanged.
+func ContextWithRemoteSpan(ctx context.Context, md Metadata) context.Context {
+	carrier := propagation.MapCarrier{"traceparent": md.TraceParent}
+	if md.TraceState != "" {
+		carrier["tracestate"] = md.TraceState
+	}
+	return traceContext.Extract(ctx, carrier)
+}
+
+// stampTrace sets md's trace context from the span in ctx, clearing any it
+// had: a traceparent copied from another event would lie about causality.
+func stampTrace(ctx context.Context, md *Metadata) {
+	carrier := propagation.MapCarrier{}
+	traceContext.Inject(ctx, carrier) // injects nothing unless ctx holds a valid span
+	md.TraceParent = carrier["traceparent"]
+	md.TraceState = carrier["tracestate"]
+}
