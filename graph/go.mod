@@ -1,3 +1,7 @@
 module vigie/graph
 
 go 1.26.0
+
+require vigie/events v0.0.0
+
+replace vigie/events => ../events

@@ -1,0 +1,128 @@
+// Command vigie is Vigie's one binary: the whole command post on its embedded defaults,
+// or one component against external stores. The subcommands are fixed by the public
+// contract (docs/ARCHITECTURE.md and the design's CONTRACT.md).
+//
+// Dispatch is written by hand over the standard flag package: the command tree is two
+// levels deep and small, which does not justify a CLI framework dependency.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Exit codes. 2 is the flag package's convention for a usage error, and an unbuilt
+// subcommand uses it too so that scripts never mistake it for a successful run.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// command is one entry of the contract's command table. A nil run means the command
+// is part of the contract but its issue is still open.
+type command struct {
+	name     string // words after "vigie", e.g. "serve eventstore"
+	synopsis string // arguments, for the usage text
+	summary  string
+	run      func(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists every subcommand of the contract, in the order the usage shows them.
+var commands = []command{
+	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "everything in one process on the embedded defaults"},
+	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--tls-cert FILE --tls-key FILE]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
+	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR]", summary: "the incidents service against EVENTSTORE_URL"},
+	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR]", summary: "the resources service against EVENTSTORE_URL"},
+	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR]", summary: "the alerts service against EVENTSTORE_URL"},
+	{name: "serve projector", synopsis: "[--data DIR] [--listen ADDR]", summary: "the projector against EVENTSTORE_URL and REDIS_URL"},
+	{name: "serve gateway", synopsis: "[--data DIR] [--http ADDR]", summary: "the GraphQL gateway and dashboard"},
+	{name: "demo", synopsis: "[--data DIR] [--http ADDR]", summary: "serve plus a seeded Cévennes flash-flood scenario"},
+	{name: "token", synopsis: "--data DIR --sub NAME --role ROLE --domain DOMAIN [--ttl 8h]", summary: "print a development token"},
+	{name: "projections rebuild", synopsis: "NAME", summary: "rebuild one read model from the log"},
+	{name: "replay", synopsis: "--at TIME [--domain D] [--stream S] [--report FILE]", summary: "the boards as they were at TIME"},
+	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain"},
+	{name: "backup", synopsis: "--data DIR --to FILE", summary: "online backup of the embedded event store"},
+	{name: "restore", synopsis: "--from FILE --data DIR", summary: "verified restore of a backup"},
+}
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code so that tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	cmd, rest, ok := lookup(args)
+	if !ok {
+		fmt.Fprintf(stderr, "vigie: unknown command %q\n\n", strings.Join(args, " "))
+		usage(stderr)
+		return exitUsage
+	}
+	if cmd.run == nil {
+		fmt.Fprintf(stderr, "vigie %s: not built yet (see the open issues)\n", cmd.name)
+		return exitUsage
+	}
+	return cmd.run(ctx, cmd.name, rest, stdout, stderr)
+}
+
+// lookup finds the longest command name that prefixes args, so that "serve eventstore"
+// wins over "serve", and "serve --data x" (a flag, not a component) still means "serve".
+func lookup(args []string) (command, []string, bool) {
+	var best command
+	var words int
+	for _, c := range commands {
+		n := strings.Fields(c.name)
+		if len(n) > words && len(n) <= len(args) && slices.Equal(args[:len(n)], n) {
+			best, words = c, len(n)
+		}
+	}
+	if words == 0 {
+		return command{}, nil, false
+	}
+	rest := args[words:]
+	// A bare word after a command that has components ("serve bogus") is a mistyped
+	// component, not an argument: refuse it rather than quietly run "serve".
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") && hasChildren(best.name) {
+		return command{}, nil, false
+	}
+	return best, rest, true
+}
+
+// hasChildren reports whether some command extends name by one more word.
+func hasChildren(name string) bool {
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Vigie: the multi-risk command post of the crisis cells.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage:")
+	for _, c := range commands {
+		state := ""
+		if c.run == nil {
+			state = " (not built yet)"
+		}
+		fmt.Fprintf(w, "  vigie %s %s\n      %s%s\n", c.name, c.synopsis, c.summary, state)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Environment: EVENTSTORE_URL, REDIS_URL, VIGIE_DATA, VIGIE_HTTP_ADDR, VIGIE_*_ADDR, OTEL_*. Flags win over environment.")
+	fmt.Fprintln(w, "Run 'vigie COMMAND -h' for the flags of a built command.")
+}
