@@ -4,8 +4,8 @@ package events
 // or e-mail) acting in a role. Domain code uses it for rules such as the two-person
 // approval or the prefecture's direction of an escalated incident.
 type Actor struct {
-	Subject string
-	Role    string
+	Subject string `json:"subject"`
+	Role    string `json:"role"`
 }
 
 // The roles of the crisis cell and the prefecture (DOMAIN.md).

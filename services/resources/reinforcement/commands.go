@@ -1,0 +1,167 @@
+package reinforcement
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"vigie/events"
+	"vigie/services/resources/resource"
+)
+
+// Limits of the inputs.
+const (
+	MaxIDLen    = 128  // bytes, for request and incident ids
+	MaxQuantity = 1000 // means of one kind in one request
+	MaxTextLen  = 1000 // characters (runes) of a reason or a note
+)
+
+// Submission is the command that makes a request.
+type Submission struct {
+	RequestID  string
+	Domain     string // the requesting commune's, e.g. dep:30/com:30189
+	IncidentID string
+	Kind       resource.Kind
+	Quantity   int    // 1..MaxQuantity
+	Reason     string // optional; trimmed
+}
+
+// Submit makes a request; only the commune's mayor or rac may.
+func (r *Request) Submit(cmd Submission, by events.Actor, at time.Time) ([]events.Event, error) {
+	if !commune(by) {
+		return nil, ErrCommuneOnly
+	}
+	if r.Exists() {
+		return nil, fmt.Errorf("%w: %s", ErrAlreadyRequested, r.id)
+	}
+	reason, ok := text(cmd.Reason)
+	switch {
+	case !validID(cmd.RequestID):
+		return nil, ErrInvalidRequestID
+	case resource.ValidateCommuneDomain(cmd.Domain) != nil:
+		return nil, fmt.Errorf("%w: %q", ErrInvalidDomain, cmd.Domain)
+	case !validID(cmd.IncidentID):
+		return nil, ErrInvalidIncidentID
+	case !cmd.Kind.Valid():
+		return nil, fmt.Errorf("%w: %q", ErrUnknownKind, cmd.Kind)
+	case cmd.Quantity < 1 || cmd.Quantity > MaxQuantity:
+		return nil, fmt.Errorf("%w: %d requested", ErrQuantity, cmd.Quantity)
+	case !ok:
+		return nil, ErrInvalidText
+	}
+	return []events.Event{ReinforcementRequested{
+		RequestID:  cmd.RequestID,
+		Domain:     cmd.Domain,
+		IncidentID: cmd.IncidentID,
+		Kind:       cmd.Kind,
+		Quantity:   cmd.Quantity,
+		Reason:     reason,
+		By:         by,
+		At:         at,
+	}}, nil
+}
+
+// Accept is the prefecture's yes to a request: in full with the quantity
+// requested, in part with less.
+func (r *Request) Accept(quantity int, note string, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := r.step("accept", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
+		return nil, err
+	}
+	note, ok := text(note)
+	switch {
+	case quantity < 1 || quantity > r.quantity:
+		return nil, fmt.Errorf("%w: %d accepted of %d requested", ErrQuantity, quantity, r.quantity)
+	case !ok:
+		return nil, ErrInvalidText
+	}
+	return []events.Event{ReinforcementAccepted{Quantity: quantity, Note: note, By: by, At: at}}, nil
+}
+
+// Refuse is the prefecture's no to a request, with the reason the commune
+// will read.
+func (r *Request) Refuse(reason string, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := r.step("refuse", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
+		return nil, err
+	}
+	reason, ok := text(reason)
+	switch {
+	case !ok:
+		return nil, ErrInvalidText
+	case reason == "":
+		return nil, ErrReasonRequired
+	}
+	return []events.Event{ReinforcementRefused{Reason: reason, By: by, At: at}}, nil
+}
+
+// Dispatch records that the prefecture has sent what it accepted.
+func (r *Request) Dispatch(by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := r.step("dispatch", prefecture, ErrPrefectureOnly, by, StatusAccepted, StatusPartiallyAccepted); err != nil {
+		return nil, err
+	}
+	return []events.Event{ReinforcementDispatched{By: by, At: at}}, nil
+}
+
+// ConfirmArrival records, for the commune, that the means are on site.
+func (r *Request) ConfirmArrival(by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := r.step("confirm the arrival of", commune, ErrCommuneOnly, by, StatusDispatched); err != nil {
+		return nil, err
+	}
+	return []events.Event{ReinforcementArrived{By: by, At: at}}, nil
+}
+
+// Release sends the means back: the commune no longer needs them, or the
+// prefecture recalls them for another emergency.
+func (r *Request) Release(by events.Actor, at time.Time) ([]events.Event, error) {
+	either := func(a events.Actor) bool { return commune(a) || prefecture(a) }
+	if err := r.step("release", either, ErrCommuneOrPrefecture, by, StatusArrived); err != nil {
+		return nil, err
+	}
+	return []events.Event{ReinforcementReleased{By: by, At: at}}, nil
+}
+
+// step checks, in this order, that the request exists, that by may take the
+// step, and that the request is in one of the statuses the step follows.
+func (r *Request) step(action string, may func(events.Actor) bool, forbidden error, by events.Actor, from ...Status) error {
+	if !r.Exists() {
+		return ErrNotFound
+	}
+	if !may(by) {
+		return forbidden
+	}
+	for _, s := range from {
+		if r.status == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: cannot %s a request that is %s", ErrWrongStep, action, r.status)
+}
+
+func commune(by events.Actor) bool {
+	return by.Subject != "" && (by.Role == events.RoleMayor || by.Role == events.RoleRAC)
+}
+
+func prefecture(by events.Actor) bool {
+	return by.Subject != "" && by.Role == events.RolePrefecture
+}
+
+// validID accepts the ids that make valid stream names and read-model keys.
+func validID(id string) bool {
+	if id == "" || len(id) > MaxIDLen || !utf8.ValidString(id) {
+		return false
+	}
+	return !strings.ContainsFunc(id, unicode.IsControl)
+}
+
+// text trims s and reports whether it is free text within MaxTextLen: line
+// breaks and tabs are allowed, other control characters are not.
+func text(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxTextLen {
+		return "", false
+	}
+	return s, !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	})
+}

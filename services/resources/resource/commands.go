@@ -1,0 +1,129 @@
+package resource
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"vigie/events"
+)
+
+// Registration is the command that registers a resource.
+type Registration struct {
+	ResourceID string
+	Domain     string // the commune's, e.g. dep:30/com:30189
+	Kind       Kind
+	Name       string // trimmed of surrounding spaces before it is checked and recorded
+	Capacity   int    // shelters: 1..MaxCapacity; other kinds: 0
+}
+
+// Register registers a new, available resource.
+func (r *Resource) Register(cmd Registration, by events.Actor, at time.Time) ([]events.Event, error) {
+	if r.Exists() {
+		return nil, fmt.Errorf("%w: %s", ErrAlreadyRegistered, r.id)
+	}
+	name := strings.TrimSpace(cmd.Name)
+	switch {
+	case !validID(cmd.ResourceID):
+		return nil, ErrInvalidResourceID
+	case !cmd.Kind.Valid():
+		return nil, fmt.Errorf("%w: %q", ErrUnknownKind, cmd.Kind)
+	case name == "" || utf8.RuneCountInString(name) > MaxNameLen || !printable(name):
+		return nil, ErrInvalidName
+	}
+	if err := ValidateCommuneDomain(cmd.Domain); err != nil {
+		return nil, err
+	}
+	if cmd.Kind == KindShelter && (cmd.Capacity < 1 || cmd.Capacity > MaxCapacity) ||
+		cmd.Kind != KindShelter && cmd.Capacity != 0 {
+		return nil, fmt.Errorf("%w: %s with capacity %d", ErrCapacity, cmd.Kind, cmd.Capacity)
+	}
+	return []events.Event{ResourceRegistered{
+		ResourceID: cmd.ResourceID,
+		Domain:     cmd.Domain,
+		Kind:       cmd.Kind,
+		Name:       name,
+		Capacity:   cmd.Capacity,
+		By:         by,
+		At:         at,
+	}}, nil
+}
+
+// Engage puts an available resource on an incident. A resource is on one
+// incident at a time: engaging it again, even on the same incident, is
+// refused; release it first.
+func (r *Resource) Engage(incidentID string, by events.Actor, at time.Time) ([]events.Event, error) {
+	if !r.Exists() {
+		return nil, ErrNotFound
+	}
+	if !validID(incidentID) {
+		return nil, ErrInvalidIncidentID
+	}
+	switch r.status {
+	case StatusEngaged:
+		return nil, fmt.Errorf("%w: %s", ErrAlreadyEngaged, r.incidentID)
+	case StatusAvailable:
+	default:
+		return nil, fmt.Errorf("%w: it is %s", ErrNotAvailable, r.status)
+	}
+	return []events.Event{ResourceEngaged{IncidentID: incidentID, By: by, At: at}}, nil
+}
+
+// Release takes an engaged resource off its incident; it becomes available.
+func (r *Resource) Release(by events.Actor, at time.Time) ([]events.Event, error) {
+	if !r.Exists() {
+		return nil, ErrNotFound
+	}
+	if r.status != StatusEngaged {
+		return nil, fmt.Errorf("%w: it is %s", ErrNotEngaged, r.status)
+	}
+	return []events.Event{ResourceReleased{IncidentID: r.incidentID, By: by, At: at}}, nil
+}
+
+// SetStatus moves the resource between available, unavailable and
+// demobilized. Setting the status it already has is a no-op: no event and no
+// error, so a field agent confirming "still unavailable" does not clutter the
+// timeline. Engagement goes through Engage and Release, and a shelter must be
+// emptied before it is made unavailable or demobilized.
+func (r *Resource) SetStatus(status Status, by events.Actor, at time.Time) ([]events.Event, error) {
+	if !r.Exists() {
+		return nil, ErrNotFound
+	}
+	if !status.Valid() {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownStatus, status)
+	}
+	if status == r.status {
+		return nil, nil
+	}
+	if status == StatusEngaged || r.status == StatusEngaged {
+		return nil, fmt.Errorf("%w: it is %s", ErrUseEngageRelease, r.status)
+	}
+	if status != StatusAvailable && r.occupancy > 0 {
+		return nil, fmt.Errorf("%w: %d people", ErrOccupiedShelter, r.occupancy)
+	}
+	return []events.Event{ResourceStatusChanged{Status: status, By: by, At: at}}, nil
+}
+
+// SetOccupancy records how many people a shelter holds, within 0..capacity.
+// A shelter that is unavailable or demobilized takes no one (it may only be
+// counted down to zero), which keeps "occupied shelters are open" true.
+// Setting the occupancy it already has is a no-op: no event and no error.
+func (r *Resource) SetOccupancy(n int, by events.Actor, at time.Time) ([]events.Event, error) {
+	if !r.Exists() {
+		return nil, ErrNotFound
+	}
+	switch {
+	case r.kind != KindShelter:
+		return nil, fmt.Errorf("%w: it is a %s", ErrNotAShelter, r.kind)
+	case n < 0:
+		return nil, fmt.Errorf("%w: %d", ErrNegativeOccupancy, n)
+	case n > r.capacity:
+		return nil, fmt.Errorf("%w: %d people for a capacity of %d", ErrShelterFull, n, r.capacity)
+	case n == r.occupancy:
+		return nil, nil
+	case n > 0 && (r.status == StatusUnavailable || r.status == StatusDemobilized):
+		return nil, fmt.Errorf("%w: it is %s", ErrNotAvailable, r.status)
+	}
+	return []events.Event{ShelterOccupancyChanged{Occupancy: n, Previous: r.occupancy, By: by, At: at}}, nil
+}
