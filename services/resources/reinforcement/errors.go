@@ -3,10 +3,12 @@ package reinforcement
 import (
 	"errors"
 	"fmt"
+
+	"vigie/events"
 )
 
 // ErrInvalidInput is the family of malformed commands; each input error below wraps it.
-var ErrInvalidInput = errors.New("reinforcement: invalid input")
+var ErrInvalidInput = fmt.Errorf("reinforcement: %w", events.ErrInvalidInput)
 
 // Input errors.
 var (
@@ -21,7 +23,7 @@ var (
 
 // Rules.
 var (
-	ErrNotFound            = errors.New("reinforcement: request not found")
+	ErrNotFound            = fmt.Errorf("reinforcement: request %w", events.ErrNotFound)
 	ErrAlreadyRequested    = errors.New("reinforcement: request already made")
 	ErrPrefectureOnly      = errors.New("reinforcement: only the prefecture decides on and dispatches reinforcements")
 	ErrCommuneOnly         = errors.New("reinforcement: only the commune's mayor or rac requests reinforcements and confirms their arrival")

@@ -3,11 +3,13 @@ package resource
 import (
 	"errors"
 	"fmt"
+
+	"vigie/events"
 )
 
 // ErrInvalidInput is the family of malformed commands; each input error below
 // wraps it, so the gateway answers INVALID_INPUT for all of them with one errors.Is.
-var ErrInvalidInput = errors.New("resource: invalid input")
+var ErrInvalidInput = fmt.Errorf("resource: %w", events.ErrInvalidInput)
 
 // Input errors.
 var (
@@ -23,7 +25,7 @@ var (
 
 // Rules.
 var (
-	ErrNotFound          = errors.New("resource: not found")
+	ErrNotFound          = fmt.Errorf("resource: %w", events.ErrNotFound)
 	ErrAlreadyRegistered = errors.New("resource: already registered")
 	ErrAlreadyEngaged    = errors.New("resource: already engaged on an incident")
 	ErrNotAvailable      = errors.New("resource: not available")
