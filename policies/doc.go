@@ -1,2 +1,6 @@
-// Package policies is role-based authorization (casbin) per commune and département; built by the write-side issue.
+// Package policies decides who may do what where: casbin v2 with domains, the
+// roles of DOMAIN.md as permissions (policy.csv), grants per département or
+// commune (model.conf). Grants come from the event log (package role, applied
+// at runtime by Follow) and from development tokens (package identity). The
+// gateway and every service ask Authorize before acting.
 package policies

@@ -1,0 +1,171 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"vigie/events"
+	"vigie/events/embedded"
+	"vigie/events/store"
+	"vigie/policies/role"
+)
+
+// openStore starts the embedded event store on a free loopback port and
+// returns a client of it.
+func openStore(t *testing.T) *store.Client {
+	t.Helper()
+	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	srv, err := st.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	c, err := store.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func registry(t *testing.T) *events.Registry {
+	t.Helper()
+	reg := events.NewRegistry()
+	if err := role.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// appendRoleEvent appends e to the role stream of domain as an admin would.
+func appendRoleEvent(t *testing.T, c *store.Client, reg *events.Registry, domain string, e events.Event) {
+	t.Helper()
+	stream, err := role.StreamID(domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := events.NewMetadata(uuid.NewString(), events.Actor{Subject: "adm-1", Role: events.RoleAdmin}, domain, time.Now())
+	env, err := reg.Encode(context.Background(), e, md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Append(context.Background(), stream, store.Any(), store.EventData{ID: env.ID, Type: env.Type, Data: env.Data, Metadata: env.Metadata}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// follow runs Follow until the test ends and reports its outcome on the channel.
+func follow(t *testing.T, c *store.Client, a *Authorizer, reg *events.Registry) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Follow(ctx, c, a, reg) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Follow ended with %v, want context.Canceled", err)
+		}
+	})
+	return done
+}
+
+// eventually polls cond until it holds or within has passed: the issue's
+// promise is that a grant or a revocation takes effect within a second.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still not so after %v", what, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestFollowAppliesGrantsAndRevocationsAtRuntime(t *testing.T) {
+	c, reg := openStore(t), registry(t)
+	a := newAuthorizer(t)
+	// A grant already in the log before the service starts.
+	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "obs-1", Role: events.RoleObserver, Domain: nimes, By: "adm-1", At: time.Now()})
+	follow(t, c, a, reg)
+
+	select {
+	case <-a.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Follow never caught up")
+	}
+	if err := a.Authorize(Principal{Subject: "obs-1"}, nimes, ObjectIncident, ActionRead); err != nil {
+		t.Fatalf("the grant stored before Follow started is not applied once ready: %v", err)
+	}
+
+	mayor := Principal{Subject: "maire-1"}
+	if err := a.Authorize(mayor, nimes, ObjectAlert, ActionApprove); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("before the grant: %v, want ErrForbidden", err)
+	}
+	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "maire-1", Role: events.RoleMayor, Domain: nimes, By: "adm-1", At: time.Now()})
+	eventually(t, time.Second, "the mayor may approve after RoleGranted", func() bool {
+		return a.Authorize(mayor, nimes, ObjectAlert, ActionApprove) == nil
+	})
+
+	appendRoleEvent(t, c, reg, nimes, role.RoleRevoked{Subject: "maire-1", Role: events.RoleMayor, Domain: nimes, By: "adm-1", At: time.Now()})
+	eventually(t, time.Second, "the mayor is refused after RoleRevoked", func() bool {
+		return errors.Is(a.Authorize(mayor, nimes, ObjectAlert, ActionApprove), ErrForbidden)
+	})
+
+	// A prefecture grant on the département's stream covers its communes.
+	cod := Principal{Subject: "cod-1"}
+	appendRoleEvent(t, c, reg, gard, role.RoleGranted{Subject: "cod-1", Role: events.RolePrefecture, Domain: gard, By: "adm-0", At: time.Now()})
+	eventually(t, time.Second, "the prefecture may validate FR-Alert in Alès", func() bool {
+		return a.Authorize(cod, ales, ObjectAlert, ActionValidateFRAlert) == nil
+	})
+	if err := a.Authorize(cod, istres, ObjectAlert, ActionValidateFRAlert); !errors.Is(err, ErrForbidden) {
+		t.Errorf("the Gard's prefecture in Istres: %v, want ErrForbidden", err)
+	}
+}
+
+func TestFollowSkipsAGrantRecordedInAnotherDomainsStream(t *testing.T) {
+	c, reg := openStore(t), registry(t)
+	a := newAuthorizer(t)
+	// Written to Nîmes' stream, naming the whole département: the admin was
+	// authorized on Nîmes only.
+	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "u-9", Role: events.RoleObserver, Domain: gard, By: "adm-1", At: time.Now()})
+	// A later, proper grant shows Follow went past it.
+	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "u-8", Role: events.RoleObserver, Domain: nimes, By: "adm-1", At: time.Now()})
+	follow(t, c, a, reg)
+	eventually(t, time.Second, "the proper grant is applied", func() bool {
+		return a.Authorize(Principal{Subject: "u-8"}, nimes, ObjectIncident, ActionRead) == nil
+	})
+	for _, d := range []string{nimes, ales, gard} {
+		if err := a.Authorize(Principal{Subject: "u-9"}, d, ObjectIncident, ActionRead); !errors.Is(err, ErrForbidden) {
+			t.Errorf("the misfiled grant was applied on %s", d)
+		}
+	}
+}
+
+func TestFollowStopsOnARoleEventItCannotRead(t *testing.T) {
+	c, reg := openStore(t), registry(t)
+	a := newAuthorizer(t)
+	stream, _ := role.StreamID(nimes)
+	md := events.NewMetadata(uuid.NewString(), events.Actor{Subject: "adm-1", Role: events.RoleAdmin}, nimes, time.Now())
+	env, err := reg.Encode(context.Background(), role.RoleRevoked{Subject: "u-1", Role: events.RoleMayor, Domain: nimes, By: "adm-1", At: time.Now()}, md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A role event type this program does not know: it could be a revocation.
+	if _, err := c.Append(context.Background(), stream, store.Any(), store.EventData{ID: uuid.New(), Type: "RoleSuspended", Data: env.Data, Metadata: env.Metadata}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := Follow(ctx, c, a, reg); !errors.Is(err, events.ErrUnknownEventType) {
+		t.Fatalf("Follow = %v, want events.ErrUnknownEventType", err)
+	}
+}

@@ -1,0 +1,127 @@
+package identity
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"vigie/policies"
+	"vigie/policies/role"
+)
+
+// Issuer and Audience are the iss and aud of every Vigie identity token.
+const (
+	Issuer   = "vigie"
+	Audience = "vigie"
+)
+
+// leeway absorbs clock differences between the machine that issued a token
+// and the one that verifies it.
+const leeway = 30 * time.Second
+
+// ErrUnauthenticated is every refusal of Verify: no token, a malformed one, a
+// bad signature, another algorithm than EdDSA, wrong issuer or audience, an
+// expired token, or claims that name no valid subject or grant.
+var ErrUnauthenticated = errors.New("identity: unauthenticated")
+
+// Claims is what a token says about its bearer.
+type Claims struct {
+	Subject string
+	// Grants are role grants the token itself carries (development tokens);
+	// honoured in addition to the grants of the event log.
+	Grants []policies.Grant
+}
+
+type tokenClaims struct {
+	Grants []policies.Grant `json:"grants,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Issue signs a token for c, valid for ttl from now.
+func Issue(key ed25519.PrivateKey, c Claims, ttl time.Duration) (string, error) {
+	return issue(key, c, ttl, time.Now())
+}
+
+func issue(key ed25519.PrivateKey, c Claims, ttl time.Duration, now time.Time) (string, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return "", errors.New("identity: not an Ed25519 private key")
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("identity: token lifetime %v is not positive", ttl)
+	}
+	if err := validClaims(c.Subject, c.Grants); err != nil {
+		return "", fmt.Errorf("identity: %w", err)
+	}
+	now = now.Truncate(time.Second) // NumericDate has whole seconds
+	claims := tokenClaims{
+		Grants: c.Grants,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    Issuer,
+			Subject:   c.Subject,
+			Audience:  jwt.ClaimStrings{Audience},
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        rand.Text(),
+		},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims).SignedString(key)
+	if err != nil {
+		return "", fmt.Errorf("identity: sign: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks token's signature against pub, its algorithm (EdDSA only, so
+// neither "none" nor an HMAC keyed with the public key passes), issuer,
+// audience, expiry, and claims, and returns whom it names. Every refusal wraps
+// ErrUnauthenticated.
+func Verify(pub ed25519.PublicKey, token string) (policies.Principal, error) {
+	return verify(pub, token, time.Now())
+}
+
+func verify(pub ed25519.PublicKey, token string, now time.Time) (policies.Principal, error) {
+	if token == "" {
+		return policies.Principal{}, fmt.Errorf("%w: no token", ErrUnauthenticated)
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return policies.Principal{}, fmt.Errorf("%w: no verification key", ErrUnauthenticated)
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithStrictDecoding(),
+	)
+	var claims tokenClaims
+	_, err := parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return pub, nil })
+	if err != nil {
+		return policies.Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	if claims.ID == "" || claims.IssuedAt == nil {
+		return policies.Principal{}, fmt.Errorf("%w: token without jti or iat", ErrUnauthenticated)
+	}
+	if err := validClaims(claims.Subject, claims.Grants); err != nil {
+		return policies.Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	return policies.Principal{Subject: claims.Subject, Grants: claims.Grants}, nil
+}
+
+func validClaims(subject string, grants []policies.Grant) error {
+	if err := role.ValidSubject(subject); err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if err := g.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package incidents
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"vigie/events"
+	"vigie/events/command"
+	"vigie/policies"
+	"vigie/policies/guard"
+	"vigie/policies/role"
+	pb "vigie/services/incidents/incidentspb"
+)
+
+type rolesAPI struct {
+	s *Service
+	pb.UnimplementedRolesServer
+}
+
+func (a rolesAPI) Grant(ctx context.Context, req *pb.RoleRequest) (*pb.RoleReply, error) {
+	return a.run(ctx, "GrantRole", policies.ActionGrant, req, (*role.Assignments).Grant)
+}
+
+func (a rolesAPI) Revoke(ctx context.Context, req *pb.RoleRequest) (*pb.RoleReply, error) {
+	return a.run(ctx, "RevokeRole", policies.ActionRevoke, req, (*role.Assignments).Revoke)
+}
+
+func (a rolesAPI) run(ctx context.Context, name, action string, req *pb.RoleRequest, decide func(*role.Assignments, events.Actor, string, string, time.Time) ([]events.Event, error)) (*pb.RoleReply, error) {
+	p, err := guard.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := guard.CommandID(req.CommandId); err != nil {
+		return nil, err
+	}
+	stream, err := role.StreamID(req.Domain)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	// The domain is part of the request, so each command gets a handler whose fresh
+	// state knows it; handlers are plain values.
+	h := *a.s.roles
+	h.New = func() *role.Assignments { as, _ := role.New(req.Domain); return as }
+	res, err := h.Handle(ctx, command.Command[*role.Assignments]{
+		Name: name, Stream: stream, CommandID: req.CommandId,
+		Authorize: func(as *role.Assignments) (events.Actor, string, error) {
+			by, err := a.s.guard.Act(p, as.Domain(), policies.ObjectRole, action)
+			return by, as.Domain(), err
+		},
+		Decide: func(as *role.Assignments, by events.Actor, now time.Time) ([]events.Event, error) {
+			return decide(as, by, req.Subject, req.Role, now)
+		},
+	})
+	if err != nil {
+		return nil, guard.Status(err)
+	}
+	return &pb.RoleReply{
+		Subject: req.Subject, Role: req.Role, Domain: res.State.Domain(),
+		CommitPosition: res.Position.Commit, PreparePosition: res.Position.Prepare, Duplicate: res.Duplicate,
+	}, nil
+}
