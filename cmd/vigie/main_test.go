@@ -127,13 +127,10 @@ func TestUnbuiltSubcommandsSayNotBuiltAndExitTwo(t *testing.T) {
 	}{
 		{[]string{"serve"}, "serve"},
 		{[]string{"serve", "--data", "x"}, "serve"},
-		{[]string{"serve", "incidents"}, "serve incidents"},
-		{[]string{"serve", "resources"}, "serve resources"},
 		{[]string{"serve", "alerts"}, "serve alerts"},
 		{[]string{"serve", "projector"}, "serve projector"},
 		{[]string{"serve", "gateway"}, "serve gateway"},
 		{[]string{"demo"}, "demo"},
-		{[]string{"token", "--sub", "x"}, "token"},
 		{[]string{"projections", "rebuild", "incidents"}, "projections rebuild"},
 		{[]string{"replay", "--at", "2026-01-01T00:00:00Z"}, "replay"},
 		{[]string{"drill"}, "drill"},
@@ -157,17 +154,12 @@ func TestUnbuiltSubcommandsSayNotBuiltAndExitTwo(t *testing.T) {
 }
 
 func TestUnbuiltSubcommandExitsTwoAsAProcess(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "demo")
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != exitUsage {
-		t.Fatalf("vigie demo: err %v, want exit code %d", err, exitUsage)
+	_, stderr, code := runVigie(t, nil, "demo")
+	if code != exitUsage {
+		t.Fatalf("vigie demo: exit code %d, want %d", code, exitUsage)
 	}
-	if !strings.Contains(stderr.String(), "vigie demo: not built yet (see the open issues)") {
-		t.Errorf("stderr = %q", stderr.String())
+	if !strings.Contains(stderr, "vigie demo: not built yet (see the open issues)") {
+		t.Errorf("stderr = %q", stderr)
 	}
 }
 
@@ -209,11 +201,69 @@ type process struct {
 	stderr *lockedBuffer
 }
 
+// vigieCommand is the test binary run as vigie with args. env entries ("KEY=value")
+// replace the test's own variables of the same name ("KEY=" unsets one in effect), so
+// a developer's EVENTSTORE_URL or VIGIE_DATA never leaks into a test that sets its own.
+func vigieCommand(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	override := map[string]bool{runMainEnv: true}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		override[k] = true
+	}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !override[k] {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(append(cmd.Env, env...), runMainEnv+"=1")
+	return cmd
+}
+
+// runVigie runs vigie to its end (within readyTimeout) and returns what it printed
+// and its exit code.
+func runVigie(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	cmd := vigieCommand(env, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait, bounded: a command that should end at once must not hang the suite.
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("vigie %s still running after %v; stderr:\n%s", strings.Join(args, " "), readyTimeout, errOut.String())
+	}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("vigie %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String(), code
+}
+
 // startVigie starts the test binary as vigie and waits for its "listening on" line.
 func startVigie(t *testing.T, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	return startVigieEnv(t, nil, args...)
+}
+
+// startVigieEnv is startVigie with env entries as vigieCommand takes them.
+func startVigieEnv(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	cmd := vigieCommand(env, args...)
 	p := &process{cmd: cmd, lines: make(chan string, 16), done: make(chan struct{}), stderr: &lockedBuffer{}}
 	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"vigie/events"
@@ -50,6 +51,15 @@ type Handler[S Aggregate] struct {
 	Retries  int              // attempts after a conflict; 8 when zero
 	Tracer   trace.Tracer     // otel.Tracer("vigie/command") when nil
 }
+
+// Counters of every handler, on the global meter provider: how many commands ran,
+// how many appends met a concurrent change and were decided again, how many were
+// refused by a rule. A hot aggregate shows as a high conflict rate.
+var (
+	meter             = otel.Meter("vigie/command")
+	commandsCount, _  = meter.Int64Counter("vigie.command.handled", metric.WithDescription("commands handled, by outcome"))
+	conflictsCount, _ = meter.Int64Counter("vigie.command.conflicts", metric.WithDescription("appends refused for a concurrent change, then retried or given up"))
+)
 
 // Command is one request to an aggregate.
 type Command[S Aggregate] struct {
@@ -89,9 +99,24 @@ func (h *Handler[S]) Handle(ctx context.Context, cmd Command[S]) (Result[S], err
 	defer span.End()
 	res, attempts, err := h.handle(ctx, tracer, cmd)
 	span.SetAttributes(attribute.Int("vigie.command.attempts", attempts), attribute.Bool("vigie.command.duplicate", res.Duplicate))
+	outcome := "ok"
+	var refused *RefusedError
+	switch {
+	case errors.As(err, &refused):
+		outcome = "refused"
+	case err != nil:
+		outcome = "failed"
+	case res.Duplicate:
+		outcome = "duplicate"
+	}
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
+	}
+	category := attribute.String("category", events.Category(cmd.Stream))
+	commandsCount.Add(ctx, 1, metric.WithAttributes(category, attribute.String("outcome", outcome)))
+	if attempts > 1 {
+		conflictsCount.Add(ctx, int64(attempts-1), metric.WithAttributes(category))
 	}
 	return res, err
 }

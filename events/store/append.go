@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 )
@@ -9,8 +10,12 @@ import (
 // Append appends events to stream if expected holds. A wrong expected revision gives an
 // error matching ErrConflict, a tombstoned stream ErrStreamDeleted, an unreachable
 // store ErrUnavailable (the append may or may not have happened: retry with the same
-// event IDs and expected revision).
+// event IDs and expected revision). Appending no events is refused: the official
+// client reports a meaningless revision for it.
 func (c *Client) Append(ctx context.Context, stream string, expected Expected, events ...EventData) (AppendResult, error) {
+	if len(events) == 0 {
+		return AppendResult{}, &Error{Op: opAppend, Stream: stream, Err: errors.New("no events to append")}
+	}
 	ctx, span := c.start(ctx, "eventstore.append", opAppend,
 		keyCategory.String(Category(stream)), keyExpected.String(expected.kindName()), keyEvents.Int(len(events)))
 	proposed := make([]esdb.EventData, len(events))

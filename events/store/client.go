@@ -113,6 +113,8 @@ func (c *Client) newESDB() (*esdb.Client, error) {
 }
 
 // Close releases the connection. Calls in flight fail; later calls return ErrClosed.
+// (If the store is unreachable at that moment, the official client's discovery loop
+// lingers until the server answers: it cannot be stopped from outside.)
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -226,14 +228,4 @@ func run(ctx context.Context, fn func() error) (abandoned bool, err error) {
 			return true, ctx.Err()
 		}
 	}
-}
-
-// errorsIsAny reports whether err matches one of targets.
-func errorsIsAny(err error, targets ...error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
 }

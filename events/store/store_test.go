@@ -356,3 +356,24 @@ func attr(s sdktrace.ReadOnlySpan, key string) string {
 	}
 	return ""
 }
+
+func TestRefusesWhatCannotWork(t *testing.T) {
+	c := open(t, "esdb://"+freeAddr(t)+"?tls=false")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Append(ctx, "empty-1", store.NoStream()); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("append of no events: %v, want an immediate refusal", err)
+	}
+	handler := store.HandlerFuncs{OnEvent: func(context.Context, store.Recorded) error { return nil }}
+	for _, f := range []store.Filter{
+		{StreamPrefixes: []string{"a-"}, EventTypePrefixes: []string{"A"}},
+		{EventTypePrefixes: []string{"A"}, StreamRegex: "^a"},
+	} {
+		if err := c.Subscribe(ctx, nil, f, handler); err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Subscribe with filter %+v: %v, want an immediate refusal", f, err)
+		}
+	}
+	if err := c.Subscribe(ctx, nil, store.Filter{}, store.HandlerFuncs{}); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Subscribe without an event handler: %v, want an immediate refusal", err)
+	}
+}

@@ -98,8 +98,8 @@ func (c *Client) Subscribe(ctx context.Context, from *Position, filter Filter, h
 	if err != nil {
 		return &Error{Op: opSubscribe, Err: err}
 	}
-	if h == nil {
-		return &Error{Op: opSubscribe, Err: errors.New("nil handler")}
+	if hf, ok := h.(HandlerFuncs); h == nil || ok && hf.OnEvent == nil {
+		return &Error{Op: opSubscribe, Err: errors.New("no event handler")}
 	}
 	s := &subscription{c: c, filter: sf, h: h}
 	s.cp, _ = h.(CheckpointHandler)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -60,17 +61,17 @@ func end(span trace.Span, err error) {
 
 func errorKindName(err error) string {
 	switch {
-	case errorsIsAny(err, ErrConflict):
+	case errors.Is(err, ErrConflict):
 		return "conflict"
-	case errorsIsAny(err, ErrStreamNotFound):
+	case errors.Is(err, ErrStreamNotFound):
 		return "stream_not_found"
-	case errorsIsAny(err, ErrStreamDeleted):
+	case errors.Is(err, ErrStreamDeleted):
 		return "stream_deleted"
-	case errorsIsAny(err, ErrUnavailable):
+	case errors.Is(err, ErrUnavailable):
 		return "unavailable"
-	case errorsIsAny(err, ErrClosed):
+	case errors.Is(err, ErrClosed):
 		return "closed"
-	case errorsIsAny(err, context.Canceled, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "cancelled"
 	}
 	return "error"
