@@ -1,0 +1,67 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"vigie/events/store"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Current returns the keys of the version of a read model that queries should read,
+// and how far in the log it has applied: the gateway waits on it for read-your-writes.
+func Current(ctx context.Context, rdb redis.Cmdable, name string) (Keys, store.Position, error) {
+	v, err := version(ctx, rdb, name)
+	if err != nil {
+		return Keys{}, store.Position{}, err
+	}
+	k := KeysOf(name, v)
+	pos, err := readCheckpoint(ctx, rdb, k)
+	return k, pos, err
+}
+
+// version is the read model's current version (1 before any rebuild).
+func version(ctx context.Context, rdb redis.Cmdable, name string) (int64, error) {
+	v, err := rdb.HGet(ctx, metaKey(name), "version").Int64()
+	if errors.Is(err, redis.Nil) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("projections: %s version: %w", name, err)
+	}
+	return v, nil
+}
+
+// readCheckpoint: the zero position means nothing applied yet.
+func readCheckpoint(ctx context.Context, rdb redis.Cmdable, k Keys) (store.Position, error) {
+	vals, err := rdb.HMGet(ctx, k.checkpoint(), "commit", "prepare").Result()
+	if err != nil {
+		return store.Position{}, fmt.Errorf("projections: checkpoint: %w", err)
+	}
+	var p store.Position
+	for i, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			return store.Position{}, nil
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return store.Position{}, fmt.Errorf("projections: checkpoint %q: %w", s, err)
+		}
+		if i == 0 {
+			p.Commit = n
+		} else {
+			p.Prepare = n
+		}
+	}
+	return p, nil
+}
+
+func writeCheckpoint(ctx context.Context, w redis.Pipeliner, k Keys, p store.Position) {
+	w.HSet(ctx, k.checkpoint(), "commit", strconv.FormatUint(p.Commit, 10), "prepare", strconv.FormatUint(p.Prepare, 10))
+}

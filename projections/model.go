@@ -1,0 +1,92 @@
+package projections
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"vigie/events"
+	"vigie/events/store"
+)
+
+// Event is one event of the log, decoded, as a projection sees it.
+type Event struct {
+	Position store.Position
+	StreamID string
+	Revision uint64
+	Type     string
+	Created  time.Time // when the store recorded it
+	Event    events.Event
+	Meta     events.Metadata
+}
+
+// Projection builds one read model.
+type Projection interface {
+	// Name names the read model in keys, metrics and `vigie projections rebuild NAME`.
+	Name() string
+	// StreamPrefixes are the streams it reads, e.g. "incident-".
+	StreamPrefixes() []string
+	// Registry decodes the events it reads.
+	Registry() *events.Registry
+	// Apply projects a batch, in log order. It reads the model as committed before the
+	// batch through m.R (what earlier events of the same batch changed is the
+	// projection's own business: it works on what it read, in memory) and stages its
+	// writes on m.W, which commit atomically with the checkpoint. It must check an
+	// event before changing anything for it: an error parks the event.
+	Apply(ctx context.Context, m *Model, batch []Event) error
+}
+
+// Model is a projection's access to Redis during one batch.
+type Model struct {
+	Keys
+	R       redis.Cmdable   // reads of the committed model
+	W       redis.Pipeliner // writes, committed with the checkpoint
+	notices []Notice
+}
+
+// Notify announces, once the batch is committed, that a domain's board changed.
+func (m *Model) Notify(n Notice) { m.notices = append(m.notices, n) }
+
+// Notice is what the gateway turns into a GraphQL subscription event.
+type Notice struct {
+	Projection string         `json:"projection"`
+	Domain     string         `json:"domain"`
+	StreamID   string         `json:"streamId"`
+	Type       string         `json:"type"`
+	At         time.Time      `json:"at"`
+	Position   store.Position `json:"position"`
+}
+
+// NoticeChannel is the Redis pub/sub channel of a domain's notices. A commune's notices
+// also go to its département's channel, for the prefecture.
+func NoticeChannel(domain string) string { return "vigie:notices:" + domain }
+
+// Keys names the Redis keys of one version of one read model.
+type Keys struct {
+	name    string
+	version int64
+}
+
+// KeysOf names the keys of a read model's version.
+func KeysOf(name string, version int64) Keys { return Keys{name: name, version: version} }
+
+// Key joins parts under the model's prefix, e.g. vigie:{incidents}:v2:board:dep:30/com:30189.
+func (k Keys) Key(parts ...string) string {
+	return k.Prefix() + strings.Join(parts, ":")
+}
+
+// Prefix is what every key of this version starts with.
+func (k Keys) Prefix() string {
+	return "vigie:{" + k.name + "}:v" + itoa(k.version) + ":"
+}
+
+// checkpoint is where the version's position in the log is kept.
+func (k Keys) checkpoint() string { return k.Key("checkpoint") }
+
+// Per read model, version-independent keys.
+func metaKey(name string) string       { return "vigie:{" + name + "}:meta" }
+func leaseKey(name string) string      { return "vigie:{" + name + "}:lease" }
+func fenceKey(name string) string      { return "vigie:{" + name + "}:fence" }
+func deadLetterKey(name string) string { return "vigie:{" + name + "}:deadletter" }
