@@ -319,3 +319,30 @@ func (a *Authorizer) Apply(e events.Event) error {
 func (a *Authorizer) Ready() <-chan struct{} { return a.ready }
 
 func (a *Authorizer) markReady() { a.readyOnce.Do(func() { close(a.ready) }) }
+
+// GrantsOf lists the grants the log gives subject, in every domain: what `me` shows
+// besides the grants of the caller's own token.
+func (a *Authorizer) GrantsOf(subject string) []Grant {
+	a.mu.RLock()
+	rules, err := a.e.GetFilteredGroupingPolicy(0, subject)
+	a.mu.RUnlock()
+	if err != nil {
+		return nil
+	}
+	out := make([]Grant, 0, len(rules))
+	for _, r := range rules {
+		if len(r) < 3 {
+			continue
+		}
+		if name, ok := strings.CutPrefix(r[1], roleSubject); ok {
+			out = append(out, Grant{Role: name, Domain: r[2]})
+		}
+	}
+	slices.SortFunc(out, func(x, y Grant) int {
+		if c := strings.Compare(x.Domain, y.Domain); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Role, y.Role)
+	})
+	return out
+}

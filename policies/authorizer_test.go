@@ -452,3 +452,28 @@ func TestGrantsAgreeWithASimpleModel(t *testing.T) {
 		}
 	}
 }
+
+func TestGrantsOfListsTheLogsGrantsOfOneSubject(t *testing.T) {
+	a, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(a.Grant("u1", "rac", "dep:30/com:30189"))
+	must(a.Grant("u1", "prefecture", "dep:30"))
+	must(a.Grant("u2", "mayor", "dep:30/com:30007"))
+	got := a.GrantsOf("u1")
+	want := []Grant{{Role: "prefecture", Domain: "dep:30"}, {Role: "rac", Domain: "dep:30/com:30189"}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("GrantsOf(u1) = %v, want %v", got, want)
+	}
+	must(a.Revoke("u1", "rac", "dep:30/com:30189"))
+	if got := a.GrantsOf("u1"); len(got) != 1 || got[0] != want[0] {
+		t.Fatalf("after revoke: %v", got)
+	}
+}

@@ -34,13 +34,13 @@ type command struct {
 
 // commands lists every subcommand of the contract, in the order the usage shows them.
 var commands = []command{
-	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "everything in one process on the embedded defaults"},
+	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "everything in one process on the embedded defaults", run: serveAll},
 	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--tls-cert FILE --tls-key FILE]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
 	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR]", summary: "the incidents service against EVENTSTORE_URL", run: serveIncidents},
 	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR]", summary: "the resources service against EVENTSTORE_URL", run: serveResources},
 	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR]", summary: "the alerts service against EVENTSTORE_URL"},
 	{name: "serve projector", synopsis: "[--data DIR] [--listen ADDR]", summary: "the projector against EVENTSTORE_URL and REDIS_URL", run: serveProjector},
-	{name: "serve gateway", synopsis: "[--data DIR] [--http ADDR]", summary: "the GraphQL gateway and dashboard"},
+	{name: "serve gateway", synopsis: "[--data DIR] [--http ADDR]", summary: "the GraphQL gateway and dashboard", run: serveGateway},
 	{name: "demo", synopsis: "[--data DIR] [--http ADDR]", summary: "serve plus a seeded Cévennes flash-flood scenario"},
 	{name: "token", synopsis: "--data DIR --sub NAME --role ROLE --domain DOMAIN [--ttl 8h]", summary: "print a development token", run: token},
 	{name: "projections rebuild", synopsis: "NAME", summary: "rebuild one read model from the log", run: rebuildProjection},

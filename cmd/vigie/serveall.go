@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+
+	"vigie/events"
+	"vigie/events/embedded"
+	"vigie/events/store"
+	"vigie/policies"
+	"vigie/policies/guard"
+	"vigie/policies/identity"
+	"vigie/policies/role"
+	"vigie/services/incidents"
+	"vigie/services/resources"
+)
+
+// followGrants starts following role grants and waits until the ones already in the
+// log are loaded.
+func followGrants(ctx context.Context, c *store.Client) (*policies.Authorizer, <-chan error, error) {
+	authz, err := policies.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	reg := events.NewRegistry()
+	if err := role.Register(reg); err != nil {
+		return nil, nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- policies.Follow(ctx, c, authz, reg) }()
+	select {
+	case <-authz.Ready():
+		return authz, done, nil
+	case err := <-done:
+		return nil, nil, fmt.Errorf("following role grants: %w", err)
+	case <-time.After(30 * time.Second):
+		return nil, nil, errors.New("role grants not loaded within 30 s: is the event store reachable?")
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
+// serveGateway runs the gateway alone against REDIS_URL, EVENTSTORE_URL and the
+// services at VIGIE_INCIDENTS_ADDR and VIGIE_RESOURCES_ADDR.
+func serveGateway(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", dataDefault(), "data directory holding the identity key (env VIGIE_DATA)")
+	httpAddr := fs.String("http", envOr("VIGIE_HTTP_ADDR", "127.0.0.1:8080"), "host:port of the gateway; port 0 takes a free one")
+	if code, ok := parseFlags(fs, name, args, stderr); !ok {
+		return code
+	}
+	env := map[string]string{}
+	for _, k := range []string{"EVENTSTORE_URL", "REDIS_URL", "VIGIE_INCIDENTS_ADDR", "VIGIE_RESOURCES_ADDR"} {
+		if env[k] = os.Getenv(k); env[k] == "" {
+			fmt.Fprintf(stderr, "vigie %s: %s is not set\n", name, k)
+			return exitUsage
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fail := func(err error) int { fmt.Fprintf(stderr, "vigie %s: %v\n", name, err); return exitError }
+	key, err := identity.LoadOrCreateKey(*data)
+	if err != nil {
+		return fail(err)
+	}
+	metricsHandler, shutdownMetrics, err := metrics()
+	if err != nil {
+		return fail(err)
+	}
+	defer shutdownMetrics(context.Background())
+	rdb, err := openRedis(env["REDIS_URL"])
+	if err != nil {
+		return fail(err)
+	}
+	defer rdb.Close()
+	client, err := store.Open(env["EVENTSTORE_URL"])
+	if err != nil {
+		return fail(err)
+	}
+	defer client.Close()
+	authz, _, err := followGrants(ctx, client)
+	if err != nil {
+		return fail(err)
+	}
+	h, conns, err := buildGateway(ctx, gatewayDeps{
+		key: key, redis: rdb, store: client, authz: authz, metrics: metricsHandler, log: log,
+		incidentsAddr: env["VIGIE_INCIDENTS_ADDR"], resourcesAddr: env["VIGIE_RESOURCES_ADDR"],
+		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	defer closeAll(conns)
+	return serveHTTP(ctx, stop, *httpAddr, h, stdout, log, fail)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func closeAll(conns []*grpc.ClientConn) {
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// serveHTTP serves h until ctx ends, then drains in-flight requests (bounded).
+func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, stdout io.Writer, log *slog.Logger, fail func(error) int) int {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fail(err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(lis) }()
+	fmt.Fprintf(stdout, "listening on http://%s\n", lis.Addr())
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fail(err)
+	}
+	stop()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	return exitOK
+}
+
+// serveAll is `vigie serve`: everything in one process on the embedded defaults.
+func serveAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
+	return runAll(ctx, name, args, stdout, stderr, nil)
+}
+
+// runAll starts the embedded event store, the read-model store (REDIS_URL, or an
+// in-process Redis-protocol server whose models are rebuilt from the log), both
+// services, the projector and the gateway; seed, when given, runs once all is up.
+func runAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer, seed func(ctx context.Context, key ed25519.PrivateKey, gatewayURL string, stdout io.Writer) error) int {
+	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", dataDefault(), "data directory: the event log and the signing key (env VIGIE_DATA)")
+	httpAddr := fs.String("http", envOr("VIGIE_HTTP_ADDR", "127.0.0.1:8080"), "host:port of the gateway; port 0 takes a free one")
+	if code, ok := parseFlags(fs, name, args, stderr); !ok {
+		return code
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fail := func(err error) int { fmt.Fprintf(stderr, "vigie %s: %v\n", name, err); return exitError }
+
+	key, err := identity.LoadOrCreateKey(*data)
+	if err != nil {
+		return fail(err)
+	}
+	metricsHandler, shutdownMetrics, err := metrics()
+	if err != nil {
+		return fail(err)
+	}
+	defer shutdownMetrics(context.Background())
+
+	es, err := embedded.Open(embedded.Config{Dir: filepath.Join(*data, "eventstore")})
+	if err != nil {
+		return fail(err)
+	}
+	defer es.Close()
+	esrv, err := es.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
+	if err != nil {
+		return fail(err)
+	}
+	defer esrv.Close()
+	client, err := store.Open(esrv.URL())
+	if err != nil {
+		return fail(err)
+	}
+	defer client.Close()
+
+	var rdb *redis.Client
+	if url := os.Getenv("REDIS_URL"); url != "" {
+		if rdb, err = openRedis(url); err != nil {
+			return fail(err)
+		}
+	} else {
+		// Read models are derived data: an in-process server, rebuilt from the log at
+		// every start, spares a one-machine install any Redis.
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return fail(err)
+		}
+		defer mr.Close()
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	}
+	defer rdb.Close()
+
+	authz, _, err := followGrants(ctx, client)
+	if err != nil {
+		return fail(err)
+	}
+	g, health := guard.NewServer(key.Public().(ed25519.PublicKey))
+	inc, err := incidents.New(client, authz, nil)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := resources.New(client, authz, nil)
+	if err != nil {
+		return fail(err)
+	}
+	inc.Register(g)
+	res.Register(g)
+	glis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail(err)
+	}
+	go func() { _ = g.Serve(glis) }()
+	defer func() { health.Shutdown(); g.GracefulStop() }()
+
+	ps, err := projectorsFor(rdb, client, log)
+	if err != nil {
+		return fail(err)
+	}
+	wg := runProjectors(ctx, ps)
+	defer wg.Wait()
+
+	h, conns, err := buildGateway(ctx, gatewayDeps{
+		key: key, redis: rdb, store: client, authz: authz, metrics: metricsHandler, log: log,
+		incidentsAddr: glis.Addr().String(), resourcesAddr: glis.Addr().String(),
+		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	defer closeAll(conns)
+	lis, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fail(err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(lis) }()
+	url := "http://" + lis.Addr().String()
+	if seed != nil {
+		if err := seed(ctx, key, url, stdout); err != nil {
+			return fail(fmt.Errorf("seeding the demo: %w", err))
+		}
+	}
+	log.Info("vigie ready", "data", *data, "http", url)
+	fmt.Fprintf(stdout, "listening on %s\n", url)
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fail(err)
+	}
+	stop()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	return exitOK
+}

@@ -1,0 +1,56 @@
+package resolver
+
+import (
+	"context"
+	"slices"
+
+	"vigie/graph/model"
+	"vigie/policies"
+	"vigie/policies/identity"
+	incidentspb "vigie/services/incidents/incidentspb"
+)
+
+// me is the caller with every grant they hold: those of their token and those the
+// log records.
+func (r *Resolver) me(ctx context.Context) (*model.Actor, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	grants := append(slices.Clone(c.Principal.Grants), r.Authz.GrantsOf(c.Principal.Subject)...)
+	out := &model.Actor{Subject: c.Principal.Subject, Roles: []model.RoleGrant{}}
+	seen := map[policies.Grant]bool{}
+	for _, g := range grants {
+		if !seen[g] {
+			seen[g] = true
+			out.Roles = append(out.Roles, model.RoleGrant{Role: g.Role, Domain: g.Domain})
+		}
+	}
+	return out, nil
+}
+
+// roleCommand grants or revokes a role; it answers with the subject's grants as the
+// policies know them once the change is applied (bounded wait, like read-your-writes).
+func (r *Resolver) roleCommand(ctx context.Context, action, subject, role, domain string, cmd *string) (*model.Actor, error) {
+	c, err := r.authorize(ctx, domain, policies.ObjectRole, action)
+	if err != nil {
+		return nil, err
+	}
+	req := &incidentspb.RoleRequest{CommandId: cmdID(cmd), Subject: subject, Role: role, Domain: domain}
+	call := r.Roles.Grant
+	if action == policies.ActionRevoke {
+		call = r.Roles.Revoke
+	}
+	if _, err := call(identity.WithToken(ctx, c.Forward), req); err != nil {
+		return nil, fromService(err)
+	}
+	want := action == policies.ActionGrant
+	r.waitFor(ctx, func() bool {
+		return slices.Contains(r.Authz.GrantsOf(subject), policies.Grant{Role: role, Domain: domain}) == want
+	})
+	out := &model.Actor{Subject: subject, Roles: []model.RoleGrant{}}
+	for _, g := range r.Authz.GrantsOf(subject) {
+		out.Roles = append(out.Roles, model.RoleGrant{Role: g.Role, Domain: g.Domain})
+	}
+	return out, nil
+}

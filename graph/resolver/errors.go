@@ -1,0 +1,95 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"vigie/graph/auth"
+	"vigie/policies"
+)
+
+// The error codes of CONTRACT.md, in extensions.code.
+const (
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeInvalidInput    = "INVALID_INPUT"
+	CodeConflict        = "CONFLICT"
+	CodeRejected        = "REJECTED"
+	CodeUnavailable     = "UNAVAILABLE"
+)
+
+// Error is a GraphQL error with its code.
+func Error(code, msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+}
+
+var (
+	errUnauthenticated = Error(CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
+	// Refusals say nothing of what exists elsewhere: the same words for every domain.
+	errForbidden = Error(CodeForbidden, "forbidden")
+	errNotFound  = Error(CodeNotFound, "not found")
+)
+
+// fromService turns a service's gRPC status into the contract's codes. Messages of
+// rules and input errors are the domain's own (they name the rule); anything else is
+// summarised, never passed through.
+func fromService(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Error(CodeUnavailable, "the service did not answer in time")
+	}
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.InvalidArgument:
+		return Error(CodeInvalidInput, st.Message())
+	case codes.FailedPrecondition:
+		return Error(CodeRejected, st.Message())
+	case codes.NotFound:
+		return errNotFound
+	case codes.PermissionDenied:
+		return errForbidden
+	case codes.Unauthenticated:
+		return errUnauthenticated
+	case codes.Aborted:
+		return Error(CodeConflict, "concurrent change: retry")
+	}
+	return Error(CodeUnavailable, "service unavailable")
+}
+
+// caller returns the authenticated caller or the UNAUTHENTICATED error.
+func caller(ctx context.Context) (auth.Caller, error) {
+	c, err := auth.FromContext(ctx)
+	if err != nil {
+		return auth.Caller{}, errUnauthenticated
+	}
+	return c, nil
+}
+
+// authorize checks that the caller may perform action on object in domain.
+func (r *Resolver) authorize(ctx context.Context, domain, object, action string) (auth.Caller, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return c, err
+	}
+	if policies.ValidDomain(domain) != nil {
+		return c, Error(CodeInvalidInput, "domain must look like dep:30 or dep:30/com:30189")
+	}
+	if r.Authz.Authorize(c.Principal, domain, object, action) != nil {
+		return c, errForbidden
+	}
+	return c, nil
+}
+
+// canRead says whether the caller may read object in domain (for by-id lookups, where
+// a refusal is answered as "not found" so that ids reveal nothing).
+func (r *Resolver) canRead(ctx context.Context, domain, object string) bool {
+	c, err := auth.FromContext(ctx)
+	return err == nil && r.Authz.Authorize(c.Principal, domain, object, policies.ActionRead) == nil
+}
