@@ -161,7 +161,7 @@ func (h *Handler[S]) handle(ctx context.Context, tracer trace.Tracer, cmd Comman
 		envs := make([]store.EventData, len(produced))
 		for i, e := range produced {
 			md := events.NewMetadata(cmd.CommandID, by, domain, at)
-			md.EventID = EventID(cmd.Stream, cmd.CommandID, i).String()
+			md.EventID = EventID(cmd.Stream, by.Subject, cmd.CommandID, i).String()
 			if cmd.Cause != nil {
 				md = md.Caused(*cmd.Cause)
 			}
@@ -224,8 +224,10 @@ func (h *Handler[S]) load(ctx context.Context, stream, commandID string) (Result
 // namespace makes event ids that no other system derives the same way.
 var namespace = uuid.MustParse("6f1c3b8e-6d2a-4f53-9a9e-2b7f0d6c4e11")
 
-// EventID is the id of the i-th event a command produces on a stream: the same
-// command always yields the same ids, so a retried append is recognised by the store.
-func EventID(stream, commandID string, i int) uuid.UUID {
-	return uuid.NewSHA1(namespace, fmt.Appendf(nil, "%s\x00%s\x00%d", stream, commandID, i))
+// EventID is the id of the i-th event a subject's command produces on a stream: the
+// same command always yields the same ids, so a retried append is recognised by the
+// store. The subject is part of it because command ids are chosen by clients: two
+// callers who happen to pick the same id must not be taken for one retrying.
+func EventID(stream, subject, commandID string, i int) uuid.UUID {
+	return uuid.NewSHA1(namespace, fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", stream, subject, commandID, i))
 }

@@ -181,11 +181,13 @@ func TestGivesUpAfterBoundedRetries(t *testing.T) {
 }
 
 func TestEventIDsDeriveFromTheCommand(t *testing.T) {
-	if command.EventID("s-1", "c", 0) != command.EventID("s-1", "c", 0) {
+	if command.EventID("s-1", "u1", "c", 0) != command.EventID("s-1", "u1", "c", 0) {
 		t.Fatal("not deterministic")
 	}
-	if command.EventID("s-1", "c", 0) == command.EventID("s-1", "c", 1) || command.EventID("s-1", "c", 0) == command.EventID("s-2", "c", 0) {
-		t.Fatal("ids collide")
+	for _, other := range []uuid.UUID{command.EventID("s-1", "u1", "c", 1), command.EventID("s-2", "u1", "c", 0), command.EventID("s-1", "u2", "c", 0)} {
+		if other == command.EventID("s-1", "u1", "c", 0) {
+			t.Fatal("ids collide")
+		}
 	}
 }
 

@@ -2,6 +2,8 @@ package incidents
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -51,7 +53,13 @@ func (a rolesAPI) run(ctx context.Context, name, action string, req *pb.RoleRequ
 			return by, as.Domain(), err
 		},
 		Decide: func(as *role.Assignments, by events.Actor, now time.Time) ([]events.Event, error) {
-			return decide(as, by, req.Subject, req.Role, now)
+			evs, err := decide(as, by, req.Subject, req.Role, now)
+			if errors.Is(err, role.ErrUnknownRole) || errors.Is(err, role.ErrInvalidSubject) {
+				// Malformed requests, not refusals by a rule: the role package's errors
+				// are not of the events.ErrInvalidInput family guard.Status maps.
+				err = fmt.Errorf("%w: %w", events.ErrInvalidInput, err)
+			}
+			return evs, err
 		},
 	})
 	if err != nil {

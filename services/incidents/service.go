@@ -149,8 +149,10 @@ func (a incidentsAPI) Qualify(ctx context.Context, req *pb.QualifyRequest) (*pb.
 
 func (a incidentsAPI) AddLogEntry(ctx context.Context, req *pb.AddLogEntryRequest) (*pb.IncidentReply, error) {
 	return a.run(ctx, "AddLogEntry", req.IncidentId, req.CommandId, policies.ActionLog, nil, func(i *incident.Incident, by events.Actor, now time.Time) ([]events.Event, error) {
-		// The entry's id derives from the command, so a resent entry is the same entry.
-		entry := command.EventID(req.IncidentId, req.CommandId, 0).String()
+		// The entry's id derives from the author and the command, so a resent entry is
+		// the same entry, and two authors who chose the same command id (command ids
+		// are per subject) do not claim one entry id.
+		entry := command.EventID(req.IncidentId, by.Subject, req.CommandId, 0).String()
 		return i.AddLogEntry(incident.AddLogEntry{EntryID: entry, Text: req.Text, Corrects: req.Corrects}, by, now)
 	})
 }
