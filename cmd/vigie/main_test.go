@@ -125,11 +125,7 @@ func TestUnbuiltSubcommandsSayNotBuiltAndExitTwo(t *testing.T) {
 		args []string
 		name string
 	}{
-		{[]string{"serve"}, "serve"},
-		{[]string{"serve", "--data", "x"}, "serve"},
 		{[]string{"serve", "alerts"}, "serve alerts"},
-		{[]string{"serve", "gateway"}, "serve gateway"},
-		{[]string{"demo"}, "demo"},
 		{[]string{"replay", "--at", "2026-01-01T00:00:00Z"}, "replay"},
 		{[]string{"drill"}, "drill"},
 		{[]string{"backup"}, "backup"},

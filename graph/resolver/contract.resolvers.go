@@ -12,7 +12,7 @@ import (
 	"vigie/graph/generated"
 	"vigie/graph/model"
 	"vigie/policies"
-	incidentspb "vigie/services/incidents/incidentspb"
+	"vigie/services/incidents/incidentspb"
 )
 
 // Log is the resolver for the log field.
@@ -22,7 +22,7 @@ func (r *incidentResolver) Log(ctx context.Context, obj *model.Incident) ([]mode
 
 // Resources is the resolver for the resources field.
 func (r *incidentResolver) Resources(ctx context.Context, obj *model.Incident) ([]model.Resource, error) {
-	panic(fmt.Errorf("not implemented: Resources - resources"))
+	return r.incidentResources(ctx, obj)
 }
 
 // ReportIncident is the resolver for the reportIncident field.
@@ -74,27 +74,27 @@ func (r *mutationResolver) ReopenIncident(ctx context.Context, id string, reason
 
 // RegisterResource is the resolver for the registerResource field.
 func (r *mutationResolver) RegisterResource(ctx context.Context, input model.RegisterResourceInput, commandID *string) (*model.Resource, error) {
-	panic(fmt.Errorf("not implemented: RegisterResource - registerResource"))
+	return r.registerResource(ctx, input, commandID)
 }
 
 // EngageResource is the resolver for the engageResource field.
 func (r *mutationResolver) EngageResource(ctx context.Context, resourceID string, incidentID string, commandID *string) (*model.Resource, error) {
-	panic(fmt.Errorf("not implemented: EngageResource - engageResource"))
+	return r.engageResource(ctx, resourceID, incidentID, commandID)
 }
 
 // ReleaseResource is the resolver for the releaseResource field.
 func (r *mutationResolver) ReleaseResource(ctx context.Context, resourceID string, commandID *string) (*model.Resource, error) {
-	panic(fmt.Errorf("not implemented: ReleaseResource - releaseResource"))
+	return r.releaseResource(ctx, resourceID, commandID)
 }
 
 // SetResourceStatus is the resolver for the setResourceStatus field.
 func (r *mutationResolver) SetResourceStatus(ctx context.Context, resourceID string, status model.ResourceStatus, commandID *string) (*model.Resource, error) {
-	panic(fmt.Errorf("not implemented: SetResourceStatus - setResourceStatus"))
+	return r.setResourceStatus(ctx, resourceID, status, commandID)
 }
 
 // SetShelterOccupancy is the resolver for the setShelterOccupancy field.
 func (r *mutationResolver) SetShelterOccupancy(ctx context.Context, resourceID string, occupancy int, commandID *string) (*model.Resource, error) {
-	panic(fmt.Errorf("not implemented: SetShelterOccupancy - setShelterOccupancy"))
+	return r.setShelterOccupancy(ctx, resourceID, occupancy, commandID)
 }
 
 // DraftAlert is the resolver for the draftAlert field.
@@ -169,7 +169,7 @@ func (r *queryResolver) Incident(ctx context.Context, id string) (*model.Inciden
 
 // Resources is the resolver for the resources field.
 func (r *queryResolver) Resources(ctx context.Context, domain string, kind *model.ResourceKind, status *model.ResourceStatus) ([]model.Resource, error) {
-	panic(fmt.Errorf("not implemented: Resources - resources"))
+	return r.resources(ctx, domain, kind, status)
 }
 
 // Alerts is the resolver for the alerts field.

@@ -10,37 +10,46 @@ import (
 	"fmt"
 	"vigie/graph/model"
 	"vigie/policies"
-	incidentspb "vigie/services/incidents/incidentspb"
+	"vigie/services/incidents/incidentspb"
+	resourcespb "vigie/services/resources/resourcespb"
 )
 
 // RequestReinforcement is the resolver for the requestReinforcement field.
 func (r *mutationResolver) RequestReinforcement(ctx context.Context, input model.RequestReinforcementInput, commandID *string) (*model.Reinforcement, error) {
-	panic(fmt.Errorf("not implemented: RequestReinforcement - requestReinforcement"))
+	return r.requestReinforcement(ctx, input, commandID)
 }
 
 // AcceptReinforcement is the resolver for the acceptReinforcement field.
 func (r *mutationResolver) AcceptReinforcement(ctx context.Context, id string, quantity int, note *string, commandID *string) (*model.Reinforcement, error) {
-	panic(fmt.Errorf("not implemented: AcceptReinforcement - acceptReinforcement"))
+	return r.acceptReinforcement(ctx, id, quantity, note, commandID)
 }
 
 // RefuseReinforcement is the resolver for the refuseReinforcement field.
 func (r *mutationResolver) RefuseReinforcement(ctx context.Context, id string, reason string, commandID *string) (*model.Reinforcement, error) {
-	panic(fmt.Errorf("not implemented: RefuseReinforcement - refuseReinforcement"))
+	return r.reinforcementCommand(ctx, func(ctx context.Context) (*resourcespb.ReinforcementReply, error) {
+		return r.Reinforcements.Refuse(ctx, &resourcespb.RefuseReinforcementRequest{CommandId: cmdID(commandID), RequestId: id, Reason: reason})
+	})
 }
 
 // DispatchReinforcement is the resolver for the dispatchReinforcement field.
 func (r *mutationResolver) DispatchReinforcement(ctx context.Context, id string, commandID *string) (*model.Reinforcement, error) {
-	panic(fmt.Errorf("not implemented: DispatchReinforcement - dispatchReinforcement"))
+	return r.reinforcementStep(ctx, id, commandID, func(ctx context.Context, req *resourcespb.ReinforcementStepRequest) (*resourcespb.ReinforcementReply, error) {
+		return r.Reinforcements.Dispatch(ctx, req)
+	})
 }
 
 // ConfirmReinforcementArrival is the resolver for the confirmReinforcementArrival field.
 func (r *mutationResolver) ConfirmReinforcementArrival(ctx context.Context, id string, commandID *string) (*model.Reinforcement, error) {
-	panic(fmt.Errorf("not implemented: ConfirmReinforcementArrival - confirmReinforcementArrival"))
+	return r.reinforcementStep(ctx, id, commandID, func(ctx context.Context, req *resourcespb.ReinforcementStepRequest) (*resourcespb.ReinforcementReply, error) {
+		return r.Reinforcements.Arrive(ctx, req)
+	})
 }
 
 // ReleaseReinforcement is the resolver for the releaseReinforcement field.
 func (r *mutationResolver) ReleaseReinforcement(ctx context.Context, id string, commandID *string) (*model.Reinforcement, error) {
-	panic(fmt.Errorf("not implemented: ReleaseReinforcement - releaseReinforcement"))
+	return r.reinforcementStep(ctx, id, commandID, func(ctx context.Context, req *resourcespb.ReinforcementStepRequest) (*resourcespb.ReinforcementReply, error) {
+		return r.Reinforcements.Release(ctx, req)
+	})
 }
 
 // CorrectLogEntry is the resolver for the correctLogEntry field.
@@ -67,5 +76,5 @@ func (r *queryResolver) Reinforcements(ctx context.Context, domain string, statu
 
 // Shelters is the resolver for the shelters field.
 func (r *queryResolver) Shelters(ctx context.Context, domain string) (*model.ShelterTotals, error) {
-	panic(fmt.Errorf("not implemented: Shelters - shelters"))
+	return r.shelters(ctx, domain)
 }

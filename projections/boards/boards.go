@@ -5,6 +5,7 @@ package boards
 import (
 	"vigie/projections"
 	"vigie/projections/incidentboard"
+	"vigie/projections/resourceboard"
 )
 
 // All returns a fresh instance of every projection.
@@ -13,5 +14,9 @@ func All() ([]projections.Projection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []projections.Projection{ib}, nil
+	rb, err := resourceboard.New()
+	if err != nil {
+		return nil, err
+	}
+	return []projections.Projection{ib, rb}, nil
 }

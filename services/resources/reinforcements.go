@@ -52,7 +52,7 @@ func (a reinforcementsAPI) run(ctx context.Context, name, id, commandID, action 
 	}
 	r := res.State
 	return &pb.ReinforcementReply{
-		RequestId: r.ID(), Domain: r.Domain(), Status: string(r.Status()), Requested: int32(r.Quantity()), Accepted: int32(r.AcceptedQuantity()),
+		RequestId: r.ID(), Domain: r.Domain(), Status: string(r.Status()), IncidentId: r.IncidentID(), Kind: string(r.Kind()), Requested: int32(r.Quantity()), Accepted: int32(r.AcceptedQuantity()),
 		Revision: res.Revision, CommitPosition: res.Position.Commit, PreparePosition: res.Position.Prepare, Duplicate: res.Duplicate,
 	}, nil
 }

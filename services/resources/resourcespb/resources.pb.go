@@ -740,6 +740,8 @@ type ReinforcementReply struct {
 	CommitPosition  uint64                 `protobuf:"varint,7,opt,name=commit_position,json=commitPosition,proto3" json:"commit_position,omitempty"`
 	PreparePosition uint64                 `protobuf:"varint,8,opt,name=prepare_position,json=preparePosition,proto3" json:"prepare_position,omitempty"`
 	Duplicate       bool                   `protobuf:"varint,9,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	IncidentId      string                 `protobuf:"bytes,10,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	Kind            string                 `protobuf:"bytes,11,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -837,6 +839,20 @@ func (x *ReinforcementReply) GetDuplicate() bool {
 	return false
 }
 
+func (x *ReinforcementReply) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+func (x *ReinforcementReply) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
 var File_resources_proto protoreflect.FileDescriptor
 
 const file_resources_proto_rawDesc = "" +
@@ -917,7 +933,7 @@ const file_resources_proto_rawDesc = "" +
 	"\n" +
 	"command_id\x18\x01 \x01(\tR\tcommandId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"\xab\x02\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"\xe0\x02\n" +
 	"\x12ReinforcementReply\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
@@ -928,7 +944,11 @@ const file_resources_proto_rawDesc = "" +
 	"\brevision\x18\x06 \x01(\x03R\brevision\x12'\n" +
 	"\x0fcommit_position\x18\a \x01(\x04R\x0ecommitPosition\x12)\n" +
 	"\x10prepare_position\x18\b \x01(\x04R\x0fpreparePosition\x12\x1c\n" +
-	"\tduplicate\x18\t \x01(\bR\tduplicate2\xb3\x03\n" +
+	"\tduplicate\x18\t \x01(\bR\tduplicate\x12\x1f\n" +
+	"\vincident_id\x18\n" +
+	" \x01(\tR\n" +
+	"incidentId\x12\x12\n" +
+	"\x04kind\x18\v \x01(\tR\x04kind2\xb3\x03\n" +
 	"\tResources\x12R\n" +
 	"\bRegister\x12#.vigie.resources.v1.RegisterRequest\x1a!.vigie.resources.v1.ResourceReply\x12N\n" +
 	"\x06Engage\x12!.vigie.resources.v1.EngageRequest\x1a!.vigie.resources.v1.ResourceReply\x12P\n" +

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"vigie/policies"
+	"vigie/policies/identity"
+)
+
+// demo is `vigie demo`: serve, plus a Cévennes flash flood around Nîmes (dep:30)
+// seeded through the gateway on first start, and tokens to click through it.
+func demo(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
+	return runAll(ctx, name, args, stdout, stderr, seedDemo)
+}
+
+// The demo's people: opaque subjects, as an identity provider would give.
+var demoPeople = []struct{ sub, role, domain, who string }{
+	{"maire-nimes", "mayor", "dep:30/com:30189", "the mayor of Nîmes"},
+	{"rac-nimes", "rac", "dep:30/com:30189", "Nîmes' crisis-cell coordinator (RAC)"},
+	{"maire-sommieres", "mayor", "dep:30/com:30321", "the mayor of Sommières"},
+	{"maire-ales", "mayor", "dep:30/com:30007", "the mayor of Alès"},
+	{"cod-gard", "prefecture", "dep:30", "the prefecture of the Gard (COD)"},
+}
+
+// gql is a GraphQL client for the seed.
+type gql struct {
+	url   string
+	token string
+}
+
+func (g gql) do(ctx context.Context, query string, vars map[string]any, out any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+g.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return err
+	}
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("%s", r.Errors[0].Message)
+	}
+	if out != nil {
+		return json.Unmarshal(r.Data, out)
+	}
+	return nil
+}
+
+func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io.Writer) error {
+	tokens := map[string]gql{}
+	for _, p := range demoPeople {
+		tok, err := identity.Issue(key, identity.Claims{Subject: p.sub, Grants: []policies.Grant{{Role: p.role, Domain: p.domain}}}, 12*time.Hour)
+		if err != nil {
+			return err
+		}
+		tokens[p.sub] = gql{url: url, token: tok}
+	}
+	defer func() {
+		fmt.Fprintln(stdout, "demo tokens (valid 12 h; send as Authorization: Bearer …):")
+		for _, p := range demoPeople {
+			fmt.Fprintf(stdout, "  %-48s %s\n", p.who+":", tokens[p.sub].token)
+		}
+	}()
+	mayor, rac, sommieres, ales, cod := tokens["maire-nimes"], tokens["rac-nimes"], tokens["maire-sommieres"], tokens["maire-ales"], tokens["cod-gard"]
+
+	// Seed once: a data directory that already holds the crisis keeps it.
+	var existing struct{ Incidents []struct{ ID string } }
+	if err := cod.do(ctx, `query { incidents(domain: "dep:30", status: [REPORTED, QUALIFIED, ESCALATED, STABILIZED, CLOSED]) { id } }`, nil, &existing); err != nil {
+		return err
+	}
+	if len(existing.Incidents) > 0 {
+		return nil
+	}
+	type idOnly struct{ ID string }
+	report := func(g gql, cmd, domain, kind, title, severity string) (string, error) {
+		var r struct{ ReportIncident idOnly }
+		err := g.do(ctx, `mutation($in: ReportIncidentInput!, $c: ID) { reportIncident(input: $in, commandId: $c) { id } }`,
+			map[string]any{"c": cmd, "in": map[string]any{"domain": domain, "kind": kind, "title": title, "severity": severity}}, &r)
+		return r.ReportIncident.ID, err
+	}
+	steps := []func() error{}
+	var nimesFlood, vidourle, gardon, landslide string
+	var err error
+	if nimesFlood, err = report(rac, "demo-1", "dep:30/com:30189", "FLASH_FLOOD", "Crue des cadereaux — quartier Richelieu", "SEVERE"); err != nil {
+		return err
+	}
+	if _, err = report(rac, "demo-2", "dep:30/com:30189", "FLOOD", "Route de Sauve coupée au pont du Vistre", "MODERATE"); err != nil {
+		return err
+	}
+	if vidourle, err = report(sommieres, "demo-3", "dep:30/com:30321", "FLOOD", "Débordement du Vidourle — centre ancien", "EXTREME"); err != nil {
+		return err
+	}
+	if gardon, err = report(ales, "demo-4", "dep:30/com:30007", "FLOOD", "Gardon d'Alès en crue — quais", "SEVERE"); err != nil {
+		return err
+	}
+	if landslide, err = report(ales, "demo-4b", "dep:30/com:30007", "LANDSLIDE", "Éboulement route d'Anduze", "MINOR"); err != nil {
+		return err
+	}
+	mutate := func(g gql, q string, vars map[string]any) func() error {
+		return func() error { return g.do(ctx, q, vars, nil) }
+	}
+	const (
+		qualify  = `mutation($id: ID!, $k: IncidentKind!, $s: Severity!, $c: ID) { qualifyIncident(id: $id, kind: $k, severity: $s, commandId: $c) { id } }`
+		logEntry = `mutation($id: ID!, $t: String!, $c: ID) { addLogEntry(incidentId: $id, text: $t, commandId: $c) { id } }`
+		escalate = `mutation($id: ID!, $r: String!, $c: ID) { escalateIncident(id: $id, reason: $r, commandId: $c) { id } }`
+		closeInc = `mutation($id: ID!, $s: String!, $c: ID) { closeIncident(id: $id, summary: $s, commandId: $c) { id } }`
+	)
+	steps = append(steps,
+		mutate(rac, qualify, map[string]any{"id": nimesFlood, "k": "FLASH_FLOOD", "s": "SEVERE", "c": "demo-5"}),
+		mutate(rac, logEntry, map[string]any{"id": nimesFlood, "t": "Vigilance rouge pluie-inondation Météo-France pour le Gard.", "c": "demo-6"}),
+		mutate(rac, logEntry, map[string]any{"id": nimesFlood, "t": "Cadereau d'Uzès à 1,80 m au pont de la rue Bonfa (ESPADA), en hausse.", "c": "demo-7"}),
+		mutate(mayor, logEntry, map[string]any{"id": nimesFlood, "t": "Décision du maire : ouverture du gymnase Jean Bouin comme centre d'hébergement.", "c": "demo-8"}),
+		mutate(sommieres, qualify, map[string]any{"id": vidourle, "k": "FLOOD", "s": "EXTREME", "c": "demo-9"}),
+		mutate(sommieres, logEntry, map[string]any{"id": vidourle, "t": "Le Vidourle dépasse la cote de 6 m au pont romain ; évacuation du centre ancien.", "c": "demo-10"}),
+		mutate(sommieres, escalate, map[string]any{"id": vidourle, "r": "Crue majeure dépassant les moyens communaux ; direction des opérations au préfet.", "c": "demo-11"}),
+		mutate(cod, logEntry, map[string]any{"id": vidourle, "t": "COD activé ; colonne de renfort SDIS en route depuis Nîmes.", "c": "demo-12"}),
+		mutate(ales, qualify, map[string]any{"id": gardon, "k": "FLOOD", "s": "SEVERE", "c": "demo-13"}),
+		mutate(ales, `mutation($id: ID!, $c: ID) { stabilizeIncident(id: $id, commandId: $c) { id } }`, map[string]any{"id": gardon, "c": "demo-14"}),
+		mutate(ales, closeInc, map[string]any{"id": landslide, "s": "Route dégagée par les services techniques, aucune victime.", "c": "demo-15"}),
+	)
+	steps = append(steps, seedResources(ctx, mutate, rac, sommieres, cod, nimesFlood, vidourle)...)
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedResources registers Nîmes' and Sommières' means, engages them, fills the
+// shelters and sends a reinforcement request the prefecture partly accepts.
+func seedResources(ctx context.Context, mutate func(gql, string, map[string]any) func() error, rac, sommieres, cod gql, nimesFlood, vidourle string) []func() error {
+	const (
+		register = `mutation($in: RegisterResourceInput!, $c: ID) { registerResource(input: $in, commandId: $c) { id } }`
+		engage   = `mutation($r: ID!, $i: ID!, $c: ID) { engageResource(resourceId: $r, incidentId: $i, commandId: $c) { id } }`
+		occupy   = `mutation($r: ID!, $n: Int!, $c: ID) { setShelterOccupancy(resourceId: $r, occupancy: $n, commandId: $c) { id } }`
+		request  = `mutation($in: RequestReinforcementInput!, $c: ID) { requestReinforcement(input: $in, commandId: $c) { id } }`
+	)
+	// Ids are chosen here so that later steps can name them.
+	res := func(g gql, id, domain, kind, name string, capacity int) func() error {
+		in := map[string]any{"domain": domain, "kind": kind, "name": name}
+		if capacity > 0 {
+			in["capacity"] = capacity
+		}
+		return func() error {
+			return g.do(ctx, `mutation($in: RegisterResourceInput!, $c: ID) { registerResource(input: $in, commandId: $c) { id } }`, map[string]any{"in": in, "c": id}, nil)
+		}
+	}
+	_ = register
+	var steps []func() error
+	ids := map[string]string{}
+	add := func(g gql, key, domain, kind, name string, capacity int) {
+		steps = append(steps, func() error {
+			var r struct{ RegisterResource struct{ ID string } }
+			in := map[string]any{"domain": domain, "kind": kind, "name": name}
+			if capacity > 0 {
+				in["capacity"] = capacity
+			}
+			if err := g.do(ctx, register, map[string]any{"in": in, "c": "demo-res-" + key}, &r); err != nil {
+				return err
+			}
+			ids[key] = r.RegisterResource.ID
+			return nil
+		})
+	}
+	_ = res
+	add(rac, "pm", "dep:30/com:30189", "TEAM", "Police municipale — équipe 2", 0)
+	add(rac, "st", "dep:30/com:30189", "TEAM", "Services techniques — astreinte voirie", 0)
+	add(rac, "rcs", "dep:30/com:30189", "TEAM", "Réserve communale de sécurité civile", 0)
+	add(rac, "pump", "dep:30/com:30189", "EQUIPMENT", "Motopompe 60 m³/h", 0)
+	add(rac, "drone", "dep:30/com:30189", "DRONE", "Drone caméra thermique", 0)
+	add(rac, "gym", "dep:30/com:30189", "SHELTER", "Gymnase Jean Bouin", 120)
+	add(sommieres, "salle", "dep:30/com:30321", "SHELTER", "Salle Maurice Ravel", 80)
+	add(sommieres, "cam", "dep:30/com:30321", "CAMERA", "Caméra pont romain", 0)
+	on := func(g gql, key, incident, cmd string) func() error {
+		return func() error { return mutate(g, engage, map[string]any{"r": ids[key], "i": incident, "c": cmd})() }
+	}
+	fill := func(g gql, key string, n int, cmd string) func() error {
+		return func() error { return mutate(g, occupy, map[string]any{"r": ids[key], "n": n, "c": cmd})() }
+	}
+	steps = append(steps,
+		on(rac, "pm", nimesFlood, "demo-eng-1"),
+		on(rac, "st", nimesFlood, "demo-eng-2"),
+		on(rac, "pump", nimesFlood, "demo-eng-3"),
+		on(rac, "drone", nimesFlood, "demo-eng-4"),
+		fill(rac, "gym", 87, "demo-occ-1"),
+		fill(sommieres, "salle", 64, "demo-occ-2"),
+		func() error {
+			var r struct{ RequestReinforcement struct{ ID string } }
+			err := sommieres.do(ctx, request, map[string]any{"c": "demo-rf-1", "in": map[string]any{
+				"domain": "dep:30/com:30321", "incidentId": vidourle, "kind": "EQUIPMENT", "quantity": 4,
+				"reason": "Motopompes pour les caves du centre ancien"}}, &r)
+			if err != nil {
+				return err
+			}
+			return mutate(cod, `mutation($id: ID!, $q: Int!, $n: String, $c: ID) { acceptReinforcement(id: $id, quantity: $q, note: $n, commandId: $c) { id } }`,
+				map[string]any{"id": r.RequestReinforcement.ID, "q": 2, "n": "Deux motopompes de la réserve départementale", "c": "demo-rf-2"})()
+		},
+	)
+	return steps
+}
