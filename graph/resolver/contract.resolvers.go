@@ -99,47 +99,47 @@ func (r *mutationResolver) SetShelterOccupancy(ctx context.Context, resourceID s
 
 // DraftAlert is the resolver for the draftAlert field.
 func (r *mutationResolver) DraftAlert(ctx context.Context, input model.DraftAlertInput, commandID *string) (*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: DraftAlert - draftAlert"))
+	return nil, notBuilt("alerts")
 }
 
 // SubmitAlert is the resolver for the submitAlert field.
 func (r *mutationResolver) SubmitAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: SubmitAlert - submitAlert"))
+	return nil, notBuilt("alerts")
 }
 
 // ApproveAlert is the resolver for the approveAlert field.
 func (r *mutationResolver) ApproveAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: ApproveAlert - approveAlert"))
+	return nil, notBuilt("alerts")
 }
 
 // RejectAlert is the resolver for the rejectAlert field.
 func (r *mutationResolver) RejectAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: RejectAlert - rejectAlert"))
+	return nil, notBuilt("alerts")
 }
 
 // ValidateFrAlert is the resolver for the validateFrAlert field.
 func (r *mutationResolver) ValidateFrAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: ValidateFrAlert - validateFrAlert"))
+	return nil, notBuilt("alerts")
 }
 
 // RefuseFrAlert is the resolver for the refuseFrAlert field.
 func (r *mutationResolver) RefuseFrAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: RefuseFrAlert - refuseFrAlert"))
+	return nil, notBuilt("alerts")
 }
 
 // CancelAlert is the resolver for the cancelAlert field.
 func (r *mutationResolver) CancelAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: CancelAlert - cancelAlert"))
+	return nil, notBuilt("alerts")
 }
 
 // RegisterResident is the resolver for the registerResident field.
 func (r *mutationResolver) RegisterResident(ctx context.Context, input model.RegisterResidentInput, commandID *string) (*model.Resident, error) {
-	panic(fmt.Errorf("not implemented: RegisterResident - registerResident"))
+	return nil, notBuilt("residents")
 }
 
 // EraseResident is the resolver for the eraseResident field.
 func (r *mutationResolver) EraseResident(ctx context.Context, id string, commandID *string) (bool, error) {
-	panic(fmt.Errorf("not implemented: EraseResident - eraseResident"))
+	return false, notBuilt("residents")
 }
 
 // GrantRole is the resolver for the grantRole field.
@@ -174,12 +174,12 @@ func (r *queryResolver) Resources(ctx context.Context, domain string, kind *mode
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, domain string, status []model.AlertStatus) ([]model.Alert, error) {
-	panic(fmt.Errorf("not implemented: Alerts - alerts"))
+	return nil, notBuilt("alerts")
 }
 
 // PendingApprovals is the resolver for the pendingApprovals field.
 func (r *queryResolver) PendingApprovals(ctx context.Context) ([]model.Alert, error) {
-	panic(fmt.Errorf("not implemented: PendingApprovals - pendingApprovals"))
+	return nil, notBuilt("alerts")
 }
 
 // Timeline is the resolver for the timeline field.
@@ -189,7 +189,7 @@ func (r *queryResolver) Timeline(ctx context.Context, domain string, from *time.
 
 // Replay is the resolver for the replay field.
 func (r *queryResolver) Replay(ctx context.Context, domain string, at time.Time) (*model.Replay, error) {
-	panic(fmt.Errorf("not implemented: Replay - replay"))
+	return nil, notBuilt("replay")
 }
 
 // BoardChanged is the resolver for the boardChanged field.
@@ -199,7 +199,7 @@ func (r *subscriptionResolver) BoardChanged(ctx context.Context, domain string) 
 
 // AlertChanged is the resolver for the alertChanged field.
 func (r *subscriptionResolver) AlertChanged(ctx context.Context, domain string) (<-chan *model.Alert, error) {
-	panic(fmt.Errorf("not implemented: AlertChanged - alertChanged"))
+	return nil, notBuilt("alerts")
 }
 
 // Incident returns generated.IncidentResolver implementation.
