@@ -101,6 +101,7 @@ func New(cfg Config) http.Handler {
 	}
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxCost))
 	srv.Use(depthLimit{max: cfg.MaxDepth})
+	srv.Use(tracing{})
 	limits := &limiters{limit: cfg.RateLimit, burst: cfg.RateBurst, byCaller: map[string]*rate.Limiter{}}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		c, err := auth.FromContext(ctx)

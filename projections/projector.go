@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"vigie/events"
 	"vigie/events/store"
@@ -60,6 +61,11 @@ type Status struct {
 func (p *Projector) Status() Status {
 	return Status{Name: p.Projection.Name(), Active: p.active.Load(), CaughtUp: p.caughtUp.Load(), Applied: p.applied.Load(), Parked: p.parked.Load()}
 }
+
+// maxLinks bounds the links of a batch's span.
+const maxLinks = 128
+
+var tracer = otel.Tracer("vigie/projections")
 
 var (
 	meter           = otel.Meter("vigie/projections")
@@ -279,6 +285,17 @@ func (p *Projector) commit(ctx context.Context, k Keys, recs []store.Recorded, p
 		}
 		batch = append(batch, Event{Position: r.Position, StreamID: r.StreamID, Revision: r.Revision, Type: r.Type, Created: r.Created, Event: e, Meta: md})
 	}
+	// One span per batch, linked to the trace of every event it applies: the
+	// after-action review can follow a command to the board that showed it.
+	links := make([]trace.Link, 0, min(len(batch), maxLinks))
+	for _, e := range batch[:min(len(batch), maxLinks)] {
+		if sc := trace.SpanContextFromContext(events.ContextWithRemoteSpan(ctx, e.Meta)); sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc})
+		}
+	}
+	ctx, span := tracer.Start(ctx, "project "+k.name, trace.WithLinks(links...),
+		trace.WithAttributes(attribute.String("vigie.projection", k.name), attribute.Int("vigie.batch.events", len(batch))))
+	defer span.End()
 	notices, err := p.tx(ctx, k, batch, parked, pos, guard, watch)
 	var applyErr applyError
 	if errors.As(err, &applyErr) {

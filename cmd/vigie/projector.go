@@ -94,7 +94,7 @@ func serveProjector(ctx context.Context, name string, args []string, stdout, std
 	defer stop()
 	fail := func(err error) int { fmt.Fprintf(stderr, "vigie %s: %v\n", name, err); return exitError }
 
-	metricsHandler, shutdownMetrics, err := metrics()
+	metricsHandler, shutdownMetrics, err := telemetry(ctx)
 	if err != nil {
 		return fail(err)
 	}

@@ -81,7 +81,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 	if err != nil {
 		return fail(err)
 	}
-	metricsHandler, shutdownMetrics, err := metrics()
+	metricsHandler, shutdownMetrics, err := telemetry(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -173,7 +173,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	if err != nil {
 		return fail(err)
 	}
-	metricsHandler, shutdownMetrics, err := metrics()
+	metricsHandler, shutdownMetrics, err := telemetry(ctx)
 	if err != nil {
 		return fail(err)
 	}

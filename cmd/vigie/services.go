@@ -72,6 +72,11 @@ func serveService(ctx context.Context, name, defaultListen string, args []string
 	if err != nil {
 		return fail(err)
 	}
+	stopTracing, err := tracing(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer stopTracing(context.Background())
 	client, err := store.Open(url)
 	if err != nil {
 		return fail(err)

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // metrics installs an OpenTelemetry meter provider exported in the Prometheus text
@@ -22,4 +27,35 @@ func metrics() (http.Handler, func(context.Context) error, error) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
 	otel.SetMeterProvider(mp)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), mp.Shutdown, nil
+}
+
+// tracing installs the W3C trace-context propagator (so gRPC calls carry the trace)
+// and, when the standard OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set, a
+// tracer provider exporting spans over OTLP/gRPC; without it spans are not recorded.
+func tracing(ctx context.Context) (func(context.Context) error, error) {
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+		return func(context.Context) error { return nil }, nil
+	}
+	exp, err := otlptracegrpc.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+	otel.SetTracerProvider(tp)
+	return tp.Shutdown, nil
+}
+
+// telemetry sets up metrics and tracing for a serving command.
+func telemetry(ctx context.Context) (http.Handler, func(context.Context) error, error) {
+	h, stopMetrics, err := metrics()
+	if err != nil {
+		return nil, nil, err
+	}
+	stopTracing, err := tracing(ctx)
+	if err != nil {
+		_ = stopMetrics(ctx)
+		return nil, nil, err
+	}
+	return h, func(ctx context.Context) error { return errors.Join(stopTracing(ctx), stopMetrics(ctx)) }, nil
 }

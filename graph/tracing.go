@@ -1,0 +1,44 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// tracing opens the span every trace of a request starts from: the GraphQL operation.
+// The gRPC calls, the command, the append (and, through the event's metadata, the
+// projection that applies it) all descend from it. Only the operation's name and type
+// are recorded: variables may carry personal data.
+type tracing struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = tracing{}
+
+func (tracing) ExtensionName() string                   { return "Tracing" }
+func (tracing) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (tracing) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	oc := graphql.GetOperationContext(ctx)
+	name, kind := oc.OperationName, "query"
+	if oc.Operation != nil {
+		kind = string(oc.Operation.Operation)
+		if name == "" {
+			name = oc.Operation.Name
+		}
+	}
+	ctx, span := otel.Tracer("vigie/graph").Start(ctx, "graphql "+kind+" "+name, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("graphql.operation.type", kind), attribute.String("graphql.operation.name", name)))
+	defer span.End()
+	resp := next(ctx)
+	if resp != nil && len(resp.Errors) > 0 {
+		span.SetStatus(codes.Error, resp.Errors[0].Message)
+	}
+	return resp
+}
