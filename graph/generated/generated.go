@@ -204,11 +204,15 @@ type ComplexityRoot struct {
 	}
 
 	TimelineEntry struct {
-		Actor    func(childComplexity int) int
-		At       func(childComplexity int) int
-		StreamID func(childComplexity int) int
-		Summary  func(childComplexity int) int
-		Type     func(childComplexity int) int
+		Actor         func(childComplexity int) int
+		At            func(childComplexity int) int
+		CausationID   func(childComplexity int) int
+		CorrelationID func(childComplexity int) int
+		EventID       func(childComplexity int) int
+		Role          func(childComplexity int) int
+		StreamID      func(childComplexity int) int
+		Summary       func(childComplexity int) int
+		Type          func(childComplexity int) int
 	}
 }
 
@@ -1207,6 +1211,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TimelineEntry.At(childComplexity), true
+	case "TimelineEntry.causationId":
+		if e.ComplexityRoot.TimelineEntry.CausationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.CausationID(childComplexity), true
+	case "TimelineEntry.correlationId":
+		if e.ComplexityRoot.TimelineEntry.CorrelationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.CorrelationID(childComplexity), true
+	case "TimelineEntry.eventId":
+		if e.ComplexityRoot.TimelineEntry.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.EventID(childComplexity), true
+	case "TimelineEntry.role":
+		if e.ComplexityRoot.TimelineEntry.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Role(childComplexity), true
 	case "TimelineEntry.streamId":
 		if e.ComplexityRoot.TimelineEntry.StreamID == nil {
 			break
@@ -1543,6 +1571,14 @@ extend type LogEntry {
   "The entry this one corrects, if it is a correction."
   corrects: ID
 }
+
+extend type TimelineEntry {
+  role: String!
+  eventId: ID!
+  "The chain of causes: the first command of the chain, and the event that caused this one."
+  correlationId: ID
+  causationId: ID
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1785,6 +1821,14 @@ func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field
 		return ec.fieldContext_TimelineEntry_streamId(ctx, field)
 	case "summary":
 		return ec.fieldContext_TimelineEntry_summary(ctx, field)
+	case "role":
+		return ec.fieldContext_TimelineEntry_role(ctx, field)
+	case "eventId":
+		return ec.fieldContext_TimelineEntry_eventId(ctx, field)
+	case "correlationId":
+		return ec.fieldContext_TimelineEntry_correlationId(ctx, field)
+	case "causationId":
+		return ec.fieldContext_TimelineEntry_causationId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEntry", field.Name)
 }
@@ -6831,6 +6875,98 @@ func (ec *executionContext) fieldContext_TimelineEntry_summary(_ context.Context
 	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, "String")
 }
 
+func (ec *executionContext) _TimelineEntry_role(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimelineEntry_eventId(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TimelineEntry_correlationId(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_correlationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrelationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_correlationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TimelineEntry_causationId(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_causationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CausationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_causationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, "ID")
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9537,6 +9673,26 @@ func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.Selectio
 		case "summary":
 			out.Values[i] = ec._TimelineEntry_summary(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._TimelineEntry_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventId":
+			out.Values[i] = ec._TimelineEntry_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "correlationId":
+			out.Values[i] = ec._TimelineEntry_correlationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "causationId":
+			out.Values[i] = ec._TimelineEntry_causationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -194,6 +194,11 @@ type TimelineEntry struct {
 	Type     string    `json:"type"`
 	StreamID string    `json:"streamId"`
 	Summary  string    `json:"summary"`
+	Role     string    `json:"role"`
+	EventID  string    `json:"eventId"`
+	// The chain of causes: the first command of the chain, and the event that caused this one.
+	CorrelationID *string `json:"correlationId,omitempty"`
+	CausationID   *string `json:"causationId,omitempty"`
 }
 
 type AlertCategory string

@@ -7,7 +7,6 @@ package resolver
 
 import (
 	"context"
-	"fmt"
 	"time"
 	"vigie/graph/generated"
 	"vigie/graph/model"
@@ -184,7 +183,7 @@ func (r *queryResolver) PendingApprovals(ctx context.Context) ([]model.Alert, er
 
 // Timeline is the resolver for the timeline field.
 func (r *queryResolver) Timeline(ctx context.Context, domain string, from *time.Time, to *time.Time) ([]model.TimelineEntry, error) {
-	panic(fmt.Errorf("not implemented: Timeline - timeline"))
+	return r.timeline(ctx, domain, from, to)
 }
 
 // Replay is the resolver for the replay field.

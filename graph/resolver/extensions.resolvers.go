@@ -7,11 +7,10 @@ package resolver
 
 import (
 	"context"
-	"fmt"
 	"vigie/graph/model"
 	"vigie/policies"
 	"vigie/services/incidents/incidentspb"
-	resourcespb "vigie/services/resources/resourcespb"
+	"vigie/services/resources/resourcespb"
 )
 
 // RequestReinforcement is the resolver for the requestReinforcement field.
@@ -66,12 +65,12 @@ func (r *queryResolver) IncidentCounts(ctx context.Context, domain string) ([]mo
 
 // Overview is the resolver for the overview field.
 func (r *queryResolver) Overview(ctx context.Context, domain string, first *int, offset *int) ([]model.Incident, error) {
-	panic(fmt.Errorf("not implemented: Overview - overview"))
+	return r.overview(ctx, domain, first, offset)
 }
 
 // Reinforcements is the resolver for the reinforcements field.
 func (r *queryResolver) Reinforcements(ctx context.Context, domain string, status []model.ReinforcementStatus) ([]model.Reinforcement, error) {
-	panic(fmt.Errorf("not implemented: Reinforcements - reinforcements"))
+	return r.reinforcements(ctx, domain, status)
 }
 
 // Shelters is the resolver for the shelters field.

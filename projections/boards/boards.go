@@ -5,7 +5,9 @@ package boards
 import (
 	"vigie/projections"
 	"vigie/projections/incidentboard"
+	"vigie/projections/prefecture"
 	"vigie/projections/resourceboard"
+	"vigie/projections/timeline"
 )
 
 // All returns a fresh instance of every projection.
@@ -18,5 +20,13 @@ func All() ([]projections.Projection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []projections.Projection{ib, rb}, nil
+	pf, err := prefecture.New()
+	if err != nil {
+		return nil, err
+	}
+	tl, err := timeline.New()
+	if err != nil {
+		return nil, err
+	}
+	return []projections.Projection{ib, rb, pf, tl}, nil
 }

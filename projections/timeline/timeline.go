@@ -1,0 +1,252 @@
+// Package timeline is the index of who did what and when, per commune and per
+// département, for the timeline screen and the after-action review: every event of
+// the crisis with its time, actor, role, type, stream, a one-line summary and its
+// place in the causal chain (correlation and causation ids).
+//
+// Keys (under the projection's versioned prefix):
+//
+//	entries:<domain>   zset of the domain's entries; score = occurredAt of the event in
+//	                   ms (its metadata's; the store's time only when that is missing)
+//
+// Every event is indexed under its domain (the metadata's) and, for a commune's, its
+// département's too. A member is "<commit>.<prepare>|<JSON entry>", the position of
+// the event in the log zero-padded to 20 digits each: members of one score sort by
+// bytes, so events of the same millisecond keep the order of the log, whatever the
+// batches were. The JSON is an Entry.
+//
+// Summaries carry no personal data: identifiers, titles and resource names only,
+// never the free text of a main-courante entry or a reason. Resident events, when
+// they come, are summarized as "Résident inscrit" and the like, never with a phone
+// number or an e-mail address.
+package timeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"vigie/events"
+	"vigie/events/store"
+	"vigie/policies/role"
+	"vigie/projections"
+	"vigie/services/incidents/incident"
+	"vigie/services/resources/reinforcement"
+	"vigie/services/resources/resource"
+)
+
+// Name of the read model.
+const Name = "timeline"
+
+// Entry is one event on the timeline.
+type Entry struct {
+	At            time.Time      `json:"at"`
+	Domain        string         `json:"domain"`
+	Actor         string         `json:"actor"` // pseudonymous subject
+	Role          string         `json:"role"`
+	Type          string         `json:"type"`
+	StreamID      string         `json:"streamId"`
+	Summary       string         `json:"summary"`
+	EventID       string         `json:"eventId"`
+	CorrelationID string         `json:"correlationId,omitempty"`
+	CausationID   string         `json:"causationId,omitempty"`
+	Position      store.Position `json:"position"`
+}
+
+// Projection builds the timeline.
+type Projection struct{ reg *events.Registry }
+
+// New returns the projection.
+func New() (*Projection, error) {
+	// Alerts (alert-) and residents (resident-) join here, in the registry and in
+	// StreamPrefixes together, once their event packages exist: a projection must be
+	// able to decode every event of the streams it follows, or it parks them. Resident
+	// events are then summarized in summary() without any personal data.
+	reg, err := projections.Registry(incident.Register, resource.Register, reinforcement.Register, role.Register)
+	if err != nil {
+		return nil, err
+	}
+	return &Projection{reg: reg}, nil
+}
+
+func (*Projection) Name() string { return Name }
+func (*Projection) StreamPrefixes() []string {
+	return []string{
+		events.CategoryIncident + "-",
+		events.CategoryResource + "-",
+		reinforcement.Category + "-",
+		events.CategoryRole + "-",
+		// events.CategoryAlert + "-", events.CategoryResident + "-": see New.
+	}
+}
+func (p *Projection) Registry() *events.Registry { return p.reg }
+
+// Apply indexes each event of the batch under its domain and département. It reads
+// nothing: an entry depends on its event alone.
+func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []projections.Event) error {
+	type indexed struct {
+		keys   []string
+		score  float64
+		member string
+	}
+	out := make([]indexed, 0, len(batch))
+	for _, e := range batch {
+		domain := domainOf(e)
+		if !strings.HasPrefix(domain, "dep:") {
+			return fmt.Errorf("timeline: %s@%d (%s): no domain to file it under (%q)", e.StreamID, e.Revision, e.Type, domain)
+		}
+		at := e.Meta.OccurredAt
+		if at.IsZero() {
+			at = e.Created // the log's time: the same for a rebuild
+		}
+		entry := Entry{
+			At: at.UTC(), Domain: domain, Actor: e.Meta.Actor, Role: e.Meta.Role, Type: e.Type, StreamID: e.StreamID,
+			Summary: summary(e.Event), EventID: e.Meta.EventID, CorrelationID: e.Meta.CorrelationID, CausationID: e.Meta.CausationID,
+			Position: e.Position,
+		}
+		b, err := json.Marshal(entry)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for _, scope := range scopes(domain) {
+			keys = append(keys, m.Key("entries", scope))
+		}
+		out = append(out, indexed{keys: keys, score: float64(at.UnixMilli()), member: prefix(e.Position) + string(b)})
+	}
+	for _, x := range out {
+		for _, k := range x.keys {
+			m.W.ZAdd(ctx, k, redis.Z{Score: x.score, Member: x.member})
+		}
+	}
+	return nil
+}
+
+// prefix orders the members of one millisecond by their position in the log.
+func prefix(p store.Position) string { return fmt.Sprintf("%020d.%020d|", p.Commit, p.Prepare) }
+
+// domainOf is the domain an event is filed under: its metadata's, or else the one its
+// data names.
+func domainOf(e projections.Event) string {
+	if e.Meta.Domain != "" {
+		return e.Meta.Domain
+	}
+	switch ev := e.Event.(type) {
+	case incident.IncidentReported:
+		return ev.Domain
+	case resource.ResourceRegistered:
+		return ev.Domain
+	case reinforcement.ReinforcementRequested:
+		return ev.Domain
+	case role.RoleGranted:
+		return ev.Domain
+	case role.RoleRevoked:
+		return ev.Domain
+	}
+	return ""
+}
+
+// scopes are the domains an entry is filed under: a commune's and its département's,
+// or a département's alone.
+func scopes(domain string) []string {
+	dep, _, found := strings.Cut(domain, "/")
+	if !found || strings.HasSuffix(domain, "/*") {
+		return []string{dep}
+	}
+	return []string{domain, dep}
+}
+
+// summary is the one line the timeline shows of an event, in French, without
+// personal data.
+func summary(ev events.Event) string {
+	switch ev := ev.(type) {
+	case incident.IncidentReported:
+		s := "Incident signalé : " + ev.Title + " (" + label(incidentKinds, string(ev.Kind))
+		if ev.Severity != "" {
+			s += ", gravité " + label(severities, string(ev.Severity))
+		}
+		return s + ")"
+	case incident.IncidentQualified:
+		return "Incident qualifié : " + label(incidentKinds, string(ev.Kind)) + ", gravité " + label(severities, string(ev.Severity))
+	case incident.LogEntryAdded:
+		if ev.Corrects != "" {
+			return "Main courante : correction de l'entrée " + ev.Corrects
+		}
+		return "Main courante : entrée ajoutée"
+	case incident.IncidentEscalated:
+		return "Direction de l'incident transférée à la préfecture"
+	case incident.IncidentStabilized:
+		return "Incident stabilisé"
+	case incident.IncidentClosed:
+		return "Incident clos"
+	case incident.IncidentReopened:
+		return "Incident rouvert"
+
+	case resource.ResourceRegistered:
+		s := "Ressource enregistrée : " + ev.Name + " (" + label(resourceKinds, string(ev.Kind))
+		if ev.Capacity > 0 {
+			s += fmt.Sprintf(", %d places", ev.Capacity)
+		}
+		return s + ")"
+	case resource.ResourceEngaged:
+		return "Ressource engagée sur l'incident " + ev.IncidentID
+	case resource.ResourceReleased:
+		return "Ressource dégagée de l'incident " + ev.IncidentID
+	case resource.ResourceStatusChanged:
+		return "Ressource " + label(resourceStatuses, string(ev.Status))
+	case resource.ShelterOccupancyChanged:
+		return fmt.Sprintf("Centre d'hébergement : %d → %d personnes", ev.Previous, ev.Occupancy)
+
+	case reinforcement.ReinforcementRequested:
+		return fmt.Sprintf("Renfort demandé : %d × %s pour l'incident %s", ev.Quantity, label(resourceKinds, string(ev.Kind)), ev.IncidentID)
+	case reinforcement.ReinforcementAccepted:
+		return fmt.Sprintf("Renfort accepté : %d", ev.Quantity)
+	case reinforcement.ReinforcementRefused:
+		return "Renfort refusé"
+	case reinforcement.ReinforcementDispatched:
+		return "Renfort envoyé"
+	case reinforcement.ReinforcementArrived:
+		return "Renfort arrivé sur place"
+	case reinforcement.ReinforcementReleased:
+		return "Renfort libéré"
+
+	case role.RoleGranted:
+		return "Rôle " + label(roles, ev.Role) + " attribué à " + ev.Subject
+	case role.RoleRevoked:
+		return "Rôle " + label(roles, ev.Role) + " retiré à " + ev.Subject
+	}
+	return ev.EventType()
+}
+
+func label(labels map[string]string, v string) string {
+	if l, ok := labels[v]; ok {
+		return l
+	}
+	return v
+}
+
+var (
+	incidentKinds = map[string]string{
+		"flood": "inondation", "flash_flood": "crue rapide", "wildfire": "feu de forêt", "avalanche": "avalanche",
+		"storm": "tempête", "heatwave": "canicule", "industrial": "accident industriel",
+		"hazmat_transport": "transport de matières dangereuses", "earthquake": "séisme", "landslide": "mouvement de terrain",
+		"public_order": "ordre public", "other": "autre",
+	}
+	severities = map[string]string{
+		"Minor": "mineure", "Moderate": "modérée", "Severe": "sévère", "Extreme": "extrême",
+	}
+	resourceKinds = map[string]string{
+		"team": "équipe", "vehicle": "véhicule", "equipment": "matériel", "drone": "drone",
+		"shelter": "centre d'hébergement", "camera": "caméra",
+	}
+	resourceStatuses = map[string]string{
+		"available": "disponible", "engaged": "engagée", "unavailable": "indisponible", "demobilized": "démobilisée",
+	}
+	roles = map[string]string{
+		"mayor": "maire", "rac": "RAC", "operator": "opérateur", "field": "agent de terrain",
+		"observer": "observateur", "prefecture": "préfecture", "admin": "administrateur",
+	}
+)
