@@ -116,10 +116,11 @@ type streamState struct {
 	Deleted        bool   // soft-deleted: reads answer "not found" until the next append
 	Tombstoned     bool   // deleted for good: reads and appends answer "stream deleted"
 	TruncateBefore uint64 // reads start here (set by a soft delete)
+	LastEventID    [16]byte
 }
 
 func (s streamState) encode() []byte {
-	b := make([]byte, 0, 18)
+	b := make([]byte, 0, 33)
 	b = binary.BigEndian.AppendUint64(b, uint64(s.LastRevision))
 	var flags byte
 	if s.Deleted {
@@ -129,19 +130,22 @@ func (s streamState) encode() []byte {
 		flags |= 2
 	}
 	b = append(b, flags)
-	return binary.BigEndian.AppendUint64(b, s.TruncateBefore)
+	b = binary.BigEndian.AppendUint64(b, s.TruncateBefore)
+	return append(b, s.LastEventID[:]...)
 }
 
 func decodeStreamState(b []byte) (streamState, error) {
-	if len(b) != 17 {
+	if len(b) != 33 {
 		return streamState{}, errCorruptRecord
 	}
-	return streamState{
+	st := streamState{
 		LastRevision:   int64(binary.BigEndian.Uint64(b)),
 		Deleted:        b[8]&1 != 0,
 		Tombstoned:     b[8]&2 != 0,
-		TruncateBefore: binary.BigEndian.Uint64(b[9:]),
-	}, nil
+		TruncateBefore: binary.BigEndian.Uint64(b[9:17]),
+	}
+	copy(st.LastEventID[:], b[17:])
+	return st, nil
 }
 
 // exists reports whether reads of the stream find it.

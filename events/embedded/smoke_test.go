@@ -114,3 +114,47 @@ func TestOfficialClientAppendsReadsAndSubscribes(t *testing.T) {
 		t.Fatalf("subscription saw %v", got)
 	}
 }
+
+func TestRetryOfTheLastAppendWithAnyIsNotWrittenTwice(t *testing.T) {
+	_, _, c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev := func() esdb.EventData {
+		return esdb.EventData{EventID: uuid.New(), EventType: "T", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}
+	}
+	a, b, x := ev(), ev(), ev()
+	length := func() int {
+		rs, err := c.ReadStream(ctx, "s-1", esdb.ReadStreamOptions{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			if _, err := rs.Recv(); errors.Is(err, io.EOF) {
+				return n
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	for range 2 {
+		if _, err := c.AppendToStream(ctx, "s-1", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, a, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := length(); n != 2 {
+		t.Fatalf("a retried append with any was written again: %d events", n)
+	}
+	// Once another append came after it, the same events are new again (best effort,
+	// as on a real server).
+	if _, err := c.AppendToStream(ctx, "s-1", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, x); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AppendToStream(ctx, "s-1", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if n := length(); n != 5 {
+		t.Fatalf("stream has %d events, want 5", n)
+	}
+}
