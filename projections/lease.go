@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -13,13 +14,19 @@ import (
 var errLeaseLost = errors.New("projections: lease lost")
 
 // The lease's value is the fencing token: a number that only grows (INCR), so the
-// holder of a newer lease always has a larger token than any stale one.
+// holder of a newer lease always has a larger token than any stale one. A Redis that
+// lost its data counts from 1 again, so the number gets a random suffix: a stale
+// holder's token never equals a newer holder's.
+func fencingToken(n int64) string {
+	return strconv.FormatInt(n, 10) + "." + strconv.FormatUint(rand.Uint64(), 36)
+}
+
 func acquire(ctx context.Context, rdb redis.UniversalClient, name string, ttl time.Duration) (string, bool, error) {
 	n, err := rdb.Incr(ctx, fenceKey(name)).Result()
 	if err != nil {
 		return "", false, err
 	}
-	token := strconv.FormatInt(n, 10)
+	token := fencingToken(n)
 	ok, err := rdb.SetNX(ctx, leaseKey(name), token, ttl).Result()
 	return token, ok, err
 }
@@ -31,7 +38,7 @@ func steal(ctx context.Context, rdb redis.UniversalClient, name string, ttl time
 	if err != nil {
 		return "", err
 	}
-	token := strconv.FormatInt(n, 10)
+	token := fencingToken(n)
 	return token, rdb.Set(ctx, leaseKey(name), token, ttl).Err()
 }
 

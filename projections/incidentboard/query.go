@@ -30,21 +30,41 @@ func (p Page) bounds() (int64, int64) {
 // communes), most severe then most recent first: the active ones when statuses is
 // empty, else those in the given statuses.
 func (r Reader) List(ctx context.Context, domain string, statuses []string, page Page) ([]Incident, error) {
+	var out []Incident
+	err := r.read(ctx, func(k projections.Keys) error {
+		from, to := page.bounds()
+		var ids []string
+		var err error
+		if len(statuses) == 0 {
+			ids, err = r.Redis.ZRevRange(ctx, k.Key("board", domain), from, to).Result()
+		} else {
+			ids, err = r.byStatus(ctx, k, domain, statuses, from, to)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = r.docs(ctx, k, ids)
+		return err
+	})
+	return out, err
+}
+
+// read runs a query on the keys of the current version, and again on the new one if a
+// rebuild switched versions meanwhile: a rebuild deletes the old version's keys right
+// after the switch, so what was read from them may be partial or empty.
+func (r Reader) read(ctx context.Context, query func(projections.Keys) error) error {
 	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
+	for attempt := 0; err == nil; attempt++ {
+		if err = query(k); err != nil {
+			return err
+		}
+		var now projections.Keys
+		if now, _, err = projections.Current(ctx, r.Redis, Name); err == nil && (now == k || attempt == 2) {
+			return nil
+		}
+		k = now
 	}
-	from, to := page.bounds()
-	var ids []string
-	if len(statuses) == 0 {
-		ids, err = r.Redis.ZRevRange(ctx, k.Key("board", domain), from, to).Result()
-	} else {
-		ids, err = r.byStatus(ctx, k, domain, statuses, from, to)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return r.docs(ctx, k, ids)
+	return err
 }
 
 // byStatus merges the status zsets: a page of each, merged by score, is enough to
@@ -103,11 +123,11 @@ func (r Reader) docs(ctx context.Context, k projections.Keys, ids []string) ([]I
 
 // Get returns one incident.
 func (r Reader) Get(ctx context.Context, id string) (Incident, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return Incident{}, err
-	}
-	docs, err := r.docs(ctx, k, []string{id})
+	var docs []Incident
+	err := r.read(ctx, func(k projections.Keys) (err error) {
+		docs, err = r.docs(ctx, k, []string{id})
+		return err
+	})
 	if err != nil {
 		return Incident{}, err
 	}
@@ -119,12 +139,12 @@ func (r Reader) Get(ctx context.Context, id string) (Incident, error) {
 
 // Log returns a page of an incident's main courante, oldest first.
 func (r Reader) Log(ctx context.Context, id string, page Page) ([]Entry, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
-	}
 	from, to := page.bounds()
-	vals, err := r.Redis.LRange(ctx, k.Key("log", id), from, to).Result()
+	var vals []string
+	err := r.read(ctx, func(k projections.Keys) (err error) {
+		vals, err = r.Redis.LRange(ctx, k.Key("log", id), from, to).Result()
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -140,12 +160,15 @@ func (r Reader) Log(ctx context.Context, id string, page Page) ([]Entry, error) 
 // Counts returns the counters of a domain's active incidents (kind:…, severity:…,
 // status:…, active).
 func (r Reader) Counts(ctx context.Context, domain string) (map[string]int64, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
+	var vals map[string]string
+	err := r.read(ctx, func(k projections.Keys) (err error) {
+		vals, err = r.Redis.HGetAll(ctx, k.Key("counts", domain)).Result()
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	vals, err := r.Redis.HGetAll(ctx, k.Key("counts", domain)).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
 	out := make(map[string]int64, len(vals))
