@@ -340,7 +340,8 @@ func (p *Projector) commit(ctx context.Context, k Keys, recs []store.Recorded, p
 		p.lastSeen.Store(last.UnixMilli())
 		lagHist.Record(ctx, float64(time.Since(last).Microseconds())/1000, attrs)
 	}
-	p.publish(ctx, notices)
+	// Committed: the notices must go out even if the projector is being stopped.
+	p.publish(context.WithoutCancel(ctx), notices)
 	return nil
 }
 
