@@ -59,7 +59,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 	}
 	hub := notices.New(d.redis, d.log)
 	go hub.Run(ctx)
-	var authn auth.Authenticator = auth.Dev{Key: d.key}
+	var authn auth.Authenticator = auth.NewDev(d.key)
 	dev := d.oidcIssuer == ""
 	if !dev {
 		o, err := auth.NewOIDC(ctx, d.oidcIssuer, d.oidcClientID, d.key)

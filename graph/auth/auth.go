@@ -37,10 +37,17 @@ type Authenticator interface {
 }
 
 // Dev accepts Vigie's own tokens (`vigie token`), grants included.
-type Dev struct{ Key ed25519.PrivateKey }
+type Dev struct {
+	verifier *identity.Verifier
+}
+
+// NewDev verifies tokens signed with key, remembering valid ones until they expire.
+func NewDev(key ed25519.PrivateKey) Dev {
+	return Dev{verifier: identity.NewVerifier(key.Public().(ed25519.PublicKey))}
+}
 
 func (d Dev) Authenticate(_ context.Context, token string) (Caller, error) {
-	p, err := identity.Verify(d.Key.Public().(ed25519.PublicKey), token)
+	p, err := d.verifier.Verify(token)
 	if err != nil {
 		return Caller{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}

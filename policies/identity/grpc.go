@@ -48,11 +48,12 @@ func FromContext(ctx context.Context) (policies.Principal, bool) {
 // token is answered codes.Unauthenticated and never reaches the handler. The
 // health service is exempt.
 func UnaryServerInterceptor(pub ed25519.PublicKey) grpc.UnaryServerInterceptor {
+	v := NewVerifier(pub)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if strings.HasPrefix(info.FullMethod, healthPrefix) {
 			return handler(ctx, req)
 		}
-		p, err := authenticate(ctx, pub)
+		p, err := authenticate(ctx, v)
 		if err != nil {
 			return nil, err
 		}
@@ -62,11 +63,12 @@ func UnaryServerInterceptor(pub ed25519.PublicKey) grpc.UnaryServerInterceptor {
 
 // StreamServerInterceptor is UnaryServerInterceptor for streaming calls.
 func StreamServerInterceptor(pub ed25519.PublicKey) grpc.StreamServerInterceptor {
+	v := NewVerifier(pub)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if strings.HasPrefix(info.FullMethod, healthPrefix) {
 			return handler(srv, ss)
 		}
-		p, err := authenticate(ss.Context(), pub)
+		p, err := authenticate(ss.Context(), v)
 		if err != nil {
 			return err
 		}
@@ -81,7 +83,7 @@ type principalStream struct {
 
 func (s *principalStream) Context() context.Context { return s.ctx }
 
-func authenticate(ctx context.Context, pub ed25519.PublicKey) (policies.Principal, error) {
+func authenticate(ctx context.Context, v *Verifier) (policies.Principal, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	values := md.Get(MetadataKey)
 	switch len(values) {
@@ -96,7 +98,7 @@ func authenticate(ctx context.Context, pub ed25519.PublicKey) (policies.Principa
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return policies.Principal{}, status.Error(codes.Unauthenticated, "the identity token is not a Bearer token")
 	}
-	p, err := Verify(pub, strings.TrimSpace(token))
+	p, err := v.Verify(strings.TrimSpace(token))
 	if err != nil {
 		return policies.Principal{}, status.Error(codes.Unauthenticated, err.Error())
 	}
