@@ -9,9 +9,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +49,7 @@ type Config struct {
 	MaxBodyBytes int64      // per request; 256 KiB when zero
 	RateLimit    rate.Limit // operations per second per caller; 20 when zero
 	RateBurst    int        // 40 when zero
-	MaxDepth     int        // of a query's selections; 12 when zero
+	MaxDepth     int        // how deep a query's fields nest; 15 when zero (introspection needs 13)
 	MaxCost      int        // gqlgen complexity; 1000 when zero
 }
 
@@ -61,7 +64,7 @@ func (c *Config) setDefaults() {
 		c.RateBurst = 40
 	}
 	if c.MaxDepth <= 0 {
-		c.MaxDepth = 12
+		c.MaxDepth = 15
 	}
 	if c.MaxCost <= 0 {
 		c.MaxCost = 1000
@@ -81,11 +84,11 @@ func New(cfg Config) http.Handler {
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			token, ok := auth.Bearer(p.Authorization())
 			if !ok {
-				return ctx, nil, errors.New("connection_init must carry {\"Authorization\":\"Bearer …\"}")
+				return refuseInit(ctx, "unauthenticated: connection_init must carry {\"Authorization\":\"Bearer …\"}")
 			}
 			c, err := cfg.Auth.Authenticate(ctx, token)
 			if err != nil {
-				return ctx, nil, errors.New("unauthenticated")
+				return refuseInit(ctx, "unauthenticated: the token does not verify")
 			}
 			return auth.WithCaller(ctx, c, nil), nil, nil
 		},
@@ -95,24 +98,24 @@ func New(cfg Config) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Extensions run in the order they are used. Admission comes before anything reads
+	// the query, so that an anonymous caller costs no parsing and learns nothing of the
+	// schema from validation messages, and every request counts against its caller's
+	// rate, the invalid ones included.
+	srv.Use(admission{limits: &limiters{limit: cfg.RateLimit, burst: cfg.RateBurst, byCaller: map[string]*rate.Limiter{}}})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// Before the complexity limit, which walks fragments without memory: a document
+	// of a few lines whose fragments each spread the previous one twice would keep it
+	// busy for minutes.
+	srv.Use(expansionLimit{max: cfg.MaxCost})
 	if cfg.Dev {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
 	}
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxCost))
 	srv.Use(depthLimit{max: cfg.MaxDepth})
 	srv.Use(tracing{})
-	limits := &limiters{limit: cfg.RateLimit, burst: cfg.RateBurst, byCaller: map[string]*rate.Limiter{}}
-	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		c, err := auth.FromContext(ctx)
-		if err != nil {
-			return graphql.OneShot(errorResponse("authentication required: send Authorization: Bearer <token>", resolver.CodeUnauthenticated))
-		}
-		if !limits.allow(c.Principal.Subject) {
-			return graphql.OneShot(errorResponse("too many requests: slow down", "RATE_LIMITED"))
-		}
-		return next(ctx)
-	})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		e := graphql.DefaultErrorPresenter(ctx, err)
 		if e.Extensions == nil {
@@ -120,6 +123,21 @@ func New(cfg Config) http.Handler {
 		}
 		switch e.Extensions["code"] {
 		case nil:
+			if !resolving(ctx, e) {
+				// Not a resolver's error (those carry their code) nor one of the
+				// answer's: the request itself is wrong. Before it became an operation:
+				// a body that is not JSON, or could not be read (over the size limit);
+				// or an argument gqlgen could not read once validated (an enum value
+				// in the wrong case in variables, which the validator lets through; a
+				// Time that is not RFC 3339).
+				if rest, ok := strings.CutPrefix(e.Message, "json request body could not be decoded: "); ok {
+					// gqlgen's message quotes the whole body back; say why without it.
+					rest, _, _ = strings.Cut(rest, " body:")
+					e.Message = "the request body is not a GraphQL request in JSON: " + rest
+				}
+				e.Extensions["code"] = resolver.CodeInvalidInput
+				break
+			}
 			e.Extensions["code"] = resolver.CodeUnavailable
 		case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "COMPLEXITY_LIMIT_EXCEEDED", "PERSISTED_QUERY_NOT_FOUND":
 			e.Extensions["reason"] = e.Extensions["code"]
@@ -133,7 +151,7 @@ func New(cfg Config) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", auth.Middleware(cfg.Auth, bounded(cfg.MaxBodyBytes, srv)))
+	mux.Handle("/graphql", auth.Middleware(cfg.Auth, bounded(cfg.MaxBodyBytes, transports(srv))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Ready != nil {
@@ -165,6 +183,171 @@ func bounded(max int64, next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, max)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// resolving says whether err arose while resolving or writing the field it names:
+// gqlgen reports it with that field's context. An argument it could not read is
+// reported before the field has a context, and an error of the request as a whole
+// names no field.
+func resolving(ctx context.Context, err *gqlerror.Error) bool {
+	if len(err.Path) == 0 {
+		return false
+	}
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && fc.Path().String() == err.Path.String()
+}
+
+// transports answers, with a coded GraphQL error, the requests none of gqlgen's
+// transports takes (gqlgen's own answer, "transport not supported", has no code).
+func transports(next http.Handler) http.Handler {
+	refuse := func(w http.ResponseWriter, status int, msg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(errorResponse(msg, resolver.CodeInvalidInput))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions: // queries, websocket, CORS
+		case http.MethodPost:
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				refuse(w, http.StatusUnsupportedMediaType, "send the operation as JSON with Content-Type: application/json")
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			refuse(w, http.StatusMethodNotAllowed, "use POST (or GET, or a websocket) on /graphql")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// refuseInit refuses a websocket's connection_init: graphql-transport-ws closes the
+// socket with 4403 Forbidden (gqlgen would close it with 1000, a normal closure, which
+// tells a client nothing went wrong).
+func refuseInit(ctx context.Context, reason string) (context.Context, *transport.InitPayload, error) {
+	ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4403), reason)
+	return ctx, nil, errors.New(reason)
+}
+
+// noIntrospection refuses introspection outside development mode with a coded error
+// (gqlgen's own refusal has no code, which the presenter would turn into UNAVAILABLE:
+// "retry later", when nothing will change).
+type noIntrospection struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = noIntrospection{}
+
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation != nil && introspects(oc.Operation.SelectionSet, map[*ast.FragmentDefinition]bool{}) {
+		return resolver.Error(resolver.CodeForbidden, "introspection is disabled on this gateway")
+	}
+	return nil
+}
+
+// introspects says whether a root selection set asks for __schema or __type (the only
+// introspection fields; __typename is harmless and allowed). Each fragment is looked
+// at once.
+func introspects(set ast.SelectionSet, seen map[*ast.FragmentDefinition]bool) bool {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if introspects(s.SelectionSet, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && !seen[s.Definition] {
+				seen[s.Definition] = true
+				if introspects(s.Definition.SelectionSet, seen) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// admission lets in only authenticated callers within their rate, before the query
+// is even parsed (an OperationParameterMutator runs first of all).
+type admission struct{ limits *limiters }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = admission{}
+
+func (admission) ExtensionName() string                   { return "Admission" }
+func (admission) Validate(graphql.ExecutableSchema) error { return nil }
+func (a admission) MutateOperationParameters(ctx context.Context, _ *graphql.RawParams) *gqlerror.Error {
+	c, err := auth.FromContext(ctx)
+	if err != nil {
+		return resolver.Error(resolver.CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
+	}
+	if !a.limits.allow(c.Principal.Subject) {
+		return resolver.Error("RATE_LIMITED", "too many requests: slow down")
+	}
+	return nil
+}
+
+// expansionLimit refuses an operation whose fragments, spread out, hold more fields
+// than max. Every field costs at least 1 in gqlgen's default complexity, so nothing
+// the complexity limit would let through is refused; but this count remembers each
+// fragment's size, where the complexity limit walks a fragment again at every spread
+// (2^n walks for n fragments that each spread the previous one twice).
+type expansionLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = expansionLimit{}
+
+func (expansionLimit) ExtensionName() string                   { return "ExpansionLimit" }
+func (expansionLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (l expansionLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if n := expanded(oc.Operation.SelectionSet, map[*ast.FragmentDefinition]int{}, l.max); n > l.max {
+		e := resolver.Error(resolver.CodeInvalidInput, fmt.Sprintf("operation too complex: it selects more than %d fields (fragments spread out)", l.max))
+		e.Extensions["reason"] = "COMPLEXITY_LIMIT_EXCEEDED"
+		return e
+	}
+	return nil
+}
+
+// expanded counts the fields of set with its fragments spread out, stopping past max.
+func expanded(set ast.SelectionSet, sizes map[*ast.FragmentDefinition]int, max int) int {
+	n := 0
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			n += 1 + expanded(s.SelectionSet, sizes, max)
+		case *ast.InlineFragment:
+			n += expanded(s.SelectionSet, sizes, max)
+		case *ast.FragmentSpread:
+			if s.Definition == nil {
+				continue
+			}
+			size, ok := sizes[s.Definition]
+			if !ok {
+				size = expanded(s.Definition.SelectionSet, sizes, max)
+				sizes[s.Definition] = size
+			}
+			n += size
+		}
+		if n > max {
+			return max + 1
+		}
+	}
+	return n
 }
 
 func errorResponse(msg, code string) *graphql.Response {
@@ -221,23 +404,24 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	return nil
 }
 
+// depth is how deep fields nest in set: fragments, inline or spread, group fields
+// without nesting them, so they add no level (counting them refused the standard
+// introspection query of GraphiQL in development mode).
 func depth(set ast.SelectionSet, level int) int {
 	deepest := level
 	for _, s := range set {
-		var sub ast.SelectionSet
+		d := level
 		switch s := s.(type) {
 		case *ast.Field:
-			sub = s.SelectionSet
+			d = depth(s.SelectionSet, level+1)
 		case *ast.InlineFragment:
-			sub = s.SelectionSet
+			d = depth(s.SelectionSet, level)
 		case *ast.FragmentSpread:
 			if s.Definition != nil {
-				sub = s.Definition.SelectionSet
+				d = depth(s.Definition.SelectionSet, level)
 			}
 		}
-		if d := depth(sub, level+1); d > deepest {
-			deepest = d
-		}
+		deepest = max(deepest, d)
 	}
 	return deepest
 }

@@ -25,12 +25,17 @@ func (tracing) ExtensionName() string                   { return "Tracing" }
 func (tracing) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (tracing) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	oc := graphql.GetOperationContext(ctx)
-	name, kind := oc.OperationName, "query"
-	if oc.Operation != nil {
-		kind = string(oc.Operation.Operation)
-		if name == "" {
-			name = oc.Operation.Name
+	// A request refused before it became an operation (a body that is not JSON, or
+	// too large to read) has no operation context: GetOperationContext would panic.
+	name, kind := "", "query"
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		name = oc.OperationName
+		if oc.Operation != nil {
+			kind = string(oc.Operation.Operation)
+			if name == "" {
+				name = oc.Operation.Name
+			}
 		}
 	}
 	ctx, span := otel.Tracer("vigie/graph").Start(ctx, "graphql "+kind+" "+name, trace.WithSpanKind(trace.SpanKindServer),

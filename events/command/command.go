@@ -50,6 +50,10 @@ type Handler[S Aggregate] struct {
 	Now      func() time.Time // the clock; time.Now when nil
 	Retries  int              // attempts after a conflict; 8 when zero
 	Tracer   trace.Tracer     // otel.Tracer("vigie/command") when nil
+	// History, when set, remembers each stream's decoded events and serialises this
+	// process's commands on one stream (see History). Nil: every command replays its
+	// whole stream and concurrent commands on a stream retry on conflict.
+	History *History
 }
 
 // Counters of every handler, on the global meter provider: how many commands ran,
@@ -133,8 +137,10 @@ func (h *Handler[S]) handle(ctx context.Context, tracer trace.Tracer, cmd Comman
 	if h.Now != nil {
 		now = h.Now
 	}
+	sh := h.History.acquire(cmd.Stream)
+	defer h.History.release(cmd.Stream, sh)
 	for attempt := 1; ; attempt++ {
-		cur, seen, err := h.load(ctx, cmd.Stream, cmd.CommandID)
+		cur, seen, err := h.load(ctx, cmd.Stream, cmd.CommandID, sh)
 		if err != nil {
 			return Result[S]{}, attempt, err
 		}
@@ -190,36 +196,65 @@ func (h *Handler[S]) handle(ctx context.Context, tracer trace.Tracer, cmd Comman
 		for _, e := range produced {
 			cur.State.Apply(e)
 		}
+		sh.appended(cur.Revision, int64(ar.NextRevision), produced, cmd.CommandID, by.Subject, ar.Position)
 		return Result[S]{State: cur.State, Revision: int64(ar.NextRevision), Position: ar.Position, Events: produced}, attempt, nil
 	}
 }
 
-// load replays the stream, noting the position of the last event each subject wrote
-// under this command id; it replays to the end, so the state is the aggregate as it is
-// now even when the command turns out to be a resend.
-func (h *Handler[S]) load(ctx context.Context, stream, commandID string) (Result[S], map[string]store.Position, error) {
-	res := Result[S]{State: h.New(), Revision: -1}
-	var seen map[string]store.Position
-	err := h.Store.ReadStreamFunc(ctx, stream, store.Start, store.Forwards, store.NoLimit, func(rec store.Recorded) error {
+// load replays the stream — from what the history already holds, when there is one —
+// noting the position of the last event each subject wrote under this command id. It
+// replays to the end, so the state is the aggregate as it is now even when the command
+// turns out to be a resend.
+func (h *Handler[S]) load(ctx context.Context, stream, commandID string, sh *streamHistory) (Result[S], map[string]store.Position, error) {
+	known, from := sh.known()
+	fresh := make([]past, 0, 8)
+	next := int64(len(known)) // the revision expected next, when known is the whole stream
+	if len(known) > 0 {
+		next = sh.revision + 1
+	}
+	err := h.Store.ReadStreamFunc(ctx, stream, from, store.Forwards, store.NoLimit, func(rec store.Recorded) error {
+		if int64(rec.Revision) != next && len(known) > 0 {
+			return errGap
+		}
+		next = int64(rec.Revision) + 1
 		e, md, err := h.Registry.Decode(rec.Type, rec.Data, rec.Metadata)
 		if err != nil {
 			return fmt.Errorf("command: %s@%d: %w", stream, rec.Revision, err)
 		}
-		res.State.Apply(e)
-		res.Revision = int64(rec.Revision)
-		if md.CommandID == commandID {
-			if seen == nil {
-				seen = map[string]store.Position{}
-			}
-			seen[md.Actor] = rec.Position
-		}
+		fresh = append(fresh, past{event: e, commandID: md.CommandID, actor: md.Actor, position: rec.Position, revision: int64(rec.Revision)})
 		return nil
 	})
-	if errors.Is(err, store.ErrStreamNotFound) {
+	switch {
+	case errors.Is(err, errGap), errors.Is(err, store.ErrStreamNotFound) && len(known) > 0:
+		// The stream is not what the history remembers (deleted, or rewritten by
+		// another store): forget it and read it whole.
+		sh.forget()
+		return h.load(ctx, stream, commandID, sh)
+	case errors.Is(err, store.ErrStreamNotFound):
 		err = nil
 	}
-	return res, seen, err
+	if err != nil {
+		return Result[S]{}, nil, err
+	}
+	res := Result[S]{State: h.New(), Revision: -1}
+	var seen map[string]store.Position
+	for _, list := range [][]past{known, fresh} {
+		for _, p := range list {
+			res.State.Apply(p.event)
+			res.Revision = p.revision
+			if p.commandID == commandID {
+				if seen == nil {
+					seen = map[string]store.Position{}
+				}
+				seen[p.actor] = p.position
+			}
+		}
+	}
+	sh.remember(known, fresh)
+	return res, seen, nil
 }
+
+var errGap = errors.New("command: stream differs from its history")
 
 // namespace makes event ids that no other system derives the same way.
 var namespace = uuid.MustParse("6f1c3b8e-6d2a-4f53-9a9e-2b7f0d6c4e11")

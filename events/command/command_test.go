@@ -218,3 +218,48 @@ func TestRefusedCallerLearnsNothing(t *testing.T) {
 		t.Fatalf("refused caller got %+v, %v", res, err)
 	}
 }
+
+func TestHistorySerialisesAStreamsCommandsAndReadsOnlyWhatIsNew(t *testing.T) {
+	c, h := setup(t)
+	h.History = command.NewHistory(16)
+	h.Retries = 1 // within one process, the history queues commands: no conflict
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := h.Handle(context.Background(), cmd(fmt.Sprint("h", i), 1000)); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// Another process (no history here) appends in between: the history must read
+	// its events, not trust what it remembers.
+	other := &command.Handler[*counter]{Store: c, Registry: h.Registry, New: h.New}
+	for i := range 3 {
+		if _, err := other.Handle(context.Background(), cmd(fmt.Sprint("o", i), 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := h.Handle(context.Background(), cmd("last", 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State.n != 44 || res.Revision != 43 {
+		t.Fatalf("state %d at revision %d, want 44 at 43", res.State.n, res.Revision)
+	}
+	if n := streamLength(t, c); n != 44 {
+		t.Fatalf("stream has %d events", n)
+	}
+	// A resend is still recognised from what the history remembers.
+	again, err := h.Handle(context.Background(), cmd("h3", 1000))
+	if err != nil || !again.Duplicate || again.State.n != 44 {
+		t.Fatalf("resend through the history: %+v %v", again, err)
+	}
+}

@@ -32,6 +32,7 @@ func (r *Resolver) me(ctx context.Context) (*model.Actor, error) {
 // roleCommand grants or revokes a role; it answers with the subject's grants as the
 // policies know them once the change is applied (bounded wait, like read-your-writes).
 func (r *Resolver) roleCommand(ctx context.Context, action, subject, role, domain string, cmd *string) (*model.Actor, error) {
+	domain = canonical(domain)
 	c, err := r.authorize(ctx, domain, policies.ObjectRole, action)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"vigie/graph/auth"
 	"vigie/policies"
+	"vigie/policies/territory"
 )
 
 // The error codes of CONTRACT.md, in extensions.code.
@@ -85,6 +86,17 @@ func (r *Resolver) authorize(ctx context.Context, domain, object, action string)
 		return c, errForbidden
 	}
 	return c, nil
+}
+
+// canonical is a domain as the read models, the notices and the grants key it:
+// "dep:30/*" is "dep:30". Without it a query on "dep:30/*" passed authorization and
+// then read keys that do not exist (an empty board, a silent subscription). An invalid
+// domain is returned as is: authorize refuses it.
+func canonical(domain string) string {
+	if c, err := territory.Canonical(domain); err == nil {
+		return c
+	}
+	return domain
 }
 
 // canRead says whether the caller may read object in domain (for by-id lookups, where

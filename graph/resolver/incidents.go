@@ -3,6 +3,8 @@ package resolver
 import (
 	"context"
 	"errors"
+	"slices"
+	"time"
 
 	"vigie/events/store"
 	"vigie/graph/model"
@@ -38,11 +40,19 @@ func (r *Resolver) incidentCommand(ctx context.Context, id, action string, call 
 }
 
 func (r *Resolver) incidentAfter(ctx context.Context, reply *incidentspb.IncidentReply) (*model.Incident, error) {
+	return r.incidentAfterOr(ctx, reply, model.Incident{})
+}
+
+// incidentAfterOr is incidentAfter for a command that knows more of the incident than
+// the service's reply says (a report: its kind, title…), for when the board has not
+// caught up.
+func (r *Resolver) incidentAfterOr(ctx context.Context, reply *incidentspb.IncidentReply, known model.Incident) (*model.Incident, error) {
 	r.settle(ctx, incidentboard.Name, store.Position{Commit: reply.CommitPosition, Prepare: reply.PreparePosition})
 	doc, err := r.board().Get(ctx, reply.IncidentId)
 	if errors.Is(err, incidentboard.ErrNotFound) {
 		// The board has not caught up (the answer says STALE): what the service told.
-		return &model.Incident{ID: reply.IncidentId, Domain: reply.Domain, Status: model.IncidentStatus(upper(reply.Status))}, nil
+		known.ID, known.Domain, known.Status = reply.IncidentId, reply.Domain, model.IncidentStatus(upper(reply.Status))
+		return &known, nil
 	}
 	if err != nil {
 		return nil, Error(CodeUnavailable, "read model unavailable")
@@ -70,10 +80,16 @@ func (r *Resolver) reportIncident(ctx context.Context, in model.ReportIncidentIn
 	if err != nil {
 		return nil, fromService(err)
 	}
-	return r.incidentAfter(ctx, reply)
+	// Should the board lag, the answer is still a valid Incident (a kind of "" is no
+	// IncidentKind): what was reported, at about the time the service recorded it.
+	return r.incidentAfterOr(ctx, reply, model.Incident{
+		Kind: in.Kind, Title: in.Title, Severity: in.Severity, Description: in.Description,
+		Location: (*model.Point)(in.Location), ReportedAt: time.Now(),
+	})
 }
 
 func (r *Resolver) incidents(ctx context.Context, domain string, status []model.IncidentStatus) ([]model.Incident, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectIncident, policies.ActionRead); err != nil {
 		return nil, err
 	}
@@ -81,6 +97,10 @@ func (r *Resolver) incidents(ctx context.Context, domain string, status []model.
 	for i, s := range status {
 		statuses[i] = lower(string(s))
 	}
+	// A status named twice reads its index twice: a list of thousands of them
+	// (a body of 256 KiB holds ~28 000) would cost as many Redis reads.
+	slices.Sort(statuses)
+	statuses = slices.Compact(statuses)
 	docs, err := r.board().List(ctx, domain, statuses, incidentboard.Page{})
 	if err != nil {
 		return nil, Error(CodeUnavailable, "read model unavailable")
@@ -129,6 +149,7 @@ func (r *Resolver) incidentLog(ctx context.Context, in *model.Incident) ([]model
 }
 
 func (r *Resolver) incidentCounts(ctx context.Context, domain string) ([]model.Count, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectIncident, policies.ActionRead); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ func pageOf(first, offset *int) (int64, int64) {
 }
 
 func (r *Resolver) overview(ctx context.Context, domain string, first, offset *int) ([]model.Incident, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectIncident, policies.ActionRead); err != nil {
 		return nil, err
 	}
@@ -60,6 +62,7 @@ func (r *Resolver) overview(ctx context.Context, domain string, first, offset *i
 }
 
 func (r *Resolver) reinforcements(ctx context.Context, domain string, status []model.ReinforcementStatus) ([]model.Reinforcement, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectReinforcement, policies.ActionRead); err != nil {
 		return nil, err
 	}
@@ -67,6 +70,10 @@ func (r *Resolver) reinforcements(ctx context.Context, domain string, status []m
 	for i, s := range status {
 		statuses[i] = lower(string(s))
 	}
+	// A status named twice reads its index twice: a list of thousands of them
+	// (a body of 256 KiB holds ~28 000) would cost as many Redis reads.
+	slices.Sort(statuses)
+	statuses = slices.Compact(statuses)
 	docs, err := prefecture.Reader{Redis: r.Redis}.Reinforcements(ctx, departementOf(domain), statuses, prefecture.Page{})
 	if err != nil {
 		return nil, Error(CodeUnavailable, "read model unavailable")
@@ -88,6 +95,7 @@ func (r *Resolver) reinforcements(ctx context.Context, domain string, status []m
 }
 
 func (r *Resolver) timeline(ctx context.Context, domain string, from, to *time.Time) ([]model.TimelineEntry, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectTimeline, policies.ActionRead); err != nil {
 		return nil, err
 	}

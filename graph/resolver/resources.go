@@ -28,6 +28,7 @@ func resourceFrom(d resourceboard.Resource) model.Resource {
 }
 
 func (r *Resolver) resources(ctx context.Context, domain string, kind *model.ResourceKind, status *model.ResourceStatus) ([]model.Resource, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectResource, policies.ActionRead); err != nil {
 		return nil, err
 	}
@@ -67,6 +68,7 @@ func (r *Resolver) incidentResources(ctx context.Context, in *model.Incident) ([
 }
 
 func (r *Resolver) shelters(ctx context.Context, domain string) (*model.ShelterTotals, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectResource, policies.ActionRead); err != nil {
 		return nil, err
 	}
@@ -100,10 +102,17 @@ func (r *Resolver) resourceCommand(ctx context.Context, id, action string, call 
 }
 
 func (r *Resolver) resourceAfter(ctx context.Context, reply *resourcespb.ResourceReply) (*model.Resource, error) {
+	return r.resourceAfterOr(ctx, reply, model.Resource{})
+}
+
+// resourceAfterOr is resourceAfter for a command that knows more of the resource than
+// the reply says (a registration: its kind and name), for when the board lags.
+func (r *Resolver) resourceAfterOr(ctx context.Context, reply *resourcespb.ResourceReply, known model.Resource) (*model.Resource, error) {
 	r.settle(ctx, resourceboard.Name, store.Position{Commit: reply.CommitPosition, Prepare: reply.PreparePosition})
 	doc, err := r.resourceBoard().Get(ctx, reply.ResourceId)
 	if errors.Is(err, resourceboard.ErrNotFound) {
-		return &model.Resource{ID: reply.ResourceId, Domain: reply.Domain, Status: model.ResourceStatus(upper(reply.Status))}, nil
+		known.ID, known.Domain, known.Status = reply.ResourceId, reply.Domain, model.ResourceStatus(upper(reply.Status))
+		return &known, nil
 	}
 	if err != nil {
 		return nil, Error(CodeUnavailable, "read model unavailable")
@@ -128,7 +137,12 @@ func (r *Resolver) registerResource(ctx context.Context, in model.RegisterResour
 	if err != nil {
 		return nil, fromService(err)
 	}
-	return r.resourceAfter(ctx, reply)
+	known := model.Resource{Kind: in.Kind, Name: in.Name}
+	if in.Kind == model.ResourceKindShelter {
+		occupancy := 0
+		known.Capacity, known.Occupancy = in.Capacity, &occupancy
+	}
+	return r.resourceAfterOr(ctx, reply, known)
 }
 
 func (r *Resolver) engageResource(ctx context.Context, resourceID, incidentID string, cmd *string) (*model.Resource, error) {

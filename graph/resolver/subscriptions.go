@@ -10,6 +10,7 @@ import (
 // boardChanged delivers the projector's notices of a domain (a commune, or a
 // département: all its communes) to a caller allowed to read its incidents.
 func (r *Resolver) boardChanged(ctx context.Context, domain string) (<-chan *model.BoardChange, error) {
+	domain = canonical(domain)
 	if _, err := r.authorize(ctx, domain, policies.ObjectIncident, policies.ActionRead); err != nil {
 		return nil, err
 	}

@@ -41,9 +41,11 @@ func New(c *store.Client, authz *policies.Authorizer, now func() time.Time) (*Se
 	if err != nil {
 		return nil, err
 	}
+	// One history for the service's aggregates: their streams have distinct names.
+	history := command.NewHistory(20_000)
 	return &Service{
 		guard:     guard.Guard{Authz: authz},
-		incidents: &command.Handler[*incident.Incident]{Store: c, Registry: reg, Now: now, New: func() *incident.Incident { return &incident.Incident{} }},
+		incidents: &command.Handler[*incident.Incident]{Store: c, Registry: reg, Now: now, History: history, New: func() *incident.Incident { return &incident.Incident{} }},
 		roles:     &command.Handler[*role.Assignments]{Store: c, Registry: reg, Now: now},
 	}, nil
 }

@@ -41,10 +41,12 @@ func New(c *store.Client, authz *policies.Authorizer, now func() time.Time) (*Se
 	if err != nil {
 		return nil, err
 	}
+	// One history for the service's aggregates: their streams have distinct names.
+	history := command.NewHistory(20_000)
 	return &Service{
 		guard:          guard.Guard{Authz: authz},
-		resources:      &command.Handler[*resource.Resource]{Store: c, Registry: reg, Now: now, New: func() *resource.Resource { return &resource.Resource{} }},
-		reinforcements: &command.Handler[*reinforcement.Request]{Store: c, Registry: reg, Now: now, New: func() *reinforcement.Request { return &reinforcement.Request{} }},
+		resources:      &command.Handler[*resource.Resource]{Store: c, Registry: reg, Now: now, History: history, New: func() *resource.Resource { return &resource.Resource{} }},
+		reinforcements: &command.Handler[*reinforcement.Request]{Store: c, Registry: reg, Now: now, History: history, New: func() *reinforcement.Request { return &reinforcement.Request{} }},
 	}, nil
 }
 
