@@ -2,7 +2,9 @@ package resolver
 
 import (
 	"context"
+	"slices"
 
+	"vigie/events/store"
 	"vigie/graph/model"
 	"vigie/policies"
 )
@@ -18,11 +20,19 @@ func (r *Resolver) boardChanged(ctx context.Context, domain string) (<-chan *mod
 	out := make(chan *model.BoardChange, 16)
 	go func() {
 		defer close(out)
+		// Several read models announce the same event (the incident board and the
+		// prefecture's overview both apply an incident's events): one change each.
+		var recent [64]store.Position
+		next := 0
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case n := <-in:
+				if slices.Contains(recent[:], n.Position) {
+					continue
+				}
+				recent[next%len(recent)], next = n.Position, next+1
 				select {
 				case out <- &model.BoardChange{Domain: n.Domain, StreamID: n.StreamID, Type: n.Type, At: n.At}:
 				case <-ctx.Done():
