@@ -30,6 +30,7 @@ import (
 
 	"vigie/graph/auth"
 	"vigie/graph/generated"
+	"vigie/graph/model"
 	"vigie/graph/resolver"
 )
 
@@ -78,7 +79,7 @@ func (c *Config) setDefaults() {
 // /healthz, /readyz, /metrics and the dashboard at /.
 func New(cfg Config) http.Handler {
 	cfg.setDefaults()
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: cfg.Resolver}))
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: cfg.Resolver, Complexity: listCosts()}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
@@ -424,4 +425,20 @@ func depth(set ast.SelectionSet, level int) int {
 		deepest = max(deepest, d)
 	}
 	return deepest
+}
+
+// listCosts makes a list field cost what it may return, so that the complexity limit
+// bounds the work of nested lists (the boards of a département, each incident's main
+// courante): a field's cost is its children's times the entries it typically holds.
+func listCosts() generated.ComplexityRoot {
+	const board, nested = 20, 20
+	var c generated.ComplexityRoot
+	c.Query.Incidents = func(child int, _ string, _ []model.IncidentStatus) int { return board * child }
+	c.Query.Resources = func(child int, _ string, _ *model.ResourceKind, _ *model.ResourceStatus) int { return board * child }
+	c.Query.Overview = func(child int, _ string, _ *int, _ *int) int { return board * child }
+	c.Query.Reinforcements = func(child int, _ string, _ []model.ReinforcementStatus) int { return board * child }
+	c.Query.Timeline = func(child int, _ string, _ *time.Time, _ *time.Time) int { return board * child }
+	c.Incident.Log = func(child int) int { return nested * child }
+	c.Incident.Resources = func(child int) int { return nested * child }
+	return c
 }
