@@ -311,9 +311,6 @@ func (s *server) kill() {
 // once, in order; an append whose acknowledgement was lost is retried with the same
 // events and expected revision, which must not write it twice.
 func TestAcknowledgedEventsSurviveServerCrashes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test skipped in -short mode")
-	}
 	const writers, rounds = 8, 20
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
