@@ -33,6 +33,7 @@ type Projector struct {
 	applied  atomic.Uint64 // events applied since start
 	parked   atomic.Uint64
 	lastSeen atomic.Int64 // unix ms of the last event applied (its store time)
+	silent   bool         // a rebuild announces nothing: its version is not live yet
 	caughtUp atomic.Bool
 }
 
@@ -125,7 +126,8 @@ func (p *Projector) waitForLease(ctx context.Context) (string, error) {
 // item is what the subscription hands the apply loop: an event, or a checkpoint past
 // events the filter left out, or the news that it caught up.
 type item struct {
-	rec        *store.Recorded
+	event      *Event      // decoded
+	bad        *deadLetter // or undecodable, to park
 	checkpoint store.Position
 	caughtUp   bool
 }
@@ -175,7 +177,7 @@ func (p *Projector) apply(ctx context.Context, k Keys, keepAlive func(context.Co
 		subErr <- p.Store.Subscribe(subCtx, start, store.Filter{StreamPrefixes: p.Projection.StreamPrefixes()}, store.HandlerFuncs{
 			OnEvent: func(ctx context.Context, e store.Recorded) error {
 				select {
-				case items <- item{rec: &e}:
+				case items <- p.decode(e):
 					return nil
 				case <-ctx.Done():
 					return ctx.Err()
@@ -233,12 +235,12 @@ func (p *Projector) apply(ctx context.Context, k Keys, keepAlive func(context.Co
 
 // drain gathers what is queued, up to a batch, so that a busy log is applied in large
 // transactions and a quiet one at once.
-func (p *Projector) drain(first item, items <-chan item) (batch []store.Recorded, pos store.Position, caughtUp bool) {
+func (p *Projector) drain(first item, items <-chan item) (batch []item, pos store.Position, caughtUp bool) {
 	take := func(it item) {
 		switch {
-		case it.rec != nil:
-			batch = append(batch, *it.rec)
-			pos = it.rec.Position
+		case it.event != nil || it.bad != nil:
+			batch = append(batch, it)
+			pos = it.position()
 		case it.caughtUp:
 			caughtUp = true
 		default:
@@ -273,17 +275,15 @@ const maxDeadLetters = 10_000
 
 // commit applies a batch and moves the checkpoint to pos in one transaction. An event
 // that cannot be decoded or applied is parked with its reason and the rest goes on.
-func (p *Projector) commit(ctx context.Context, k Keys, recs []store.Recorded, pos store.Position, guard func(*redis.Tx, context.Context) error, watch []string) error {
-	reg := p.Projection.Registry()
-	batch := make([]Event, 0, len(recs))
+func (p *Projector) commit(ctx context.Context, k Keys, items []item, pos store.Position, guard func(*redis.Tx, context.Context) error, watch []string) error {
+	batch := make([]Event, 0, len(items))
 	var parked []deadLetter
-	for _, r := range recs {
-		e, md, err := reg.Decode(r.Type, r.Data, r.Metadata)
-		if err != nil {
-			parked = append(parked, deadLetter{Position: r.Position, StreamID: r.StreamID, Type: r.Type, Reason: err.Error(), At: time.Now().UTC()})
+	for _, it := range items {
+		if it.bad != nil {
+			parked = append(parked, *it.bad)
 			continue
 		}
-		batch = append(batch, Event{Position: r.Position, StreamID: r.StreamID, Revision: r.Revision, Type: r.Type, Created: r.Created, Event: e, Meta: md})
+		batch = append(batch, *it.event)
 	}
 	// One span per batch, linked to the trace of every event it applies: the
 	// after-action review can follow a command to the board that showed it.
@@ -341,7 +341,9 @@ func (p *Projector) commit(ctx context.Context, k Keys, recs []store.Recorded, p
 		lagHist.Record(ctx, float64(time.Since(last).Microseconds())/1000, attrs)
 	}
 	// Committed: the notices must go out even if the projector is being stopped.
-	p.publish(context.WithoutCancel(ctx), notices)
+	if !p.silent {
+		p.publish(context.WithoutCancel(ctx), notices)
+	}
 	return nil
 }
 
@@ -434,4 +436,21 @@ func Registry(register ...func(*events.Registry) error) (*events.Registry, error
 		}
 	}
 	return reg, nil
+}
+
+// decode turns a recorded event into what the batch loop applies. It runs on the
+// subscription's goroutine, so decoding overlaps the batch loop's waits on Redis.
+func (p *Projector) decode(r store.Recorded) item {
+	e, md, err := p.Projection.Registry().Decode(r.Type, r.Data, r.Metadata)
+	if err != nil {
+		return item{bad: &deadLetter{Position: r.Position, StreamID: r.StreamID, Type: r.Type, Reason: err.Error(), At: time.Now().UTC()}}
+	}
+	return item{event: &Event{Position: r.Position, StreamID: r.StreamID, Revision: r.Revision, Type: r.Type, Created: r.Created, Event: e, Meta: md}}
+}
+
+func (it item) position() store.Position {
+	if it.bad != nil {
+		return it.bad.Position
+	}
+	return it.event.Position
 }

@@ -21,6 +21,8 @@ var errStop = errors.New("stop")
 // instance, standing by meanwhile, takes the lease again and follows the new version.
 func (p *Projector) Rebuild(ctx context.Context) (int64, error) {
 	p.setDefaults()
+	p.silent = true
+	defer func() { p.silent = false }()
 	name := p.Projection.Name()
 	lock := "vigie:{" + name + "}:rebuild"
 	ok, err := p.Redis.SetNX(ctx, lock, "1", time.Hour).Result()
