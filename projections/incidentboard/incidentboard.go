@@ -193,9 +193,18 @@ func (c counters) add(scope string, doc *Incident, by int64) {
 // deleted rather than kept at 0, so the model is the same whatever the batches were —
 // a rebuild must match the live model key by key.
 func (c counters) write(ctx context.Context, m *projections.Model) error {
+	// One round trip for every scope's counts: the batch loop waits on each one.
+	reads := m.R.Pipeline()
+	stored := make(map[string]*redis.MapStringStringCmd, len(c))
+	for scope := range c {
+		stored[scope] = reads.HGetAll(ctx, m.Key("counts", scope))
+	}
+	if _, err := reads.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
 	for scope, fields := range c {
 		k := m.Key("counts", scope)
-		cur, err := m.R.HGetAll(ctx, k).Result()
+		cur, err := stored[scope].Result()
 		if err != nil {
 			return err
 		}
