@@ -3,6 +3,7 @@ package embedded_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -156,5 +157,42 @@ func TestRetryOfTheLastAppendWithAnyIsNotWrittenTwice(t *testing.T) {
 	}
 	if n := length(); n != 5 {
 		t.Fatalf("stream has %d events, want 5", n)
+	}
+}
+
+func TestStreamSubscriptionCatchesUpThenGoesLive(t *testing.T) {
+	_, _, c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev := func(typ string) esdb.EventData {
+		return esdb.EventData{EventID: uuid.New(), EventType: typ, ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}
+	}
+	if _, err := c.AppendToStream(ctx, "incident-9", esdb.AppendToStreamOptions{}, ev("A"), ev("B")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AppendToStream(ctx, "incident-8", esdb.AppendToStreamOptions{}, ev("Other")); err != nil {
+		t.Fatal(err)
+	}
+	// From revision 0, exclusive: B, then what comes live.
+	sub, err := c.SubscribeToStream(ctx, "incident-9", esdb.SubscribeToStreamOptions{From: esdb.Revision(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if _, err := c.AppendToStream(ctx, "incident-9", esdb.AppendToStreamOptions{}, ev("C")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 2 {
+		se := sub.Recv()
+		if se.SubscriptionDropped != nil {
+			t.Fatal(se.SubscriptionDropped.Error)
+		}
+		if se.EventAppeared != nil {
+			got = append(got, fmt.Sprintf("%s@%d", se.EventAppeared.Event.EventType, se.EventAppeared.Event.EventNumber))
+		}
+	}
+	if got[0] != "B@1" || got[1] != "C@2" {
+		t.Fatalf("stream subscription saw %v, want [B@1 C@2]", got)
 	}
 }
