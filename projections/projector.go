@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,7 @@ type Projector struct {
 	parked   atomic.Uint64
 	lastSeen atomic.Int64 // unix ms of the last event applied (its store time)
 	silent   bool         // a rebuild announces nothing: its version is not live yet
+	behind   atomic.Int64 // events past the checkpoint at the last measure
 	caughtUp atomic.Bool
 }
 
@@ -56,11 +58,12 @@ type Status struct {
 	CaughtUp bool   `json:"caughtUp"`
 	Applied  uint64 `json:"applied"`
 	Parked   uint64 `json:"parked"`
+	Behind   int64  `json:"behind"` // events of its streams not yet applied (last measure)
 }
 
 // Status reports the projector's state.
 func (p *Projector) Status() Status {
-	return Status{Name: p.Projection.Name(), Active: p.active.Load(), CaughtUp: p.caughtUp.Load(), Applied: p.applied.Load(), Parked: p.parked.Load()}
+	return Status{Name: p.Projection.Name(), Active: p.active.Load(), CaughtUp: p.caughtUp.Load(), Applied: p.applied.Load(), Parked: p.parked.Load(), Behind: p.behind.Load()}
 }
 
 // maxLinks bounds the links of a batch's span.
@@ -69,10 +72,12 @@ const maxLinks = 128
 var tracer = otel.Tracer("vigie/projections")
 
 var (
-	meter           = otel.Meter("vigie/projections")
-	appliedCount, _ = meter.Int64Counter("vigie.projection.applied", metric.WithDescription("events applied to read models"))
-	parkedCount, _  = meter.Int64Counter("vigie.projection.parked", metric.WithDescription("events parked in a dead-letter list"))
-	lagHist, _      = meter.Float64Histogram("vigie.projection.lag", metric.WithUnit("ms"),
+	meter            = otel.Meter("vigie/projections")
+	appliedCount, _  = meter.Int64Counter("vigie.projection.applied", metric.WithDescription("events applied to read models"))
+	parkedCount, _   = meter.Int64Counter("vigie.projection.parked", metric.WithDescription("events parked in a dead-letter list"))
+	behindGauge, _   = meter.Int64Gauge("vigie.projection.behind", metric.WithDescription("events of the projection's streams in the log past its checkpoint (counted up to 10,000)"))
+	behindMsGauge, _ = meter.Int64Gauge("vigie.projection.behind_ms", metric.WithUnit("ms"), metric.WithDescription("age of the oldest event of the projection's streams not yet applied"))
+	lagHist, _       = meter.Float64Histogram("vigie.projection.lag", metric.WithUnit("ms"),
 		metric.WithDescription("time from an event's append to its read model's commit"),
 		metric.WithExplicitBucketBoundaries(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000))
 )
@@ -213,6 +218,7 @@ func (p *Projector) apply(ctx context.Context, k Keys, keepAlive func(context.Co
 			if err := keepAlive(ctx); err != nil {
 				return err
 			}
+			p.measureLag(ctx, checkpoint)
 		case first := <-items:
 			batch, pos, caughtUp := p.drain(first, items)
 			if pos != (store.Position{}) && checkpoint.Less(pos) {
@@ -453,4 +459,50 @@ func (it item) position() store.Position {
 		return it.bad.Position
 	}
 	return it.event.Position
+}
+
+// maxBehind bounds the count of events behind: past it the projection is simply far
+// behind, and counting further would cost a read of the whole backlog every second.
+const maxBehind = 10_000
+
+// measureLag records how far the model is behind the head of the log: the events of
+// its streams past the checkpoint, and the age of the oldest of them. Positions are
+// only compared, never subtracted (a real server's positions are byte offsets).
+func (p *Projector) measureLag(ctx context.Context, checkpoint store.Position) {
+	var from store.AllFrom = store.Start
+	if checkpoint != (store.Position{}) {
+		from = checkpoint
+	}
+	var behind int64
+	var oldest time.Time
+	prefixes := p.Projection.StreamPrefixes()
+	errEnough := errors.New("enough")
+	err := p.Store.ReadAllFunc(ctx, from, store.Forwards, maxBehind+1, func(r store.Recorded) error {
+		if !checkpoint.Less(r.Position) || r.System() {
+			return nil
+		}
+		for _, prefix := range prefixes {
+			if strings.HasPrefix(r.StreamID, prefix) {
+				if behind == 0 {
+					oldest = r.Created
+				}
+				if behind++; behind >= maxBehind {
+					return errEnough
+				}
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return
+	}
+	attrs := metric.WithAttributes(attribute.String("projection", p.Projection.Name()))
+	behindGauge.Record(ctx, behind, attrs)
+	var ms int64
+	if behind > 0 {
+		ms = time.Since(oldest).Milliseconds()
+	}
+	behindMsGauge.Record(ctx, ms, attrs)
+	p.behind.Store(behind)
 }
