@@ -2,8 +2,10 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -38,12 +40,26 @@ func (tracing) InterceptResponse(ctx context.Context, next graphql.ResponseHandl
 			}
 		}
 	}
-	ctx, span := otel.Tracer("vigie/graph").Start(ctx, "graphql "+kind+" "+name, trace.WithSpanKind(trace.SpanKindServer),
+	ctx, span := otel.Tracer("vigie/graph").Start(ctx, strings.TrimSpace("graphql "+kind+" "+name), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("graphql.operation.type", kind), attribute.String("graphql.operation.name", name)))
 	defer span.End()
 	resp := next(ctx)
 	if resp != nil && len(resp.Errors) > 0 {
-		span.SetStatus(codes.Error, resp.Errors[0].Message)
+		span.SetStatus(codes.Error, statusOf(resp.Errors[0]))
 	}
 	return resp
+}
+
+// statusOf describes a failed operation by its error's code, never its message:
+// messages may quote the operation's input (gqlgen's "X is not a valid IncidentKind"
+// repeats a variable's value).
+func statusOf(e *gqlerror.Error) string {
+	code, _ := e.Extensions["code"].(string)
+	if code == "" {
+		code = "error"
+	}
+	if reason, _ := e.Extensions["reason"].(string); reason != "" {
+		code += " (" + reason + ")"
+	}
+	return code
 }

@@ -61,7 +61,14 @@ type Notice struct {
 
 // NoticeChannel is the Redis pub/sub channel of a domain's notices. A commune's notices
 // also go to its département's channel, for the prefecture.
-func NoticeChannel(domain string) string { return "vigie:notices:" + domain }
+func NoticeChannel(domain string) string { return NoticeChannelIn("", domain) }
+
+// NoticeChannelIn is NoticeChannel in a namespace. Redis pub/sub ignores database
+// numbers, so deployments (or tests) sharing one Redis server keep their notices
+// apart with a namespace of their own.
+func NoticeChannelIn(namespace, domain string) string {
+	return "vigie:" + namespace + "notices:" + domain
+}
 
 // Keys names the Redis keys of one version of one read model.
 type Keys struct {

@@ -29,6 +29,8 @@ type Projector struct {
 	Log        *slog.Logger
 	LeaseTTL   time.Duration // default 3 s: a standby takes over within LeaseTTL + LeaseTTL/3
 	BatchSize  int           // default 512 events per transaction
+	// Namespace keeps this deployment's notices apart on a shared Redis (NoticeChannelIn).
+	Namespace string
 
 	active   atomic.Bool
 	applied  atomic.Uint64 // events applied since start
@@ -401,9 +403,9 @@ func (p *Projector) publish(ctx context.Context, notices []Notice) {
 	for _, n := range notices {
 		n.Projection = p.Projection.Name()
 		b, _ := json.Marshal(n)
-		pipe.Publish(ctx, NoticeChannel(n.Domain), b)
+		pipe.Publish(ctx, NoticeChannelIn(p.Namespace, n.Domain), b)
 		if dep := departement(n.Domain); dep != n.Domain {
-			pipe.Publish(ctx, NoticeChannel(dep), b)
+			pipe.Publish(ctx, NoticeChannelIn(p.Namespace, dep), b)
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -52,7 +52,8 @@ func (c *Client) start(ctx context.Context, name, op string, attrs ...attribute.
 // end records err (if any) on span and ends it.
 func end(span trace.Span, err error) {
 	if err != nil {
-		span.RecordError(err)
+		// The kind only: the error's text names the stream, whose id is an aggregate's.
+		span.RecordError(errors.New(errorKindName(err)))
 		span.SetStatus(codes.Error, errorKindName(err))
 		span.SetAttributes(keyErrorKind.String(errorKindName(err)))
 	}

@@ -23,7 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -144,12 +146,17 @@ func Start(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	go func() { _ = g.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// Traced as cmd/vigie's gateway dials the services: the call carries the trace.
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(); g.Stop() })
 
+	// Pub/sub is server-wide: test processes sharing the Redis server must not hear
+	// each other's notices.
+	namespace := "test-" + uuid.NewString()[:8] + ":"
 	all, err := boards.All()
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +165,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	var projecting sync.WaitGroup
 	ps := make([]*projections.Projector, len(all))
 	for i, p := range all {
-		ps[i] = &projections.Projector{Redis: rdb, Store: client, Projection: p, Log: log}
+		ps[i] = &projections.Projector{Redis: rdb, Store: client, Projection: p, Log: log, Namespace: namespace}
 		projecting.Add(1)
 		running.Add(1)
 		go func() { defer running.Done(); defer projecting.Done(); _ = ps[i].Run(pctx) }()
@@ -173,6 +180,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	})
 
 	hub := notices.New(rdb, log)
+	hub.Namespace = namespace
 	running.Add(1)
 	go func() { defer running.Done(); hub.Run(ctx) }()
 	// The hub subscribes asynchronously, and a notice published before its PSUBSCRIBE
@@ -183,7 +191,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	got := hub.Subscribe(pctxProbe, probe)
 	payload, _ := json.Marshal(projections.Notice{Domain: probe})
 	waitFor(t, 10*time.Second, "notice hub subscribed", func() bool {
-		rdb.Publish(ctx, projections.NoticeChannel(probe), payload)
+		rdb.Publish(ctx, projections.NoticeChannelIn(namespace, probe), payload)
 		select {
 		case <-got:
 			return true

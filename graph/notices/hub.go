@@ -21,6 +21,8 @@ import (
 type Hub struct {
 	rdb redis.UniversalClient
 	log *slog.Logger
+	// Namespace is the projectors' (projections.NoticeChannelIn); set before Run.
+	Namespace string
 
 	mu   sync.Mutex
 	subs map[string]map[chan projections.Notice]struct{}
@@ -36,7 +38,7 @@ func New(rdb redis.UniversalClient, log *slog.Logger) *Hub {
 
 // Run receives notices until ctx ends, resubscribing after a lost connection.
 func (h *Hub) Run(ctx context.Context) {
-	prefix := projections.NoticeChannel("")
+	prefix := projections.NoticeChannelIn(h.Namespace, "")
 	for ctx.Err() == nil {
 		ps := h.rdb.PSubscribe(ctx, prefix+"*")
 		ch := ps.Channel(redis.WithChannelSize(1024))
