@@ -58,6 +58,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 		return nil, nil, err
 	}
 	hub := notices.New(d.redis, d.log)
+	hub.Namespace = noticeNamespace(d.redis)
 	go hub.Run(ctx)
 	var authn auth.Authenticator = auth.NewDev(d.key)
 	dev := d.oidcIssuer == ""

@@ -148,11 +148,11 @@ func TestUnbuiltSubcommandsSayNotBuiltAndExitTwo(t *testing.T) {
 }
 
 func TestUnbuiltSubcommandExitsTwoAsAProcess(t *testing.T) {
-	_, stderr, code := runVigie(t, nil, "demo")
+	_, stderr, code := runVigie(t, nil, "drill")
 	if code != exitUsage {
-		t.Fatalf("vigie demo: exit code %d, want %d", code, exitUsage)
+		t.Fatalf("vigie drill: exit code %d, want %d", code, exitUsage)
 	}
-	if !strings.Contains(stderr, "vigie demo: not built yet (see the open issues)") {
+	if !strings.Contains(stderr, "vigie drill: not built yet (see the open issues)") {
 		t.Errorf("stderr = %q", stderr)
 	}
 }

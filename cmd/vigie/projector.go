@@ -31,9 +31,21 @@ func projectorsFor(rdb redis.UniversalClient, c *store.Client, log *slog.Logger)
 	}
 	out := make([]*projections.Projector, len(all))
 	for i, p := range all {
-		out[i] = &projections.Projector{Redis: rdb, Store: c, Projection: p, Log: log}
+		out[i] = &projections.Projector{Redis: rdb, Store: c, Projection: p, Log: log, Namespace: noticeNamespace(rdb)}
 	}
 	return out, nil
+}
+
+// noticeNamespace keeps the notices of a deployment apart from those of another on the
+// same Redis server: pub/sub ignores database numbers, so without it the boards of one
+// would hear the other's changes (and, deduplicating by log position, lose their own).
+// The projector and the gateway derive it alike from REDIS_URL's database; database 0
+// keeps the plain channel names.
+func noticeNamespace(rdb redis.UniversalClient) string {
+	if c, ok := rdb.(*redis.Client); ok && c.Options().DB != 0 {
+		return fmt.Sprintf("db%d:", c.Options().DB)
+	}
+	return ""
 }
 
 // runProjectors runs every projector until ctx ends.
