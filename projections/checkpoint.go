@@ -25,6 +25,28 @@ func Current(ctx context.Context, rdb redis.Cmdable, name string) (Keys, store.P
 	return k, pos, err
 }
 
+// Read runs query on the keys of the read model's current version, and again on the
+// new version's if a rebuild switched versions meanwhile: a rebuild deletes the old
+// version's keys right after the switch, so a query that straddles it may have read
+// some keys already deleted, and seen the board partial or empty. Every reader goes
+// through it. It tries three versions at the most (two rebuilds within one query are
+// not worth more), keeping the last try's answer. query may run more than once: it
+// must set its results afresh on each run, never add to those of an earlier run.
+func Read(ctx context.Context, rdb redis.Cmdable, name string, query func(Keys) error) error {
+	v, err := version(ctx, rdb, name)
+	for attempt := 0; err == nil; attempt++ {
+		if err = query(KeysOf(name, v)); err != nil {
+			return err
+		}
+		var now int64
+		if now, err = version(ctx, rdb, name); err == nil && (now == v || attempt == 2) {
+			return nil
+		}
+		v = now
+	}
+	return err
+}
+
 // version is the read model's current version (1 before any rebuild).
 func version(ctx context.Context, rdb redis.Cmdable, name string) (int64, error) {
 	v, err := rdb.HGet(ctx, metaKey(name), "version").Int64()

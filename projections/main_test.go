@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,32 +262,6 @@ func (l *loader) start(rate int) (stop func()) {
 	}
 }
 
-// lastPosition is where the log ends.
-func lastPosition(t testing.TB, st *store.Client) store.Position {
-	t.Helper()
-	last, err := st.ReadAll(context.Background(), store.End, store.Backwards, 1)
-	if err != nil || len(last) != 1 {
-		t.Fatalf("last event: %v (%d)", err, len(last))
-	}
-	return last[0].Position
-}
-
-// waitCheckpoint waits until the current version of the model has applied the log
-// up to pos, or fails at the deadline.
-func waitCheckpoint(t testing.TB, rdb redis.Cmdable, pos store.Position, deadline time.Time) {
-	t.Helper()
-	for {
-		_, at, err := projections.Current(context.Background(), rdb, name)
-		if err == nil && !at.Less(pos) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("read model at %s (%v), log at %s", at, err, pos)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func newProjector(t testing.TB, rdb redis.UniversalClient, st *store.Client) *projections.Projector {
 	t.Helper()
 	proj, err := incidentboard.New()
@@ -310,88 +283,15 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// running runs p until the test ends (or stop is called); Run must return nil.
-func running(t testing.TB, p *projections.Projector) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
 // cleanBuild builds the model from the whole log into a Redis database of its own.
 func cleanBuild(t testing.TB, st *store.Client) *redis.Client {
 	t.Helper()
-	clean := projectiontest.Redis(t)
-	p := newProjector(t, clean, st)
-	stop := running(t, p)
-	waitCheckpoint(t, clean, lastPosition(t, st), time.Now().Add(30*time.Second))
-	stop()
+	p := newProjector(t, nil, st)
+	clean := projectiontest.CleanBuild(t, st, p)
 	if s := p.Status(); s.Parked != 0 {
 		t.Errorf("clean build parked %d events", s.Parked)
 	}
 	return clean
-}
-
-// model is a version of the read model, key by key, under version-free names.
-func model(t testing.TB, rdb *redis.Client, version int64) map[string]string {
-	t.Helper()
-	prefix := projections.KeysOf(name, version).Prefix()
-	out := map[string]string{}
-	for k, v := range projectiontest.Dump(t, rdb, prefix+"*") {
-		out[strings.TrimPrefix(k, prefix)] = v
-	}
-	return out
-}
-
-// sameModel fails unless got's version of the model equals want's version 1 key by
-// key, value by value.
-func sameModel(t testing.TB, got *redis.Client, version int64, want *redis.Client) {
-	t.Helper()
-	g, w := model(t, got, version), model(t, want, 1)
-	if len(w) == 0 {
-		t.Fatal("the clean build is empty")
-	}
-	var diffs []string
-	for k, v := range g {
-		if wv, ok := w[k]; !ok {
-			diffs = append(diffs, fmt.Sprintf("%s only in the live model: %.300s", k, v))
-		} else if wv != v {
-			diffs = append(diffs, fmt.Sprintf("%s:\n   live  %s\n   clean %s", k, excerpt(v, wv), excerpt(wv, v)))
-		}
-	}
-	for k, v := range w {
-		if _, ok := g[k]; !ok {
-			diffs = append(diffs, fmt.Sprintf("%s only in the clean build: %.300s", k, v))
-		}
-	}
-	sort.Strings(diffs)
-	if len(diffs) > 0 {
-		if len(diffs) > 10 {
-			diffs = append(diffs[:10], fmt.Sprintf("… %d more", len(diffs)-10))
-		}
-		t.Errorf("the model differs from a clean build in %d of %d keys:\n%s", len(diffs), len(w), strings.Join(diffs, "\n"))
-	}
-}
-
-// excerpt is a around where it starts to differ from b.
-func excerpt(a, b string) string {
-	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
-		i++
-	}
-	from, to := max(0, i-60), min(len(a), i+120)
-	return fmt.Sprintf("…%s…", a[from:to])
 }
 
 // logsOnce checks, independently of any build, that each incident's main courante

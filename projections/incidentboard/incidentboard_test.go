@@ -2,20 +2,13 @@ package incidentboard_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"vigie/events"
-	"vigie/events/command"
 	"vigie/events/store"
 	"vigie/projections"
 	"vigie/projections/incidentboard"
@@ -39,186 +32,32 @@ var (
 	prefecture = events.Actor{Subject: "sub-pref", Role: events.RolePrefecture}
 )
 
-// script runs commands straight on the store, with a clock that ticks one second per
-// command so that every report has its own time.
-type script struct {
-	t     *testing.T
-	run   string // makes the ids of this test its own: notices are server-wide
-	inc   *command.Handler[*incident.Incident]
-	res   *command.Handler[*resource.Resource]
-	clock atomic.Int64
-	seq   atomic.Int64
-}
-
-var base = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+// script is the shared script with a clock that ticks one second per command, so that
+// every report has its own time.
+type script struct{ *projectiontest.Script }
 
 func newScript(t *testing.T, st *store.Client) *script {
-	s := &script{t: t, run: fmt.Sprintf("%08x", rand.Uint32())}
-	now := func() time.Time { return base.Add(time.Duration(s.clock.Add(1)) * time.Second) }
-	ireg := events.NewRegistry()
-	if err := incident.Register(ireg); err != nil {
-		t.Fatal(err)
-	}
-	rreg := events.NewRegistry()
-	if err := resource.Register(rreg); err != nil {
-		t.Fatal(err)
-	}
-	s.inc = &command.Handler[*incident.Incident]{Store: st, Registry: ireg, Now: now, New: func() *incident.Incident { return &incident.Incident{} }}
-	s.res = &command.Handler[*resource.Resource]{Store: st, Registry: rreg, Now: now, New: func() *resource.Resource { return &resource.Resource{} }}
+	s := &script{projectiontest.NewScript(t, st, incident.Register, resource.Register)}
+	s.Start, s.Tick = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), time.Second
 	return s
 }
 
-// id is an incident's (or a resource's) id in this test.
-func (s *script) id(name string) string { return name + "-" + s.run }
-
 func (s *script) incident(name, domain string, by events.Actor, decide func(*incident.Incident, events.Actor, time.Time) ([]events.Event, error)) {
-	s.t.Helper()
-	_, err := s.inc.Handle(context.Background(), command.Command[*incident.Incident]{
-		Name: "test", Stream: events.CategoryIncident + "-" + s.id(name), CommandID: fmt.Sprintf("cmd-%s-%d", s.run, s.seq.Add(1)),
-		Authorize: func(*incident.Incident) (events.Actor, string, error) { return by, domain, nil },
-		Decide:    decide,
-	})
-	if err != nil {
-		s.t.Fatalf("command on %s: %v", name, err)
-	}
+	s.T.Helper()
+	projectiontest.Do(s.Script, func() *incident.Incident { return &incident.Incident{} }, events.CategoryIncident, name, by, domain, decide)
 }
 
 func (s *script) report(name, domain string, kind incident.Kind, sev incident.Severity) {
-	s.t.Helper()
+	s.T.Helper()
 	s.incident(name, domain, mayor, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
-		return i.Report(incident.Report{IncidentID: s.id(name), Domain: domain, Kind: kind, Title: "Incident " + name, Severity: sev,
+		return i.Report(incident.Report{IncidentID: s.ID(name), Domain: domain, Kind: kind, Title: "Incident " + name, Severity: sev,
 			Location: &incident.Point{Lat: 43.8, Lon: 4.36}}, by, at)
 	})
 }
 
 func (s *script) resource(name, domain string, decide func(*resource.Resource, events.Actor, time.Time) ([]events.Event, error)) {
-	s.t.Helper()
-	_, err := s.res.Handle(context.Background(), command.Command[*resource.Resource]{
-		Name: "test", Stream: events.CategoryResource + "-" + s.id(name), CommandID: fmt.Sprintf("cmd-%s-%d", s.run, s.seq.Add(1)),
-		Authorize: func(*resource.Resource) (events.Actor, string, error) { return rac, domain, nil },
-		Decide:    decide,
-	})
-	if err != nil {
-		s.t.Fatalf("command on %s: %v", name, err)
-	}
-}
-
-// notices gathers the notices of this test's streams, per channel.
-type notices struct {
-	mu      sync.Mutex
-	mine    func(stream string) bool
-	got     map[string][]projections.Notice
-	changed chan struct{}
-}
-
-func listen(t *testing.T, rdb *redis.Client, mine func(string) bool, channels ...string) *notices {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ps := rdb.Subscribe(ctx, channels...)
-	for range channels {
-		msg, err := ps.Receive(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := msg.(*redis.Subscription); !ok {
-			t.Fatalf("subscribing: got %T", msg)
-		}
-	}
-	n := &notices{mine: mine, got: map[string][]projections.Notice{}, changed: make(chan struct{}, 1)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for msg := range ps.Channel() {
-			var no projections.Notice
-			if err := json.Unmarshal([]byte(msg.Payload), &no); err != nil {
-				t.Errorf("notice on %s: %v", msg.Channel, err)
-				continue
-			}
-			if !n.mine(no.StreamID) {
-				continue // another test's
-			}
-			n.mu.Lock()
-			n.got[msg.Channel] = append(n.got[msg.Channel], no)
-			n.mu.Unlock()
-			select {
-			case n.changed <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() { ps.Close(); cancel(); <-done })
-	return n
-}
-
-// wait returns the first notice on channel of stream with type typ.
-func (n *notices) wait(t *testing.T, channel, stream, typ string) projections.Notice {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		n.mu.Lock()
-		for _, no := range n.got[channel] {
-			if no.StreamID == stream && no.Type == typ {
-				n.mu.Unlock()
-				return no
-			}
-		}
-		n.mu.Unlock()
-		select {
-		case <-n.changed:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("no %s notice of %s on %s", typ, stream, channel)
-		}
-	}
-}
-
-func (n *notices) on(channel string) []projections.Notice {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return slices.Clone(n.got[channel])
-}
-
-// caughtUp waits until the read model has applied everything in the store.
-func caughtUp(t *testing.T, rdb redis.Cmdable, st *store.Client) {
-	t.Helper()
-	ctx := context.Background()
-	last, err := st.ReadAll(ctx, store.End, store.Backwards, 1)
-	if err != nil || len(last) != 1 {
-		t.Fatalf("last event: %v (%d)", err, len(last))
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		_, pos, err := projections.Current(ctx, rdb, incidentboard.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !pos.Less(last[0].Position) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("read model at %s, log at %s", pos, last[0].Position)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func runProjector(t *testing.T, rdb *redis.Client, st *store.Client) *projections.Projector {
-	t.Helper()
-	proj, err := incidentboard.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &projections.Projector{Redis: rdb, Store: st, Projection: proj, BatchSize: 4}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return p
+	s.T.Helper()
+	projectiontest.Do(s.Script, func() *resource.Resource { return &resource.Resource{} }, events.CategoryResource, name, rac, domain, decide)
 }
 
 func ids(docs []incidentboard.Incident) []string {
@@ -234,13 +73,16 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 	rdb := projectiontest.Redis(t)
 	st, _ := projectiontest.Store(t)
 	s := newScript(t, st)
-	mine := func(stream string) bool { return len(stream) > len(s.run) && stream[len(stream)-len(s.run):] == s.run }
-	no := listen(t, rdb, mine, projections.NoticeChannel(nimes), projections.NoticeChannel(ales), projections.NoticeChannel(gard),
+	no := projectiontest.Listen(t, rdb, s.Mine, projections.NoticeChannel(nimes), projections.NoticeChannel(ales), projections.NoticeChannel(gard),
 		projections.NoticeChannel(marseille), projections.NoticeChannel(bdr))
 	// The projector follows the commands live, in small batches.
-	p := runProjector(t, rdb, st)
+	proj, err := incidentboard.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := projectiontest.Project(t, rdb, st, proj, 4)
 	r := incidentboard.Reader{Redis: rdb}
-	stream := func(name string) string { return events.CategoryIncident + "-" + s.id(name) }
+	stream := func(name string) string { return events.CategoryIncident + "-" + s.ID(name) }
 
 	// Nîmes: A (Moderate, qualified Severe, escalated, two log entries), B (Severe),
 	// C (Moderate), D (not assessed). Alès: E (Extreme, qualified, resources), F (Minor,
@@ -248,17 +90,17 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 	s.report("A", nimes, incident.KindFlood, incident.SeverityModerate)
 
 	// A notice comes once the change is committed: a query then sees it.
-	n := no.wait(t, projections.NoticeChannel(nimes), stream("A"), "IncidentReported")
+	n := no.WaitFor(t, projections.NoticeChannel(nimes), stream("A"), "IncidentReported")
 	if n.Projection != incidentboard.Name || n.Domain != nimes || n.Position == (store.Position{}) {
 		t.Errorf("notice = %+v", n)
 	}
-	if doc, err := r.Get(ctx, s.id("A")); err != nil || doc.Status != "reported" {
+	if doc, err := r.Get(ctx, s.ID("A")); err != nil || doc.Status != "reported" {
 		t.Fatalf("Get right after the notice = %+v, %v", doc, err)
 	}
 	if _, pos, _ := projections.Current(ctx, rdb, incidentboard.Name); pos.Less(n.Position) {
 		t.Errorf("notice at %s, model at %s: announced before the commit", n.Position, pos)
 	}
-	if n := no.wait(t, projections.NoticeChannel(gard), stream("A"), "IncidentReported"); n.Domain != nimes {
+	if n := no.WaitFor(t, projections.NoticeChannel(gard), stream("A"), "IncidentReported"); n.Domain != nimes {
 		t.Errorf("département's notice = %+v, want the commune's domain", n)
 	}
 
@@ -289,7 +131,7 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 		return i.Qualify(incident.Qualify{Kind: incident.KindWildfire, Severity: incident.SeveritySevere}, by, at)
 	})
 	// F is counted, then closed: its counts must go, not stay at zero.
-	caughtUp(t, rdb, st)
+	projectiontest.WaitCaughtUp(t, rdb, st, incidentboard.Name)
 	if c, err := r.Counts(ctx, ales); err != nil || c["kind:flood"] != 1 || c["active"] != 2 {
 		t.Fatalf("Alès before the close = %v, %v", c, err)
 	}
@@ -298,17 +140,17 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 	})
 	for _, name := range []string{"pump", "vsav"} {
 		s.resource(name, ales, func(res *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
-			return res.Register(resource.Registration{ResourceID: s.id(name), Domain: ales, Kind: resource.KindEquipment, Name: name}, by, at)
+			return res.Register(resource.Registration{ResourceID: s.ID(name), Domain: ales, Kind: resource.KindEquipment, Name: name}, by, at)
 		})
 		s.resource(name, ales, func(res *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
-			return res.Engage(s.id("E"), by, at)
+			return res.Engage(s.ID("E"), by, at)
 		})
 	}
 	s.resource("vsav", ales, func(res *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
 		return res.Release(by, at)
 	})
-	no.wait(t, projections.NoticeChannel(ales), events.CategoryResource+"-"+s.id("vsav"), "ResourceReleased")
-	caughtUp(t, rdb, st)
+	no.WaitFor(t, projections.NoticeChannel(ales), events.CategoryResource+"-"+s.ID("vsav"), "ResourceReleased")
+	projectiontest.WaitCaughtUp(t, rdb, st, incidentboard.Name)
 	if ps := p.Status(); !ps.Active || ps.Parked != 0 {
 		t.Errorf("Status = %+v", ps)
 	}
@@ -331,7 +173,7 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 			}
 			want := []string{}
 			for _, n := range tt.want {
-				want = append(want, s.id(n))
+				want = append(want, s.ID(n))
 			}
 			if !slices.Equal(ids(got), want) {
 				t.Errorf("List(%s) = %v, want %v", tt.domain, ids(got), want)
@@ -341,7 +183,7 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{s.id("B"), s.id("A")}; !slices.Equal(ids(page), want) {
+		if want := []string{s.ID("B"), s.ID("A")}; !slices.Equal(ids(page), want) {
 			t.Errorf("page 1+2 of the Gard = %v, want %v", ids(page), want)
 		}
 	})
@@ -366,7 +208,7 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 			}
 			want := []string{}
 			for _, n := range tt.want {
-				want = append(want, s.id(n))
+				want = append(want, s.ID(n))
 			}
 			if !slices.Equal(ids(got), want) {
 				t.Errorf("List(%s, %v) = %v, want %v", tt.domain, tt.statuses, ids(got), want)
@@ -414,15 +256,15 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 	})
 
 	t.Run("Get", func(t *testing.T) {
-		e, err := r.Get(ctx, s.id("E"))
+		e, err := r.Get(ctx, s.ID("E"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(e.Resources, []string{s.id("pump")}) || e.Status != "qualified" || !e.Qualified || e.Severity != "Extreme" ||
+		if !slices.Equal(e.Resources, []string{s.ID("pump")}) || e.Status != "qualified" || !e.Qualified || e.Severity != "Extreme" ||
 			e.Domain != ales || e.Kind != "industrial" || e.LogLength != 0 {
 			t.Errorf("E = %+v", e)
 		}
-		a, err := r.Get(ctx, s.id("A"))
+		a, err := r.Get(ctx, s.ID("A"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -433,11 +275,11 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 		if !a.UpdatedAt.After(a.ReportedAt) {
 			t.Errorf("A updated %v, reported %v", a.UpdatedAt, a.ReportedAt)
 		}
-		f, err := r.Get(ctx, s.id("F"))
+		f, err := r.Get(ctx, s.ID("F"))
 		if err != nil || f.Status != "closed" {
 			t.Errorf("closed F = %+v, %v", f, err)
 		}
-		d, err := r.Get(ctx, s.id("D"))
+		d, err := r.Get(ctx, s.ID("D"))
 		if err != nil || d.Severity != "" || d.Status != "reported" {
 			t.Errorf("D = %+v, %v", d, err)
 		}
@@ -447,7 +289,7 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 	})
 
 	t.Run("Log in order", func(t *testing.T) {
-		log, err := r.Log(ctx, s.id("A"), incidentboard.Page{})
+		log, err := r.Log(ctx, s.ID("A"), incidentboard.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -455,11 +297,11 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 			log[0].Author != rac.Subject || !log[0].At.Before(log[1].At) || log[1].Text != "Rue Émile-Jamais, pas Jean-Jaurès" {
 			t.Errorf("log of A = %+v", log)
 		}
-		second, err := r.Log(ctx, s.id("A"), incidentboard.Page{Offset: 1, Limit: 1})
+		second, err := r.Log(ctx, s.ID("A"), incidentboard.Page{Offset: 1, Limit: 1})
 		if err != nil || len(second) != 1 || second[0].ID != "e2" {
 			t.Errorf("second entry = %+v, %v", second, err)
 		}
-		if none, err := r.Log(ctx, s.id("B"), incidentboard.Page{}); err != nil || len(none) != 0 {
+		if none, err := r.Log(ctx, s.ID("B"), incidentboard.Page{}); err != nil || len(none) != 0 {
 			t.Errorf("log of B = %+v, %v", none, err)
 		}
 	})
@@ -475,21 +317,21 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 			{"G", "IncidentQualified", []string{marseille, bdr}},
 		} {
 			for _, ch := range tt.channels {
-				no.wait(t, projections.NoticeChannel(ch), stream(tt.name), tt.typ)
+				no.WaitFor(t, projections.NoticeChannel(ch), stream(tt.name), tt.typ)
 			}
 		}
-		no.wait(t, projections.NoticeChannel(ales), events.CategoryResource+"-"+s.id("pump"), "ResourceEngaged")
-		no.wait(t, projections.NoticeChannel(gard), events.CategoryResource+"-"+s.id("vsav"), "ResourceReleased")
+		no.WaitFor(t, projections.NoticeChannel(ales), events.CategoryResource+"-"+s.ID("pump"), "ResourceEngaged")
+		no.WaitFor(t, projections.NoticeChannel(gard), events.CategoryResource+"-"+s.ID("vsav"), "ResourceReleased")
 		// Each channel hears of its own domain only.
 		for ch, prefix := range map[string]string{nimes: nimes, ales: ales, gard: gard + "/", marseille: marseille, bdr: bdr + "/"} {
-			for _, n := range no.on(projections.NoticeChannel(ch)) {
+			for _, n := range no.On(projections.NoticeChannel(ch)) {
 				if len(n.Domain) < len(prefix) || n.Domain[:len(prefix)] != prefix {
 					t.Errorf("notice of %s (%s) on the channel of %s", n.StreamID, n.Domain, ch)
 				}
 			}
 		}
 		// A resource's registration changes no board: no notice.
-		for _, n := range no.on(projections.NoticeChannel(ales)) {
+		for _, n := range no.On(projections.NoticeChannel(ales)) {
 			if n.Type == "ResourceRegistered" {
 				t.Errorf("notice of a registration: %+v", n)
 			}
@@ -497,31 +339,11 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 	})
 
 	t.Run("a clean build in one batch is the same model", func(t *testing.T) {
-		clean := projectiontest.Redis(t)
 		proj, err := incidentboard.New()
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := &projections.Projector{Redis: clean, Store: st, Projection: proj}
-		cctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- q.Run(cctx) }()
-		caughtUp(t, clean, st)
-		cancel()
-		<-done
-		prefix := projections.KeysOf(incidentboard.Name, 1).Prefix() + "*"
-		live, rebuilt := projectiontest.Dump(t, rdb, prefix), projectiontest.Dump(t, clean, prefix)
-		if len(live) == 0 || fmt.Sprint(live) != fmt.Sprint(rebuilt) {
-			for k, v := range live {
-				if rebuilt[k] != v {
-					t.Errorf("%s:\n live  %s\n clean %s", k, v, rebuilt[k])
-				}
-			}
-			for k := range rebuilt {
-				if _, ok := live[k]; !ok {
-					t.Errorf("%s only in the clean build", k)
-				}
-			}
-		}
+		clean := projectiontest.CleanBuild(t, st, &projections.Projector{Projection: proj})
+		projectiontest.SameModel(t, incidentboard.Name, rdb, 1, clean)
 	})
 }

@@ -31,7 +31,7 @@ func (p Page) bounds() (int64, int64) {
 // empty, else those in the given statuses.
 func (r Reader) List(ctx context.Context, domain string, statuses []string, page Page) ([]Incident, error) {
 	var out []Incident
-	err := r.read(ctx, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
 		from, to := page.bounds()
 		var ids []string
 		var err error
@@ -47,24 +47,6 @@ func (r Reader) List(ctx context.Context, domain string, statuses []string, page
 		return err
 	})
 	return out, err
-}
-
-// read runs a query on the keys of the current version, and again on the new one if a
-// rebuild switched versions meanwhile: a rebuild deletes the old version's keys right
-// after the switch, so what was read from them may be partial or empty.
-func (r Reader) read(ctx context.Context, query func(projections.Keys) error) error {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	for attempt := 0; err == nil; attempt++ {
-		if err = query(k); err != nil {
-			return err
-		}
-		var now projections.Keys
-		if now, _, err = projections.Current(ctx, r.Redis, Name); err == nil && (now == k || attempt == 2) {
-			return nil
-		}
-		k = now
-	}
-	return err
 }
 
 // byStatus merges the status zsets: a page of each, merged by score, is enough to
@@ -124,7 +106,7 @@ func (r Reader) docs(ctx context.Context, k projections.Keys, ids []string) ([]I
 // Get returns one incident.
 func (r Reader) Get(ctx context.Context, id string) (Incident, error) {
 	var docs []Incident
-	err := r.read(ctx, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
 		docs, err = r.docs(ctx, k, []string{id})
 		return err
 	})
@@ -141,7 +123,7 @@ func (r Reader) Get(ctx context.Context, id string) (Incident, error) {
 func (r Reader) Log(ctx context.Context, id string, page Page) ([]Entry, error) {
 	from, to := page.bounds()
 	var vals []string
-	err := r.read(ctx, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
 		vals, err = r.Redis.LRange(ctx, k.Key("log", id), from, to).Result()
 		return err
 	})
@@ -161,7 +143,7 @@ func (r Reader) Log(ctx context.Context, id string, page Page) ([]Entry, error) 
 // status:…, active).
 func (r Reader) Counts(ctx context.Context, domain string) (map[string]int64, error) {
 	var vals map[string]string
-	err := r.read(ctx, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
 		vals, err = r.Redis.HGetAll(ctx, k.Key("counts", domain)).Result()
 		if errors.Is(err, redis.Nil) {
 			err = nil

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"vigie/events"
+	"vigie/events/store"
 	"vigie/projections"
 	"vigie/projections/prefecture"
 	"vigie/projections/projectiontest"
@@ -33,34 +32,41 @@ var (
 	pref  = events.Actor{Subject: "sub-pref", Role: events.RolePrefecture}
 )
 
+// script is the shared script, with this package's commands as methods.
+type script struct{ *projectiontest.Script }
+
+func newScript(t *testing.T, st *store.Client, register ...func(*events.Registry) error) *script {
+	return &script{projectiontest.NewScript(t, st, register...)}
+}
+
 func (s *script) inc(name, domain string, by events.Actor, decide func(*incident.Incident, events.Actor, time.Time) ([]events.Event, error)) {
-	s.t.Helper()
-	do(s, func() *incident.Incident { return &incident.Incident{} }, events.CategoryIncident, name, by, domain, decide)
+	s.T.Helper()
+	projectiontest.Do(s.Script, func() *incident.Incident { return &incident.Incident{} }, events.CategoryIncident, name, by, domain, decide)
 }
 
 func (s *script) report(name, domain string, kind incident.Kind, sev incident.Severity) {
-	s.t.Helper()
+	s.T.Helper()
 	s.inc(name, domain, mayor, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
-		return i.Report(incident.Report{IncidentID: s.id(name), Domain: domain, Kind: kind, Title: "Incident " + name, Severity: sev}, by, at)
+		return i.Report(incident.Report{IncidentID: s.ID(name), Domain: domain, Kind: kind, Title: "Incident " + name, Severity: sev}, by, at)
 	})
 }
 
 func (s *script) qualify(name, domain string, by events.Actor, kind incident.Kind, sev incident.Severity) {
-	s.t.Helper()
+	s.T.Helper()
 	s.inc(name, domain, by, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
 		return i.Qualify(incident.Qualify{Kind: kind, Severity: sev}, by, at)
 	})
 }
 
 func (s *script) req(name, domain string, by events.Actor, decide func(*reinforcement.Request, events.Actor, time.Time) ([]events.Event, error)) {
-	s.t.Helper()
-	do(s, func() *reinforcement.Request { return &reinforcement.Request{} }, reinforcement.Category, name, by, domain, decide)
+	s.T.Helper()
+	projectiontest.Do(s.Script, func() *reinforcement.Request { return &reinforcement.Request{} }, reinforcement.Category, name, by, domain, decide)
 }
 
 func (s *script) request(name, domain, incidentName string, kind resource.Kind, quantity int) {
-	s.t.Helper()
+	s.T.Helper()
 	s.req(name, domain, mayor, func(r *reinforcement.Request, by events.Actor, at time.Time) ([]events.Event, error) {
-		return r.Submit(reinforcement.Submission{RequestID: s.id(name), Domain: domain, IncidentID: s.id(incidentName), Kind: kind, Quantity: quantity, Reason: "Renforts " + name}, by, at)
+		return r.Submit(reinforcement.Submission{RequestID: s.ID(name), Domain: domain, IncidentID: s.ID(incidentName), Kind: kind, Quantity: quantity, Reason: "Renforts " + name}, by, at)
 	})
 }
 
@@ -145,14 +151,14 @@ func TestOverviewAfterACrisis(t *testing.T) {
 	rdb := projectiontest.Redis(t)
 	st, _ := projectiontest.Store(t)
 	s := newScript(t, st, incident.Register, reinforcement.Register)
-	no := listen(t, rdb, s.mine, projections.NoticeChannel(gard), projections.NoticeChannel(ales))
+	no := projectiontest.Listen(t, rdb, s.Mine, projections.NoticeChannel(gard), projections.NoticeChannel(ales))
 	proj, err := prefecture.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	project(t, rdb, st, proj, 3)
+	projectiontest.Project(t, rdb, st, proj, 3)
 	crisis(s)
-	caughtUp(t, rdb, st, prefecture.Name)
+	projectiontest.WaitCaughtUp(t, rdb, st, prefecture.Name)
 	r := prefecture.Reader{Redis: rdb}
 
 	ids := func(docs []prefecture.Incident) []string {
@@ -165,7 +171,7 @@ func TestOverviewAfterACrisis(t *testing.T) {
 	want := func(names ...string) []string {
 		out := make([]string, len(names))
 		for i, n := range names {
-			out[i] = s.id(n)
+			out[i] = s.ID(n)
 		}
 		return out
 	}
@@ -188,22 +194,22 @@ func TestOverviewAfterACrisis(t *testing.T) {
 		}
 	}
 
-	a, err := r.Incident(ctx, s.id("A"))
+	a, err := r.Incident(ctx, s.ID("A"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantA := prefecture.Incident{ID: s.id("A"), Domain: nimes, Kind: "flood", Title: "Incident A", Severity: "Severe", Status: "escalated",
-		Qualified: true, Escalated: true, ReportedAt: base.Add(1 * time.Minute), UpdatedAt: base.Add(11 * time.Minute)}
+	wantA := prefecture.Incident{ID: s.ID("A"), Domain: nimes, Kind: "flood", Title: "Incident A", Severity: "Severe", Status: "escalated",
+		Qualified: true, Escalated: true, ReportedAt: projectiontest.Base.Add(1 * time.Minute), UpdatedAt: projectiontest.Base.Add(11 * time.Minute)}
 	if a != wantA {
 		t.Errorf("Incident(A) =\n %+v\nwant\n %+v", a, wantA)
 	}
-	if c, err := r.Incident(ctx, s.id("C")); err != nil || c.Status != "reported" {
+	if c, err := r.Incident(ctx, s.ID("C")); err != nil || c.Status != "reported" {
 		t.Errorf("Incident(C), reopened = %+v, %v", c, err)
 	}
-	if e, err := r.Incident(ctx, s.id("E")); err != nil || e.Status != "closed" || !e.Escalated {
+	if e, err := r.Incident(ctx, s.ID("E")); err != nil || e.Status != "closed" || !e.Escalated {
 		t.Errorf("Incident(E), closed = %+v, %v", e, err)
 	}
-	if _, err := r.Incident(ctx, s.id("Z")); !errors.Is(err, prefecture.ErrNotFound) {
+	if _, err := r.Incident(ctx, s.ID("Z")); !errors.Is(err, prefecture.ErrNotFound) {
 		t.Errorf("Incident(Z) = %v", err)
 	}
 
@@ -245,29 +251,29 @@ func TestOverviewAfterACrisis(t *testing.T) {
 	if got, err := r.Reinforcements(ctx, bdr, nil, prefecture.Page{}); err != nil || !slices.Equal(rids(got), want("R7")) {
 		t.Errorf("Reinforcements(bdr) = %q, %v", rids(got), err)
 	}
-	r3, err := r.Reinforcement(ctx, s.id("R3"))
+	r3, err := r.Reinforcement(ctx, s.ID("R3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r3.Status != "partially_accepted" || r3.Quantity != 2 || r3.Accepted != 1 || r3.Note != "Colonne du SDIS 34" ||
-		r3.Domain != sommieres || r3.IncidentID != s.id("G") || r3.Kind != "team" || r3.Reason != "Renforts R3" {
+		r3.Domain != sommieres || r3.IncidentID != s.ID("G") || r3.Kind != "team" || r3.Reason != "Renforts R3" {
 		t.Errorf("Reinforcement(R3) = %+v", r3)
 	}
-	if r4, err := r.Reinforcement(ctx, s.id("R4")); err != nil || r4.Refusal != "Aucun drone disponible" || r4.Status != "refused" {
+	if r4, err := r.Reinforcement(ctx, s.ID("R4")); err != nil || r4.Refusal != "Aucun drone disponible" || r4.Status != "refused" {
 		t.Errorf("Reinforcement(R4) = %+v, %v", r4, err)
 	}
 
 	// Changes are announced on the commune's channel and the département's; a
 	// main-courante entry changes nothing here.
 	found := func(ch, stream, typ string) bool {
-		for _, n := range no.wait(t, ch, 1) {
+		for _, n := range no.Wait(ch, 1) {
 			if n.StreamID == stream && n.Type == typ && n.Projection == prefecture.Name {
 				return true
 			}
 		}
 		return false
 	}
-	refused := events.StreamID(reinforcement.Category, s.id("R4"))
+	refused := events.StreamID(reinforcement.Category, s.ID("R4"))
 	deadline := time.Now().Add(10 * time.Second)
 	for !found(projections.NoticeChannel(ales), refused, "ReinforcementRefused") || !found(projections.NoticeChannel(gard), refused, "ReinforcementRefused") {
 		if time.Now().After(deadline) {
@@ -275,7 +281,7 @@ func TestOverviewAfterACrisis(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if found(projections.NoticeChannel(gard), events.StreamID(events.CategoryIncident, s.id("A")), "LogEntryAdded") {
+	if found(projections.NoticeChannel(gard), events.StreamID(events.CategoryIncident, s.ID("A")), "LogEntryAdded") {
 		t.Error("notice of a main-courante entry")
 	}
 }
@@ -283,15 +289,5 @@ func TestOverviewAfterACrisis(t *testing.T) {
 func TestBatchesDoNotChangeTheModel(t *testing.T) {
 	st, _ := projectiontest.Store(t)
 	crisis(newScript(t, st, incident.Register, reinforcement.Register))
-	one, many := projectiontest.Redis(t), projectiontest.Redis(t)
-	for rdb, batch := range map[*redis.Client]int{one: 1, many: 512} {
-		proj, err := prefecture.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		project(t, rdb, st, proj, batch)
-	}
-	caughtUp(t, one, st, prefecture.Name)
-	caughtUp(t, many, st, prefecture.Name)
-	sameModel(t, prefecture.Name, one, many)
+	projectiontest.BatchesAlike(t, st, prefecture.New)
 }

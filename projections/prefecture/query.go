@@ -44,17 +44,17 @@ func (r Reader) Escalated(ctx context.Context, departement string, page Page) ([
 }
 
 func (r Reader) incidents(ctx context.Context, index, departement string, page Page) ([]Incident, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
-	}
 	offset, limit := page.limits()
-	ids, err := r.Redis.ZRevRange(ctx, k.Key(index, dep(departement)), offset, offset+limit-1).Result()
+	var out []Incident
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+		ids, err := r.Redis.ZRevRange(ctx, k.Key(index, dep(departement)), offset, offset+limit-1).Result()
+		if err != nil {
+			return err
+		}
+		out = []Incident{}
+		return docs(ctx, r.Redis, k, "incident", ids, &out)
+	})
 	if err != nil {
-		return nil, err
-	}
-	out := []Incident{}
-	if err := docs(ctx, r.Redis, k, "incident", ids, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -62,12 +62,12 @@ func (r Reader) incidents(ctx context.Context, index, departement string, page P
 
 // Incident returns the summary of one incident.
 func (r Reader) Incident(ctx context.Context, id string) (Incident, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return Incident{}, err
-	}
 	var out []Incident
-	if err := docs(ctx, r.Redis, k, "incident", []string{id}, &out); err != nil {
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+		out = nil
+		return docs(ctx, r.Redis, k, "incident", []string{id}, &out)
+	})
+	if err != nil {
 		return Incident{}, err
 	}
 	if len(out) == 0 {
@@ -79,12 +79,15 @@ func (r Reader) Incident(ctx context.Context, id string) (Incident, error) {
 // CommuneCounts returns, for each commune of the département with active incidents,
 // how many it has.
 func (r Reader) CommuneCounts(ctx context.Context, departement string) (map[string]int64, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
+	var vals map[string]string
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		vals, err = r.Redis.HGetAll(ctx, k.Key("communes", dep(departement))).Result()
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	vals, err := r.Redis.HGetAll(ctx, k.Key("communes", dep(departement))).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
 	out := make(map[string]int64, len(vals))
@@ -105,22 +108,24 @@ func (r Reader) CommuneCounts(ctx context.Context, departement string) (map[stri
 // accepted, partially accepted, dispatched, arrived, released, refused; the oldest
 // request first within a status. Statuses this model does not know match nothing.
 func (r Reader) Reinforcements(ctx context.Context, departement string, statuses []string, page Page) ([]Reinforcement, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
-	}
-	key := k.Key("reinforcements", dep(departement))
 	offset, limit := page.limits()
-	var ids []string
-	if len(statuses) == 0 {
-		if ids, err = r.Redis.ZRange(ctx, key, offset, offset+limit-1).Result(); err != nil {
-			return nil, err
+	var out []Reinforcement
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+		key := k.Key("reinforcements", dep(departement))
+		var ids []string
+		var err error
+		if len(statuses) == 0 {
+			ids, err = r.Redis.ZRange(ctx, key, offset, offset+limit-1).Result()
+		} else {
+			ids, err = r.bands(ctx, key, statuses, offset, limit)
 		}
-	} else if ids, err = r.bands(ctx, key, statuses, offset, limit); err != nil {
-		return nil, err
-	}
-	out := []Reinforcement{}
-	if err := docs(ctx, r.Redis, k, "request", ids, &out); err != nil {
+		if err != nil {
+			return err
+		}
+		out = []Reinforcement{}
+		return docs(ctx, r.Redis, k, "request", ids, &out)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -128,12 +133,12 @@ func (r Reader) Reinforcements(ctx context.Context, departement string, statuses
 
 // Reinforcement returns one request.
 func (r Reader) Reinforcement(ctx context.Context, id string) (Reinforcement, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return Reinforcement{}, err
-	}
 	var out []Reinforcement
-	if err := docs(ctx, r.Redis, k, "request", []string{id}, &out); err != nil {
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+		out = nil
+		return docs(ctx, r.Redis, k, "request", []string{id}, &out)
+	})
+	if err != nil {
 		return Reinforcement{}, err
 	}
 	if len(out) == 0 {

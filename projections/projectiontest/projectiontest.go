@@ -2,6 +2,12 @@
 // (127.0.0.1:6379, or REDIS_URL) with a database of their own, and an embedded event
 // store with its client. Test packages run in parallel, so each test takes one of the
 // server's databases 1..15 under a lock kept in database 0, and empties it first.
+//
+// It also holds the harness every read model's tests share: a Script of domain
+// commands (Do) and raw appends on the store, projectors run for the test's length
+// (Project, Run), waits on a model's checkpoint (WaitCaughtUp, WaitCheckpoint), the
+// comparison of two builds of a model (SameModel) and the notices a test hears
+// (Listen). It imports no read model: their tests import it.
 package projectiontest
 
 import (

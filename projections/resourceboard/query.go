@@ -44,29 +44,32 @@ func listKey(k projections.Keys, domain, kind, status string) string {
 // its communes), of kind and in status when they are not empty (the values events
 // write: "shelter", "available"), in name order then id.
 func (r Reader) List(ctx context.Context, domain, kind, status string, page Page) ([]Resource, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
-	}
-	return r.page(ctx, k, listKey(k, domain, kind, status), page)
+	var out []Resource
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		out, err = r.page(ctx, k, listKey(k, domain, kind, status), page)
+		return err
+	})
+	return out, err
 }
 
 // Count returns how many resources List would list in all.
 func (r Reader) Count(ctx context.Context, domain, kind, status string) (int64, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return 0, err
-	}
-	return r.Redis.ZCard(ctx, listKey(k, domain, kind, status)).Result()
+	var n int64
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		n, err = r.Redis.ZCard(ctx, listKey(k, domain, kind, status)).Result()
+		return err
+	})
+	return n, err
 }
 
 // EngagedOn returns a page of the resources engaged on an incident, in name order.
 func (r Reader) EngagedOn(ctx context.Context, incidentID string, page Page) ([]Resource, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
-	}
-	return r.page(ctx, k, k.Key("engaged", incidentID), page)
+	var out []Resource
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		out, err = r.page(ctx, k, k.Key("engaged", incidentID), page)
+		return err
+	})
+	return out, err
 }
 
 func (r Reader) page(ctx context.Context, k projections.Keys, key string, page Page) ([]Resource, error) {
@@ -111,11 +114,11 @@ func (r Reader) docs(ctx context.Context, k projections.Keys, ids []string) ([]R
 
 // Get returns one resource.
 func (r Reader) Get(ctx context.Context, id string) (Resource, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return Resource{}, err
-	}
-	docs, err := r.docs(ctx, k, []string{id})
+	var docs []Resource
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		docs, err = r.docs(ctx, k, []string{id})
+		return err
+	})
 	if err != nil {
 		return Resource{}, err
 	}
@@ -135,12 +138,15 @@ type ShelterTotals struct {
 
 // Shelters returns the shelter totals of a domain (a commune or a département).
 func (r Reader) Shelters(ctx context.Context, domain string) (ShelterTotals, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
+	var vals map[string]string
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		vals, err = r.Redis.HGetAll(ctx, k.Key("shelters", domain)).Result()
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		return err
+	})
 	if err != nil {
-		return ShelterTotals{}, err
-	}
-	vals, err := r.Redis.HGetAll(ctx, k.Key("shelters", domain)).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
 		return ShelterTotals{}, err
 	}
 	var t ShelterTotals

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"vigie/events"
+	"vigie/events/store"
 	"vigie/projections"
 	"vigie/projections/projectiontest"
 	"vigie/projections/resourceboard"
@@ -27,19 +26,26 @@ const (
 
 var rac = events.Actor{Subject: "sub-rac", Role: events.RoleRAC}
 
+// script is the shared script, with this package's commands as methods.
+type script struct{ *projectiontest.Script }
+
+func newScript(t *testing.T, st *store.Client, register ...func(*events.Registry) error) *script {
+	return &script{projectiontest.NewScript(t, st, register...)}
+}
+
 func newResource() *resource.Resource { return &resource.Resource{} }
 
 type decision = func(*resource.Resource, events.Actor, time.Time) ([]events.Event, error)
 
 func (s *script) res(name, domain string, decide decision) {
-	s.t.Helper()
-	do(s, newResource, events.CategoryResource, name, rac, domain, decide)
+	s.T.Helper()
+	projectiontest.Do(s.Script, newResource, events.CategoryResource, name, rac, domain, decide)
 }
 
 func (s *script) register(name, domain string, kind resource.Kind, label string, capacity int) {
-	s.t.Helper()
+	s.T.Helper()
 	s.res(name, domain, func(r *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
-		return r.Register(resource.Registration{ResourceID: s.id(name), Domain: domain, Kind: kind, Name: label, Capacity: capacity}, by, at)
+		return r.Register(resource.Registration{ResourceID: s.ID(name), Domain: domain, Kind: kind, Name: label, Capacity: capacity}, by, at)
 	})
 }
 
@@ -78,7 +84,7 @@ func crisis(s *script) {
 	s.register("halle", ales, resource.KindShelter, "Halle des sports", 50)
 	s.register("vsav", marseille, resource.KindVehicle, "VSAV 1", 0)
 
-	inc1, inc2 := s.id("inc1"), s.id("inc2")
+	inc1, inc2 := s.ID("inc1"), s.ID("inc2")
 	s.res("pompe1", nimes, engage(inc1))
 	s.res("equipe", nimes, engage(inc1))
 	s.res("drone", sommieres, engage(inc1))
@@ -98,8 +104,8 @@ func crisis(s *script) {
 	s.res("halle", ales, status(resource.StatusDemobilized))
 
 	// An engagement in the stream of a resource never registered shows nowhere.
-	s.raw(events.StreamID(events.CategoryResource, s.id("ghost")), rac, nimes,
-		resource.ResourceEngaged{IncidentID: inc1, By: rac, At: s.now()})
+	s.Raw(events.StreamID(events.CategoryResource, s.ID("ghost")), rac, nimes,
+		resource.ResourceEngaged{IncidentID: inc1, By: rac, At: s.Now()})
 }
 
 func names(docs []resourceboard.Resource) []string {
@@ -115,14 +121,14 @@ func TestBoardAnswersAfterACrisis(t *testing.T) {
 	rdb := projectiontest.Redis(t)
 	st, _ := projectiontest.Store(t)
 	s := newScript(t, st, resource.Register)
-	no := listen(t, rdb, s.mine, projections.NoticeChannel(nimes), projections.NoticeChannel(gard))
+	no := projectiontest.Listen(t, rdb, s.Mine, projections.NoticeChannel(nimes), projections.NoticeChannel(gard))
 	proj, err := resourceboard.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	project(t, rdb, st, proj, 4)
+	projectiontest.Project(t, rdb, st, proj, 4)
 	crisis(s)
-	caughtUp(t, rdb, st, resourceboard.Name)
+	projectiontest.WaitCaughtUp(t, rdb, st, resourceboard.Name)
 	r := resourceboard.Reader{Redis: rdb}
 
 	lists := []struct {
@@ -154,30 +160,30 @@ func TestBoardAnswersAfterACrisis(t *testing.T) {
 		t.Errorf("Count(gard, shelter) = %d, %v", n, err)
 	}
 
-	engaged, err := r.EngagedOn(ctx, s.id("inc1"), resourceboard.Page{})
+	engaged, err := r.EngagedOn(ctx, s.ID("inc1"), resourceboard.Page{})
 	if err != nil || !slices.Equal(names(engaged), []string{"Drone thermique", "Équipe technique", "pompe 1"}) {
 		t.Errorf("EngagedOn(inc1) = %q, %v", names(engaged), err)
 	}
-	if engaged, err := r.EngagedOn(ctx, s.id("inc2"), resourceboard.Page{}); err != nil || len(engaged) != 0 {
+	if engaged, err := r.EngagedOn(ctx, s.ID("inc2"), resourceboard.Page{}); err != nil || len(engaged) != 0 {
 		t.Errorf("EngagedOn(inc2), released = %q, %v", names(engaged), err)
 	}
 
-	p1, err := r.Get(ctx, s.id("pompe1"))
+	p1, err := r.Get(ctx, s.ID("pompe1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := resourceboard.Resource{ID: s.id("pompe1"), Domain: nimes, Kind: "equipment", Name: "pompe 1", Status: "engaged",
-		IncidentID: s.id("inc1"), UpdatedAt: base.Add(10 * time.Minute)}
+	want := resourceboard.Resource{ID: s.ID("pompe1"), Domain: nimes, Kind: "equipment", Name: "pompe 1", Status: "engaged",
+		IncidentID: s.ID("inc1"), UpdatedAt: projectiontest.Base.Add(10 * time.Minute)}
 	if p1 != want {
 		t.Errorf("Get(pompe1) =\n %+v\nwant\n %+v", p1, want)
 	}
-	if g, err := r.Get(ctx, s.id("gymnase")); err != nil || g.Capacity != 200 || g.Occupancy != 120 || g.Status != "available" {
+	if g, err := r.Get(ctx, s.ID("gymnase")); err != nil || g.Capacity != 200 || g.Occupancy != 120 || g.Status != "available" {
 		t.Errorf("Get(gymnase) = %+v, %v", g, err)
 	}
-	if p2, err := r.Get(ctx, s.id("pompe2")); err != nil || p2.IncidentID != "" || p2.Status != "unavailable" {
+	if p2, err := r.Get(ctx, s.ID("pompe2")); err != nil || p2.IncidentID != "" || p2.Status != "unavailable" {
 		t.Errorf("Get(pompe2) = %+v, %v", p2, err)
 	}
-	if _, err := r.Get(ctx, s.id("ghost")); !errors.Is(err, resourceboard.ErrNotFound) {
+	if _, err := r.Get(ctx, s.ID("ghost")); !errors.Is(err, resourceboard.ErrNotFound) {
 		t.Errorf("Get(ghost) = %v, want ErrNotFound", err)
 	}
 
@@ -198,7 +204,7 @@ func TestBoardAnswersAfterACrisis(t *testing.T) {
 	if h, err := rdb.HGetAll(ctx, k.Key("shelters", ales)).Result(); err != nil || len(h) != 1 || h["shelters"] != "1" {
 		t.Errorf("shelters of Alès = %v, %v", h, err)
 	}
-	if n, err := rdb.Exists(ctx, k.Key("shelters", marseille), k.Key("engaged", s.id("inc2"))).Result(); err != nil || n != 0 {
+	if n, err := rdb.Exists(ctx, k.Key("shelters", marseille), k.Key("engaged", s.ID("inc2"))).Result(); err != nil || n != 0 {
 		t.Errorf("%d empty keys remain (%v)", n, err)
 	}
 
@@ -206,12 +212,12 @@ func TestBoardAnswersAfterACrisis(t *testing.T) {
 	// 5 registrations, 4 engagements and releases, 2 status changes, 4 occupancy
 	// changes; Sommières 4 changes and Alès 4 more for the Gard.
 	for ch, want := range map[string]int{nimes: 15, gard: 23} {
-		got := no.wait(t, projections.NoticeChannel(ch), want)
+		got := no.Wait(projections.NoticeChannel(ch), want)
 		if len(got) != want {
 			t.Errorf("%d notices on %s, want %d", len(got), ch, want)
 		}
 		for _, n := range got {
-			if n.Projection != resourceboard.Name || n.StreamID == events.StreamID(events.CategoryResource, s.id("ghost")) || n.At.IsZero() {
+			if n.Projection != resourceboard.Name || n.StreamID == events.StreamID(events.CategoryResource, s.ID("ghost")) || n.At.IsZero() {
 				t.Errorf("notice %+v", n)
 			}
 		}
@@ -221,15 +227,5 @@ func TestBoardAnswersAfterACrisis(t *testing.T) {
 func TestBatchesDoNotChangeTheModel(t *testing.T) {
 	st, _ := projectiontest.Store(t)
 	crisis(newScript(t, st, resource.Register))
-	one, many := projectiontest.Redis(t), projectiontest.Redis(t)
-	for rdb, batch := range map[*redis.Client]int{one: 1, many: 512} {
-		proj, err := resourceboard.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		project(t, rdb, st, proj, batch)
-	}
-	caughtUp(t, one, st, resourceboard.Name)
-	caughtUp(t, many, st, resourceboard.Name)
-	sameModel(t, resourceboard.Name, one, many)
+	projectiontest.BatchesAlike(t, st, resourceboard.New)
 }

@@ -32,14 +32,14 @@ func (p Page) limits() (offset, limit int64) {
 // zero from or to leaves that end open. Oldest first; events of one millisecond in the
 // order of the log.
 func (r Reader) Range(ctx context.Context, domain string, from, to time.Time, page Page) ([]Entry, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
-	}
 	offset, limit := page.limits()
-	members, err := r.Redis.ZRangeByScore(ctx, k.Key("entries", canonical(domain)), &redis.ZRangeBy{
-		Min: bound(from, "-inf"), Max: bound(to, "+inf"), Offset: offset, Count: limit,
-	}).Result()
+	var members []string
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		members, err = r.Redis.ZRangeByScore(ctx, k.Key("entries", canonical(domain)), &redis.ZRangeBy{
+			Min: bound(from, "-inf"), Max: bound(to, "+inf"), Offset: offset, Count: limit,
+		}).Result()
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -49,12 +49,12 @@ func (r Reader) Range(ctx context.Context, domain string, from, to time.Time, pa
 // Latest returns a page of a domain's entries, the most recent first: the live
 // timeline.
 func (r Reader) Latest(ctx context.Context, domain string, page Page) ([]Entry, error) {
-	k, _, err := projections.Current(ctx, r.Redis, Name)
-	if err != nil {
-		return nil, err
-	}
 	offset, limit := page.limits()
-	members, err := r.Redis.ZRevRange(ctx, k.Key("entries", canonical(domain)), offset, offset+limit-1).Result()
+	var members []string
+	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+		members, err = r.Redis.ZRevRange(ctx, k.Key("entries", canonical(domain)), offset, offset+limit-1).Result()
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

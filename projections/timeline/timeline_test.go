@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"vigie/events"
 	"vigie/events/command"
 	"vigie/events/store"
@@ -39,39 +37,46 @@ var (
 // Personal data the script writes in free text: none of it may reach the timeline.
 var personal = []string{"Dupont", "06 12 34 56 78", "Martin", "Durand", "Roux"}
 
+// script is the shared script, with this package's commands as methods.
+type script struct{ *projectiontest.Script }
+
+func newScript(t *testing.T, st *store.Client, register ...func(*events.Registry) error) *script {
+	return &script{projectiontest.NewScript(t, st, register...)}
+}
+
 func (s *script) inc(name, domain string, by events.Actor, decide func(*incident.Incident, events.Actor, time.Time) ([]events.Event, error)) {
-	s.t.Helper()
-	do(s, func() *incident.Incident { return &incident.Incident{} }, events.CategoryIncident, name, by, domain, decide)
+	s.T.Helper()
+	projectiontest.Do(s.Script, func() *incident.Incident { return &incident.Incident{} }, events.CategoryIncident, name, by, domain, decide)
 }
 
 func (s *script) res(name, domain string, decide func(*resource.Resource, events.Actor, time.Time) ([]events.Event, error)) {
-	s.t.Helper()
-	do(s, func() *resource.Resource { return &resource.Resource{} }, events.CategoryResource, name, rac, domain, decide)
+	s.T.Helper()
+	projectiontest.Do(s.Script, func() *resource.Resource { return &resource.Resource{} }, events.CategoryResource, name, rac, domain, decide)
 }
 
 func (s *script) req(name, domain string, by events.Actor, decide func(*reinforcement.Request, events.Actor, time.Time) ([]events.Event, error)) {
-	s.t.Helper()
-	do(s, func() *reinforcement.Request { return &reinforcement.Request{} }, reinforcement.Category, name, by, domain, decide)
+	s.T.Helper()
+	projectiontest.Do(s.Script, func() *reinforcement.Request { return &reinforcement.Request{} }, reinforcement.Category, name, by, domain, decide)
 }
 
 // grant runs a role grant on the domain's own stream, role-<domain>.
 func (s *script) grant(domain, subject, roleName string) {
-	s.t.Helper()
+	s.T.Helper()
 	stream, err := role.StreamID(domain)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
-	h := &command.Handler[*role.Assignments]{Store: s.st, Registry: s.reg, Now: s.now,
+	h := &command.Handler[*role.Assignments]{Store: s.Store, Registry: s.Registry, Now: s.Now,
 		New: func() *role.Assignments { as, _ := role.New(domain); return as }}
 	_, err = h.Handle(context.Background(), command.Command[*role.Assignments]{
-		Name: "GrantRole", Stream: stream, CommandID: "grant-" + s.id(subject),
+		Name: "GrantRole", Stream: stream, CommandID: "grant-" + s.ID(subject),
 		Authorize: func(as *role.Assignments) (events.Actor, string, error) { return admin, as.Domain(), nil },
 		Decide: func(as *role.Assignments, by events.Actor, at time.Time) ([]events.Event, error) {
 			return as.Grant(by, subject, roleName, at)
 		},
 	})
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 }
 
@@ -79,7 +84,7 @@ func (s *script) grant(domain, subject, roleName string) {
 // n-th command happens at base + n minutes.
 func crisis(s *script) {
 	s.inc("A", nimes, mayor, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
-		return i.Report(incident.Report{IncidentID: s.id("A"), Domain: nimes, Kind: incident.KindFlood, Title: "Crue du Vistre", Severity: incident.SeverityModerate}, by, at)
+		return i.Report(incident.Report{IncidentID: s.ID("A"), Domain: nimes, Kind: incident.KindFlood, Title: "Crue du Vistre", Severity: incident.SeverityModerate}, by, at)
 	}) // t1
 	s.inc("A", nimes, mayor, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
 		return i.Qualify(incident.Qualify{Kind: incident.KindFlood, Severity: incident.SeveritySevere}, by, at)
@@ -88,22 +93,22 @@ func crisis(s *script) {
 		return i.AddLogEntry(incident.AddLogEntry{EntryID: "e1", Text: "Mme Dupont, 06 12 34 56 78, évacuée"}, by, at)
 	}) // t3
 	s.res("pompe", nimes, func(r *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
-		return r.Register(resource.Registration{ResourceID: s.id("pompe"), Domain: nimes, Kind: resource.KindEquipment, Name: "Pompe 1"}, by, at)
+		return r.Register(resource.Registration{ResourceID: s.ID("pompe"), Domain: nimes, Kind: resource.KindEquipment, Name: "Pompe 1"}, by, at)
 	}) // t4
 	s.res("pompe", nimes, func(r *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
-		return r.Engage(s.id("A"), by, at)
+		return r.Engage(s.ID("A"), by, at)
 	}) // t5
 	s.res("gymnase", nimes, func(r *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
-		return r.Register(resource.Registration{ResourceID: s.id("gymnase"), Domain: nimes, Kind: resource.KindShelter, Name: "Gymnase", Capacity: 200}, by, at)
+		return r.Register(resource.Registration{ResourceID: s.ID("gymnase"), Domain: nimes, Kind: resource.KindShelter, Name: "Gymnase", Capacity: 200}, by, at)
 	}) // t6
 	s.res("gymnase", nimes, func(r *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
 		return r.SetOccupancy(40, by, at)
 	}) // t7
 	s.inc("B", sommieres, mayor, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
-		return i.Report(incident.Report{IncidentID: s.id("B"), Domain: sommieres, Kind: incident.KindFlashFlood, Title: "Crue du Vidourle", Severity: incident.SeveritySevere}, by, at)
+		return i.Report(incident.Report{IncidentID: s.ID("B"), Domain: sommieres, Kind: incident.KindFlashFlood, Title: "Crue du Vidourle", Severity: incident.SeveritySevere}, by, at)
 	}) // t8
 	s.req("R1", sommieres, mayor, func(r *reinforcement.Request, by events.Actor, at time.Time) ([]events.Event, error) {
-		return r.Submit(reinforcement.Submission{RequestID: s.id("R1"), Domain: sommieres, IncidentID: s.id("B"), Kind: resource.KindTeam, Quantity: 2, Reason: "Famille Martin isolée"}, by, at)
+		return r.Submit(reinforcement.Submission{RequestID: s.ID("R1"), Domain: sommieres, IncidentID: s.ID("B"), Kind: resource.KindTeam, Quantity: 2, Reason: "Famille Martin isolée"}, by, at)
 	}) // t9
 	s.req("R1", sommieres, pref, func(r *reinforcement.Request, by events.Actor, at time.Time) ([]events.Event, error) {
 		return r.Refuse("Colonne de M. Durand déjà engagée", by, at)
@@ -117,41 +122,41 @@ func crisis(s *script) {
 	// Two reports of the same millisecond, Nîmes' logged before Alès': the timeline of
 	// the Gard keeps that order (their JSON alone would put Alès first), then an entry
 	// caused by the first report.
-	same := base.Add(20 * time.Minute)
-	x := events.NewMetadata("cmd-x-"+s.run, mayor, nimes, same)
-	s.raw(events.StreamID(events.CategoryIncident, s.id("X")), []events.Event{
-		incident.IncidentReported{IncidentID: s.id("X"), Domain: nimes, Kind: incident.KindStorm, Title: "Orage", ReportedBy: mayor.Subject, At: same},
+	same := projectiontest.Base.Add(20 * time.Minute)
+	x := events.NewMetadata("cmd-x-"+s.Run, mayor, nimes, same)
+	s.RawWith(events.StreamID(events.CategoryIncident, s.ID("X")), []events.Event{
+		incident.IncidentReported{IncidentID: s.ID("X"), Domain: nimes, Kind: incident.KindStorm, Title: "Orage", ReportedBy: mayor.Subject, At: same},
 	}, []events.Metadata{x})
-	s.raw(events.StreamID(events.CategoryIncident, s.id("Y")), []events.Event{
-		incident.IncidentReported{IncidentID: s.id("Y"), Domain: ales, Kind: incident.KindStorm, Title: "Orage", ReportedBy: mayor.Subject, At: same},
-	}, []events.Metadata{events.NewMetadata("cmd-y-"+s.run, mayor, ales, same)})
-	later := base.Add(21 * time.Minute)
-	s.raw(events.StreamID(events.CategoryIncident, s.id("X")), []events.Event{
+	s.RawWith(events.StreamID(events.CategoryIncident, s.ID("Y")), []events.Event{
+		incident.IncidentReported{IncidentID: s.ID("Y"), Domain: ales, Kind: incident.KindStorm, Title: "Orage", ReportedBy: mayor.Subject, At: same},
+	}, []events.Metadata{events.NewMetadata("cmd-y-"+s.Run, mayor, ales, same)})
+	later := projectiontest.Base.Add(21 * time.Minute)
+	s.RawWith(events.StreamID(events.CategoryIncident, s.ID("X")), []events.Event{
 		incident.LogEntryAdded{EntryID: "e1", Text: "Toiture arrachée", Author: rac.Subject, At: later},
-	}, []events.Metadata{events.NewMetadata("cmd-x2-"+s.run, rac, nimes, later).Caused(x)})
+	}, []events.Metadata{events.NewMetadata("cmd-x2-"+s.Run, rac, nimes, later).Caused(x)})
 
 	// An event whose metadata lost its domain cannot be filed: it is parked, and the
 	// timeline goes on.
 	ctx := context.Background()
-	env, err := s.reg.Encode(ctx, incident.LogEntryAdded{EntryID: "e9", Text: "?", Author: rac.Subject, At: later},
-		events.NewMetadata("cmd-lost-"+s.run, rac, nimes, later))
+	env, err := s.Registry.Encode(ctx, incident.LogEntryAdded{EntryID: "e9", Text: "?", Author: rac.Subject, At: later},
+		events.NewMetadata("cmd-lost-"+s.Run, rac, nimes, later))
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	var md map[string]any
 	if err := json.Unmarshal(env.Metadata, &md); err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	delete(md, "domain")
 	if env.Metadata, err = json.Marshal(md); err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
-	if _, err := s.st.Append(ctx, events.StreamID(events.CategoryIncident, s.id("X")), store.Any(),
+	if _, err := s.Store.Append(ctx, events.StreamID(events.CategoryIncident, s.ID("X")), store.Any(),
 		store.EventData{ID: env.ID, Type: env.Type, Data: env.Data, Metadata: env.Metadata}); err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	// The last event of the log is one the timeline files: its checkpoint ends there.
-	s.clock.Store(30)
+	s.SetClock(30)
 	s.grant(ales, "sub-ales-observer", events.RoleObserver) // t31
 }
 
@@ -172,11 +177,11 @@ func TestTimelineAfterACrisis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	project(t, rdb, st, proj, 4)
+	projectiontest.Project(t, rdb, st, proj, 4)
 	crisis(s)
-	caughtUp(t, rdb, st, timeline.Name)
+	projectiontest.WaitCaughtUp(t, rdb, st, timeline.Name)
 	r := timeline.Reader{Redis: rdb}
-	stream := func(category, name string) string { return events.StreamID(category, s.id(name)) }
+	stream := func(category, name string) string { return events.StreamID(category, s.ID(name)) }
 
 	all, err := r.Range(ctx, nimes, time.Time{}, time.Time{}, timeline.Page{})
 	if err != nil {
@@ -188,7 +193,7 @@ func TestTimelineAfterACrisis(t *testing.T) {
 		t.Fatalf("Range(nimes) = %q\nwant %q", types(all), want)
 	}
 	first := all[0]
-	if !first.At.Equal(base.Add(time.Minute)) || first.Domain != nimes || first.Actor != mayor.Subject || first.Role != mayor.Role ||
+	if !first.At.Equal(projectiontest.Base.Add(time.Minute)) || first.Domain != nimes || first.Actor != mayor.Subject || first.Role != mayor.Role ||
 		first.StreamID != stream(events.CategoryIncident, "A") || first.EventID == "" || first.CorrelationID == "" ||
 		first.CausationID != first.CorrelationID || first.Position == (store.Position{}) {
 		t.Errorf("first entry = %+v", first)
@@ -203,7 +208,7 @@ func TestTimelineAfterACrisis(t *testing.T) {
 		1: "Incident qualifié : inondation, gravité sévère",
 		2: "Main courante : entrée ajoutée",
 		3: "Ressource enregistrée : Pompe 1 (matériel)",
-		4: "Ressource engagée sur l'incident " + s.id("A"),
+		4: "Ressource engagée sur l'incident " + s.ID("A"),
 		5: "Ressource enregistrée : Gymnase (centre d'hébergement, 200 places)",
 		6: "Centre d'hébergement : 0 → 40 personnes",
 		7: "Rôle opérateur attribué à sub-new-operator",
@@ -215,11 +220,11 @@ func TestTimelineAfterACrisis(t *testing.T) {
 		}
 	}
 	// The causal chain: the entry on X was caused by X's report.
-	if x, x2 := all[9], all[10]; x2.CausationID != x.EventID || x2.CorrelationID != x.CorrelationID || x2.CorrelationID != "cmd-x-"+s.run {
+	if x, x2 := all[9], all[10]; x2.CausationID != x.EventID || x2.CorrelationID != x.CorrelationID || x2.CorrelationID != "cmd-x-"+s.Run {
 		t.Errorf("chain: report %+v, entry %+v", x, x2)
 	}
 
-	window, err := r.Range(ctx, nimes, base.Add(2*time.Minute), base.Add(5*time.Minute), timeline.Page{})
+	window, err := r.Range(ctx, nimes, projectiontest.Base.Add(2*time.Minute), projectiontest.Base.Add(5*time.Minute), timeline.Page{})
 	if err != nil || !slices.Equal(types(window), []string{"IncidentQualified", "LogEntryAdded", "ResourceRegistered", "ResourceEngaged"}) {
 		t.Errorf("Range(nimes, t2, t5) = %q, %v", types(window), err)
 	}
@@ -247,7 +252,7 @@ func TestTimelineAfterACrisis(t *testing.T) {
 	if err != nil || !slices.Equal(types(som), []string{"IncidentReported", "ReinforcementRequested", "ReinforcementRefused"}) {
 		t.Fatalf("Range(sommieres) = %q, %v", types(som), err)
 	}
-	if want := "Renfort demandé : 2 × équipe pour l'incident " + s.id("B"); som[1].Summary != want || som[2].Summary != "Renfort refusé" || som[2].Role != pref.Role {
+	if want := "Renfort demandé : 2 × équipe pour l'incident " + s.ID("B"); som[1].Summary != want || som[2].Summary != "Renfort refusé" || som[2].Role != pref.Role {
 		t.Errorf("Sommières' requests = %+v", som[1:])
 	}
 	if got, err := r.Range(ctx, ales, time.Time{}, time.Time{}, timeline.Page{}); err != nil || !slices.Equal(types(got), []string{"IncidentReported", "RoleGranted"}) {
@@ -272,15 +277,5 @@ func TestTimelineAfterACrisis(t *testing.T) {
 func TestBatchesDoNotChangeTheModel(t *testing.T) {
 	st, _ := projectiontest.Store(t)
 	crisis(newScript(t, st, incident.Register, resource.Register, reinforcement.Register, role.Register))
-	one, many := projectiontest.Redis(t), projectiontest.Redis(t)
-	for rdb, batch := range map[*redis.Client]int{one: 1, many: 512} {
-		proj, err := timeline.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		project(t, rdb, st, proj, batch)
-	}
-	caughtUp(t, one, st, timeline.Name)
-	caughtUp(t, many, st, timeline.Name)
-	sameModel(t, timeline.Name, one, many)
+	projectiontest.BatchesAlike(t, st, timeline.New)
 }
