@@ -106,7 +106,7 @@ func serveProjector(ctx context.Context, name string, args []string, stdout, std
 	defer stop()
 	fail := func(err error) int { fmt.Fprintf(stderr, "vigie %s: %v\n", name, err); return exitError }
 
-	metricsHandler, shutdownMetrics, err := telemetry(ctx)
+	metricsHandler, shutdownMetrics, err := telemetry(ctx, "projector")
 	if err != nil {
 		return fail(err)
 	}

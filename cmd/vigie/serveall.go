@@ -81,7 +81,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 	if err != nil {
 		return fail(err)
 	}
-	metricsHandler, shutdownMetrics, err := telemetry(ctx)
+	metricsHandler, shutdownMetrics, err := telemetry(ctx, "gateway")
 	if err != nil {
 		return fail(err)
 	}
@@ -173,7 +173,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	if err != nil {
 		return fail(err)
 	}
-	metricsHandler, shutdownMetrics, err := telemetry(ctx)
+	metricsHandler, shutdownMetrics, err := telemetry(ctx, name)
 	if err != nil {
 		return fail(err)
 	}

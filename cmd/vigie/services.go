@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,7 +73,7 @@ func serveService(ctx context.Context, name, defaultListen string, args []string
 	if err != nil {
 		return fail(err)
 	}
-	stopTracing, err := tracing(ctx)
+	stopTracing, err := tracing(ctx, serviceResource(ctx, strings.TrimPrefix(name, "serve ")))
 	if err != nil {
 		return fail(err)
 	}
