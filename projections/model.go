@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -97,3 +98,32 @@ func metaKey(name string) string       { return "vigie:{" + name + "}:meta" }
 func leaseKey(name string) string      { return "vigie:{" + name + "}:lease" }
 func fenceKey(name string) string      { return "vigie:{" + name + "}:fence" }
 func deadLetterKey(name string) string { return "vigie:{" + name + "}:deadletter" }
+
+// Docs reads the JSON documents stored at kind:<id> for each id, in order, skipping the
+// ids that have none: the one way every board's queries load their documents.
+func Docs[T any](ctx context.Context, rdb redis.Cmdable, k Keys, kind string, ids []string) ([]T, error) {
+	out := make([]T, 0, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = k.Key(kind, id)
+	}
+	vals, err := rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var doc T
+		if err := json.Unmarshal([]byte(s), &doc); err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
+	}
+	return out, nil
+}

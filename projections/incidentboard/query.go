@@ -77,30 +77,7 @@ func (r Reader) byStatus(ctx context.Context, k projections.Keys, domain string,
 }
 
 func (r Reader) docs(ctx context.Context, k projections.Keys, ids []string) ([]Incident, error) {
-	if len(ids) == 0 {
-		return []Incident{}, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = k.Key("incident", id)
-	}
-	vals, err := r.Redis.MGet(ctx, keys...).Result()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Incident, 0, len(vals))
-	for _, v := range vals {
-		s, ok := v.(string)
-		if !ok {
-			continue
-		}
-		var doc Incident
-		if err := json.Unmarshal([]byte(s), &doc); err != nil {
-			return nil, err
-		}
-		out = append(out, doc)
-	}
-	return out, nil
+	return projections.Docs[Incident](ctx, r.Redis, k, "incident", ids)
 }
 
 // Get returns one incident.

@@ -2,7 +2,6 @@ package resourceboard
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 
@@ -86,30 +85,7 @@ func (r Reader) page(ctx context.Context, k projections.Keys, key string, page P
 }
 
 func (r Reader) docs(ctx context.Context, k projections.Keys, ids []string) ([]Resource, error) {
-	if len(ids) == 0 {
-		return []Resource{}, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = k.Key("resource", id)
-	}
-	vals, err := r.Redis.MGet(ctx, keys...).Result()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Resource, 0, len(vals))
-	for _, v := range vals {
-		s, ok := v.(string)
-		if !ok {
-			continue
-		}
-		var doc Resource
-		if err := json.Unmarshal([]byte(s), &doc); err != nil {
-			return nil, err
-		}
-		out = append(out, doc)
-	}
-	return out, nil
+	return projections.Docs[Resource](ctx, r.Redis, k, "resource", ids)
 }
 
 // Get returns one resource.
