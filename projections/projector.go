@@ -27,7 +27,7 @@ type Projector struct {
 	Store      *store.Client
 	Projection Projection
 	Log        *slog.Logger
-	LeaseTTL   time.Duration // default 3 s: a standby takes over within LeaseTTL + LeaseTTL/3
+	LeaseTTL   time.Duration // default 3 s: a standby takes over within LeaseTTL + LeaseTTL/6
 	BatchSize  int           // default 512 events per transaction
 	// Namespace keeps this deployment's notices apart on a shared Redis (NoticeChannelIn).
 	Namespace string
@@ -115,7 +115,9 @@ func (p *Projector) Run(ctx context.Context) error {
 }
 
 func (p *Projector) waitForLease(ctx context.Context) (string, error) {
-	tick := time.NewTicker(p.LeaseTTL / 3)
+	// Standbys try twice as often as the holder renews: a dead holder is replaced
+	// within LeaseTTL + LeaseTTL/6 (3.5 s by default; the bound is 5 s).
+	tick := time.NewTicker(p.LeaseTTL / 6)
 	defer tick.Stop()
 	for {
 		token, ok, err := acquire(ctx, p.Redis, p.Projection.Name(), p.LeaseTTL)
