@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 
 	"vigie/events"
-	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/events/storetest"
 )
 
 type prefixOnly struct{ prefixes []string }
@@ -20,19 +20,7 @@ func (prefixOnly) Registry() *events.Registry                   { return events.
 func (prefixOnly) Apply(context.Context, *Model, []Event) error { return nil }
 
 func TestLagCountsOnlyTheProjectionsEventsPastTheCheckpoint(t *testing.T) {
-	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := st.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); srv.Close(); st.Close() })
+	c, _ := storetest.Embedded(t)
 	ctx := context.Background()
 	var positions []store.Position
 	for i := range 30 {

@@ -12,8 +12,8 @@ import (
 
 	"vigie/events"
 	"vigie/events/command"
-	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/events/storetest"
 )
 
 // A counter is the smallest aggregate with a rule: it never goes above its limit.
@@ -44,19 +44,7 @@ func increment(limit int) func(*counter, events.Actor, time.Time) ([]events.Even
 
 func setup(t *testing.T) (*store.Client, *command.Handler[*counter]) {
 	t.Helper()
-	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := st.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); srv.Close(); st.Close() })
+	c, _ := storetest.Embedded(t)
 	reg := events.NewRegistry()
 	events.MustRegister[Incremented](reg, 1)
 	return c, &command.Handler[*counter]{Store: c, Registry: reg, New: func() *counter { return &counter{} }}

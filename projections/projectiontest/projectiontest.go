@@ -19,8 +19,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/events/storetest"
 )
 
 // RedisURL is where the tests' Redis is.
@@ -75,20 +75,7 @@ func Redis(t testing.TB) *redis.Client {
 // Store runs an embedded event store and returns a client to it and its URL.
 func Store(t testing.TB) (*store.Client, string) {
 	t.Helper()
-	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := st.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); srv.Close(); st.Close() })
-	return c, srv.URL()
+	return storetest.Embedded(t)
 }
 
 // Dump is every key of a database with its value in a comparable form: what two

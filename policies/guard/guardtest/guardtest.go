@@ -14,8 +14,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"vigie/events"
-	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/events/storetest"
 	"vigie/policies"
 	"vigie/policies/guard"
 	"vigie/policies/identity"
@@ -33,18 +33,7 @@ type Env struct {
 // Start runs the service that register installs; everything stops at the test's end.
 func Start(t testing.TB, register func(g *grpc.Server, c *store.Client, a *policies.Authorizer)) *Env {
 	t.Helper()
-	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := st.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := storetest.Embedded(t)
 	authz, err := policies.New()
 	if err != nil {
 		t.Fatal(err)
@@ -81,9 +70,6 @@ func Start(t testing.TB, register func(g *grpc.Server, c *store.Client, a *polic
 		g.Stop()
 		cancel()
 		<-followed
-		c.Close()
-		srv.Close()
-		st.Close()
 	})
 	return &Env{Store: c, Authz: authz, Conn: conn, key: key}
 }
