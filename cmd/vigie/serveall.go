@@ -109,7 +109,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 		return fail(err)
 	}
 	defer closeAll(conns)
-	return serveHTTP(ctx, stop, *httpAddr, h, stdout, log, fail)
+	return serveHTTP(ctx, stop, *httpAddr, h, stdout, log, fail, nil)
 }
 
 func envOr(k, def string) string {
@@ -125,8 +125,10 @@ func closeAll(conns []*grpc.ClientConn) {
 	}
 }
 
-// serveHTTP serves h until ctx ends, then drains in-flight requests (bounded).
-func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, stdout io.Writer, log *slog.Logger, fail func(error) int) int {
+// serveHTTP serves h until ctx ends, then drains in-flight requests (bounded). ready,
+// when given, runs once the server answers and before it is announced (the demo seeds
+// through the gateway itself).
+func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, stdout io.Writer, log *slog.Logger, fail func(error) int, ready func(url string) error) int {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fail(err)
@@ -134,7 +136,13 @@ func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, st
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(lis) }()
-	fmt.Fprintf(stdout, "listening on http://%s\n", lis.Addr())
+	url := "http://" + lis.Addr().String()
+	if ready != nil {
+		if err := ready(url); err != nil {
+			return fail(err)
+		}
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", url)
 	select {
 	case <-ctx.Done():
 	case err := <-served:
@@ -250,30 +258,13 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		return fail(err)
 	}
 	defer closeAll(conns)
-	lis, err := net.Listen("tcp", *httpAddr)
-	if err != nil {
-		return fail(err)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(lis) }()
-	url := "http://" + lis.Addr().String()
-	if seed != nil {
-		if err := seed(ctx, key, url, stdout); err != nil {
-			return fail(fmt.Errorf("seeding the demo: %w", err))
+	return serveHTTP(ctx, stop, *httpAddr, h, stdout, log, fail, func(url string) error {
+		if seed != nil {
+			if err := seed(ctx, key, url, stdout); err != nil {
+				return fmt.Errorf("seeding the demo: %w", err)
+			}
 		}
-	}
-	log.Info("vigie ready", "data", *data, "http", url)
-	fmt.Fprintf(stdout, "listening on %s\n", url)
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		return fail(err)
-	}
-	stop()
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = hs.Shutdown(sctx)
-	return exitOK
+		log.Info("vigie ready", "data", *data, "http", url)
+		return nil
+	})
 }
