@@ -1,0 +1,252 @@
+package alert
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"vigie/events"
+)
+
+// Each command below checks the actor and time it is given, then the rules,
+// and returns the events it decides without changing the alert: the caller
+// appends them and applies them.
+
+// Draft is what a draft gives: the contract's DraftAlertInput plus the id the
+// caller chose for the alert and the incident it is about, if any.
+type Draft struct {
+	AlertID    string
+	Domain     string
+	IncidentID string // optional
+	Content    Content
+	Channels   []Channel
+	Exercise   bool
+}
+
+// Draft opens the alert. An exercise's headline, description and instruction
+// are marked with ExercisePrefix in the event itself, so every later reader
+// (CAP, SMS, the after-action review) sees the mark.
+func (a *Alert) Draft(cmd Draft, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := actor(by, at); err != nil {
+		return nil, err
+	}
+	if a.Exists() {
+		return nil, ErrAlreadyDrafted
+	}
+	if err := validID("alertId", cmd.AlertID); err != nil {
+		return nil, err
+	}
+	if err := ValidateDomain(cmd.Domain); err != nil {
+		return nil, err
+	}
+	if cmd.IncidentID != "" {
+		if err := validID("incidentId", cmd.IncidentID); err != nil {
+			return nil, err
+		}
+	}
+	r, err := Revision{Content: cmd.Content, Channels: cmd.Channels}.checked(cmd.Exercise, at)
+	if err != nil {
+		return nil, err
+	}
+	return []events.Event{AlertDrafted{
+		AlertID: cmd.AlertID, Domain: cmd.Domain, IncidentID: cmd.IncidentID,
+		Content: r.Content, Channels: r.Channels, Exercise: cmd.Exercise, By: by.Subject, At: at,
+	}}, nil
+}
+
+// Revision replaces the whole content and channels.
+type Revision struct {
+	Content  Content
+	Channels []Channel
+}
+
+// Revise edits a draft or a rejected alert, or revises an alert once it is
+// out (sent, failed, or approved with FR-Alert refused and nothing going
+// out): that one is a draft again, and its next approval is a CAP Update.
+func (a *Alert) Revise(cmd Revision, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.open(by, at); err != nil {
+		return nil, err
+	}
+	switch s := a.Status(); {
+	case s == StatusPendingApproval:
+		return nil, fmt.Errorf("%w of the mayor", ErrAwaitingApproval)
+	case s == StatusFrAlertRequested:
+		return nil, fmt.Errorf("%w of FR-Alert by the prefecture", ErrAwaitingApproval)
+	case s == StatusDispatching, s == StatusApproved && a.frAlert != FrAlertStateRefused:
+		return nil, ErrBeingDispatched
+	}
+	r, err := cmd.checked(a.exercise, at)
+	if err != nil {
+		return nil, err
+	}
+	return []events.Event{AlertRevised{Content: r.Content, Channels: r.Channels, By: by.Subject, At: at}}, nil
+}
+
+// checked returns the content and channels as the events carry them, or the
+// first invalid field.
+func (r Revision) checked(exercise bool, at time.Time) (Revision, error) {
+	c, err := content(r.Content, exercise, at)
+	if err != nil {
+		return Revision{}, err
+	}
+	chs, err := channels(r.Channels)
+	if err != nil {
+		return Revision{}, err
+	}
+	return Revision{Content: c, Channels: chs}, nil
+}
+
+// Submit asks the mayor for approval.
+func (a *Alert) Submit(by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.open(by, at); err != nil {
+		return nil, err
+	}
+	if a.phase != StatusDraft && a.phase != StatusRejected {
+		return nil, ErrNotDraft
+	}
+	return []events.Event{AlertSubmitted{By: by.Subject, At: at}}, nil
+}
+
+// Approve is the mayor's approval: it lets out a CAP message, an Alert the
+// first time and an Update after, and asks the prefecture for FR-Alert when
+// the alert has that channel. Nobody approves content they wrote, except in
+// an exercise, where the event says the rule was waived.
+func (a *Alert) Approve(by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.mayorDecision(by, at); err != nil {
+		return nil, err
+	}
+	waived := false
+	if slices.Contains(a.authors, by.Subject) {
+		if !a.exercise {
+			return nil, ErrSelfApproval
+		}
+		waived = true
+	}
+	msgType := MsgTypeAlert
+	if len(a.messages) > 0 {
+		msgType = MsgTypeUpdate
+	}
+	decided := []events.Event{AlertApproved{
+		By: by.Subject, SelfApprovalWaived: waived, Message: a.nextMessage(msgType, at), At: at,
+	}}
+	if a.Has(ChannelFrAlert) {
+		decided = append(decided, FrAlertRequested{By: by.Subject, At: at})
+	}
+	return decided, nil
+}
+
+// Reject sends the alert back to its authors; it is a draft again.
+func (a *Alert) Reject(reason string, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.mayorDecision(by, at); err != nil {
+		return nil, err
+	}
+	r, err := text("reason", reason, 1, MaxReasonLen, true)
+	if err != nil {
+		return nil, err
+	}
+	return []events.Event{AlertRejected{Reason: r, By: by.Subject, At: at}}, nil
+}
+
+// ValidateFrAlert is the prefecture's go for cell broadcast.
+func (a *Alert) ValidateFrAlert(by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.frAlertDecision(by, at); err != nil {
+		return nil, err
+	}
+	return []events.Event{FrAlertValidated{By: by.Subject, At: at}}, nil
+}
+
+// RefuseFrAlert is the prefecture's no; the commune's own channels go on.
+func (a *Alert) RefuseFrAlert(reason string, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.frAlertDecision(by, at); err != nil {
+		return nil, err
+	}
+	r, err := text("reason", reason, 1, MaxReasonLen, true)
+	if err != nil {
+		return nil, err
+	}
+	return []events.Event{FrAlertRefused{Reason: r, By: by.Subject, At: at}}, nil
+}
+
+// mayorDecision: an approval or a rejection is the mayor's, on an alert
+// pending approval.
+func (a *Alert) mayorDecision(by events.Actor, at time.Time) error {
+	if err := a.open(by, at); err != nil {
+		return err
+	}
+	if a.phase != StatusPendingApproval {
+		return ErrNotPending
+	}
+	if by.Role != events.RoleMayor {
+		return ErrApproverRole
+	}
+	return nil
+}
+
+func (a *Alert) frAlertDecision(by events.Actor, at time.Time) error {
+	if err := a.open(by, at); err != nil {
+		return err
+	}
+	if a.phase != StatusApproved || a.frAlert != FrAlertStateRequested {
+		return ErrNoFrAlertRequest
+	}
+	if by.Role != events.RolePrefecture {
+		return ErrFrAlertRole
+	}
+	return nil
+}
+
+// Cancel withdraws the alert, whatever its status. Once a message has gone
+// out, residents must hear of the cancellation: the event carries a CAP
+// Cancel.
+func (a *Alert) Cancel(reason string, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.open(by, at); err != nil {
+		return nil, err
+	}
+	r, err := text("reason", reason, 1, MaxReasonLen, true)
+	if err != nil {
+		return nil, err
+	}
+	var cancel *Message
+	if len(a.messages) > 0 {
+		m := a.nextMessage(MsgTypeCancel, at)
+		cancel = &m
+	}
+	return []events.Event{AlertCancelled{Reason: r, By: by.Subject, Message: cancel, At: at}}, nil
+}
+
+// Expire records that the content's expiry has passed.
+func (a *Alert) Expire(by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.open(by, at); err != nil {
+		return nil, err
+	}
+	if a.content.Expires == nil || a.content.Expires.After(at) {
+		return nil, ErrNotExpired
+	}
+	return []events.Event{AlertExpired{At: at}}, nil
+}
+
+// open checks the command's actor and time, and that the alert exists and is
+// neither cancelled nor expired.
+func (a *Alert) open(by events.Actor, at time.Time) error {
+	if err := actor(by, at); err != nil {
+		return err
+	}
+	return a.live()
+}
+
+func (a *Alert) live() error {
+	switch {
+	case !a.Exists():
+		return ErrNotFound
+	case a.cancelled || a.expired:
+		return ErrAlertClosed
+	}
+	return nil
+}
+
+// nextMessage is the alert's next CAP message: <alertId>.<n>, n counting
+// from 1.
+func (a *Alert) nextMessage(t MsgType, at time.Time) Message {
+	return Message{Identifier: a.id + "." + strconv.Itoa(len(a.messages)+1), Sent: at, MsgType: t}
+}

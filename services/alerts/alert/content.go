@@ -1,0 +1,145 @@
+package alert
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultLanguage is the language of an alert that names none.
+const DefaultLanguage = "fr-FR"
+
+// ExercisePrefix starts every text an exercise sends, so no resident takes a
+// drill for a real emergency.
+const ExercisePrefix = "EXERCICE – "
+
+// ExerciseText returns s trimmed, with ExercisePrefix in front unless it
+// already starts with "EXERCICE" (in any letter case). An empty text stays
+// empty: there is nothing to mark.
+func ExerciseText(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) >= len("EXERCICE") && strings.EqualFold(s[:len("EXERCICE")], "EXERCICE") {
+		return s
+	}
+	return ExercisePrefix + s
+}
+
+// ValidLanguage reports whether s has the shape of an RFC 3066 language tag:
+// a primary tag of 1 to 8 letters, then subtags of 1 to 8 letters or digits,
+// joined by hyphens ("fr", "fr-FR", "oc-x-gascon").
+func ValidLanguage(s string) bool {
+	if s == "" {
+		return false
+	}
+	for n, tag := range strings.Split(s, "-") {
+		if len(tag) < 1 || len(tag) > 8 {
+			return false
+		}
+		for _, c := range []byte(tag) {
+			letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+			if !letter && (n == 0 || c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// content checks a content and returns it as the events carry it: texts
+// trimmed (and marked for an exercise), the default language filled in, and
+// nothing shared with the command.
+func content(c Content, exercise bool, at time.Time) (Content, error) {
+	mark := func(s string) string { return s }
+	if exercise {
+		mark = ExerciseText
+	}
+	var err error
+	out := c
+	fields := []struct {
+		name        string
+		value       *string
+		least, most int
+		multiLine   bool
+		marked      bool
+	}{
+		{"event", &out.Event, 1, MaxEventLen, false, false},
+		{"headline", &out.Headline, 1, MaxHeadlineLen, false, true},
+		{"description", &out.Description, 1, MaxDescriptionLen, true, true},
+		{"instruction", &out.Instruction, 0, MaxInstructionLen, true, true},
+		{"areaDesc", &out.AreaDesc, 1, MaxAreaDescLen, false, false},
+	}
+	for _, f := range fields {
+		v := *f.value
+		if f.marked {
+			v = mark(v)
+		}
+		if *f.value, err = text(f.name, v, f.least, f.most, f.multiLine); err != nil {
+			return Content{}, err
+		}
+	}
+	switch {
+	case !c.Severity.Valid():
+		return Content{}, invalid("severity", "unknown severity "+strconv.Quote(string(c.Severity)))
+	case !c.Urgency.Valid():
+		return Content{}, invalid("urgency", "unknown urgency "+strconv.Quote(string(c.Urgency)))
+	case !c.Certainty.Valid():
+		return Content{}, invalid("certainty", "unknown certainty "+strconv.Quote(string(c.Certainty)))
+	case !c.Category.Valid():
+		return Content{}, invalid("category", "unknown category "+strconv.Quote(string(c.Category)))
+	}
+	if err := polygon("polygon", c.Polygon); err != nil {
+		return Content{}, err
+	}
+	out.Polygon = clonePoints(c.Polygon)
+	if out.Language == "" {
+		out.Language = DefaultLanguage
+	} else if !ValidLanguage(out.Language) {
+		return Content{}, invalid("language", "not a language tag like fr-FR")
+	}
+	if c.Effective != nil && c.Effective.IsZero() {
+		return Content{}, invalid("effective", "zero time")
+	}
+	if c.Expires != nil {
+		switch {
+		case !c.Expires.After(at):
+			return Content{}, invalid("expires", "must be in the future")
+		case c.Effective != nil && !c.Expires.After(*c.Effective):
+			return Content{}, invalid("expires", "must be after effective")
+		}
+	}
+	out.Effective, out.Expires = cloneTime(c.Effective), cloneTime(c.Expires)
+	return out, nil
+}
+
+// channels checks an alert's channels: one to all of them, each once.
+func channels(cs []Channel) ([]Channel, error) {
+	if len(cs) == 0 {
+		return nil, invalid("channels", "at least one channel")
+	}
+	for n, c := range cs {
+		if !c.Valid() {
+			return nil, invalid("channels", fmt.Sprintf("unknown channel %q", c))
+		}
+		if slices.Contains(cs[:n], c) {
+			return nil, invalid("channels", fmt.Sprintf("%s given twice", c))
+		}
+	}
+	return slices.Clone(cs), nil
+}
+
+func clonePoints(ps []Point) []Point {
+	if len(ps) == 0 {
+		return nil
+	}
+	return slices.Clone(ps)
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}

@@ -1,0 +1,63 @@
+package resident
+
+import (
+	"errors"
+	"time"
+
+	"vigie/events"
+)
+
+// The events of a resident's stream (resident-<id>) and of their key's
+// (residentkey-<id>). Their names and JSON keys are written in the log for
+// ever: add fields, never rename them. Nothing personal is in clear: the
+// contact details are in Sealed, which only the resident's key opens.
+
+// ResidentRegistered opens the stream. Channels are contract channel names;
+// ConsentText is the text the resident accepted, as it was then.
+type ResidentRegistered struct {
+	ResidentID  string    `json:"residentId"`
+	Domain      string    `json:"domain"`
+	Channels    []string  `json:"channels"`
+	Language    string    `json:"language"`
+	ConsentAt   time.Time `json:"consentAt"`
+	ConsentText string    `json:"consentText"`
+	Sealed      []byte    `json:"sealed"`
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+}
+
+// ResidentErased records the erasure; the key's stream is tombstoned with it.
+type ResidentErased struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
+// ResidentKeyIssued is the only event of residentkey-<id>: the key that seals
+// the resident's contact details. Erasure deletes that stream, nothing else.
+type ResidentKeyIssued struct {
+	ResidentID string `json:"residentId"`
+	Key        []byte `json:"key"`
+}
+
+func (ResidentRegistered) EventType() string { return "ResidentRegistered" }
+func (ResidentErased) EventType() string     { return "ResidentErased" }
+func (ResidentKeyIssued) EventType() string  { return "ResidentKeyIssued" }
+
+// KeyCategory is the stream category of residents' keys. No projection
+// subscribes to it.
+const KeyCategory = "residentkey"
+
+// StreamID is the resident's stream, resident-<id>.
+func StreamID(residentID string) string { return events.StreamID(events.CategoryResident, residentID) }
+
+// KeyStreamID is the stream of the resident's key, residentkey-<id>.
+func KeyStreamID(residentID string) string { return events.StreamID(KeyCategory, residentID) }
+
+// Register adds every resident event to r, at schema version 1.
+func Register(r *events.Registry) error {
+	return errors.Join(
+		events.Register[ResidentRegistered](r, 1),
+		events.Register[ResidentErased](r, 1),
+		events.Register[ResidentKeyIssued](r, 1),
+	)
+}
