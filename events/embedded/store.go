@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -21,6 +22,9 @@ type Config struct {
 	Dir           string // directory of the log (created if missing)
 	MaxAppendSize int    // bytes per append: data, metadata and type of all its events; default 1 MiB
 	CacheSize     int64  // storage engine block cache; default 64 MiB
+
+	// NoAdminSocket: do not answer backup requests on Dir/admin.sock (see admin.go).
+	NoAdminSocket bool
 }
 
 func (c *Config) setDefaults() {
@@ -49,6 +53,11 @@ type Store struct {
 	done chan struct{}
 
 	closeOnce sync.Once
+	admin     *adminServer
+
+	erasing  sync.WaitGroup // compactions owed to tombstones (erase.go)
+	eraseMu  sync.Mutex     // one such compaction at a time
+	eraseErr atomic.Value   // the last one's error, if any
 
 	mu      sync.Mutex
 	head    uint64        // last committed position
@@ -71,6 +80,7 @@ func Open(cfg Config) (*Store, error) {
 		Cache:        cache,
 		Logger:       quietLogger{},
 		MemTableSize: 32 << 20,
+		Cleaner:      eraseCleaner{},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Dir, err)
@@ -88,27 +98,56 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	go s.writer()
+	if err := s.resumeErasures(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if !cfg.NoAdminSocket {
+		// Best effort: a store without its socket still serves; a backup then says why
+		// it cannot reach it (see adminServer).
+		s.admin = s.listenAdmin()
+	}
 	return s, nil
 }
 
 func (s *Store) lastPosition() (uint64, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixLog}, UpperBound: []byte{prefixLog + 1}})
+	return lastPosition(s.db)
+}
+
+// lastPosition is the head: the last record's position, or the one a tombstone kept
+// under `H` when it erased the last records (positions are never reused).
+func lastPosition(db pebble.Reader) (uint64, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixLog}, UpperBound: []byte{prefixLog + 1}})
 	if err != nil {
 		return 0, fmt.Errorf("embedded: %w", err)
 	}
 	defer it.Close()
-	if !it.Last() {
-		return 0, it.Error()
+	var head uint64
+	if it.Last() {
+		head = binary.BigEndian.Uint64(it.Key()[1:])
+	} else if err := it.Error(); err != nil {
+		return 0, err
 	}
-	return binary.BigEndian.Uint64(it.Key()[1:]), nil
+	v, err := get(db, headKey)
+	if err != nil {
+		return 0, err
+	}
+	if len(v) == 8 {
+		head = max(head, binary.BigEndian.Uint64(v))
+	}
+	return head, nil
 }
 
 // Close stops the writer (after the batch in flight) and closes the engine.
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if s.admin != nil {
+			s.admin.close()
+		}
 		close(s.quit)
 		<-s.done
+		s.erasing.Wait()
 		err = s.db.Close()
 	})
 	return err
@@ -185,6 +224,7 @@ type writeResult struct {
 	revision   int64 // after success, or the current one on conflict; -1 = no stream
 	position   uint64
 	positionOK bool
+	erased     []uint64 // positions a tombstone erased, to compact after the commit
 }
 
 // write queues a request for the writer and waits for its outcome. Once queued, a
@@ -247,8 +287,15 @@ func (s *Store) commit(batch []*writeReq) {
 			for i := range results {
 				results[i] = writeResult{err: fmt.Errorf("embedded: commit: %w", err)}
 			}
-		} else if next-1 != head {
-			s.publish(next - 1)
+		} else {
+			if next-1 != head {
+				s.publish(next - 1)
+			}
+			for i, r := range batch {
+				if len(results[i].erased) > 0 {
+					s.compactErased(erasure{stream: r.stream, positions: results[i].erased})
+				}
+			}
 		}
 	}
 	for i, r := range batch {
@@ -272,16 +319,23 @@ func (s *Store) apply(b *pebble.Batch, r *writeReq, next *uint64, created int64,
 		if !met {
 			return conflictResult(st)
 		}
+		var res writeResult
 		if r.op == opDelete {
 			st.Deleted = true
 			st.TruncateBefore = uint64(st.LastRevision + 1)
 		} else {
 			st.Tombstoned = true
+			var err error
+			// The head as of this request: events appended before it in the batch count.
+			if res.erased, err = eraseStream(b, r.stream, *next-1); err != nil {
+				return writeResult{err: err}
+			}
 		}
 		if err := b.Set(streamKey(r.stream), st.encode(), nil); err != nil {
 			return writeResult{err: err}
 		}
-		return writeResult{revision: st.LastRevision, position: head, positionOK: true}
+		res.revision, res.position, res.positionOK = st.LastRevision, head, true
+		return res
 	}
 
 	// EventStoreDB's idempotence: the same events re-sent at the same expected revision
