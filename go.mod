@@ -19,6 +19,9 @@ require (
 	github.com/casbin/casbin/v2 v2.135.0 // indirect
 	github.com/casbin/govaluate v1.3.0 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
@@ -76,6 +79,7 @@ require (
 	vigie/graph v0.0.0
 	vigie/policies v0.0.0
 	vigie/projections v0.0.0
+	vigie/services/alerts v0.0.0
 	vigie/services/incidents v0.0.0
 	vigie/services/resources v0.0.0
 )
@@ -91,3 +95,5 @@ replace vigie/services/resources => ./services/resources
 replace vigie/projections => ./projections
 
 replace vigie/graph => ./graph
+
+replace vigie/services/alerts => ./services/alerts

@@ -166,6 +166,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
+	if cfg.Resolver != nil && cfg.Resolver.Redis != nil {
+		mux.Handle("GET /cap/", capHandler(cfg.Resolver.Redis))
+	}
 	if cfg.Static != nil {
 		mux.Handle("/", cfg.Static)
 	}

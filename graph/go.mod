@@ -79,6 +79,7 @@ require (
 	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	vigie/services/alerts v0.0.0
 )
 
 replace vigie/events => ../events
@@ -92,3 +93,5 @@ replace vigie/projections => ../projections
 replace vigie/services/incidents => ../services/incidents
 
 replace vigie/services/resources => ../services/resources
+
+replace vigie/services/alerts => ../services/alerts

@@ -16,11 +16,12 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // Current returns the keys of the version of a read model that queries should read,
 // and how far in the log it has applied: the gateway waits on it for read-your-writes.
 func Current(ctx context.Context, rdb redis.Cmdable, name string) (Keys, store.Position, error) {
-	v, err := version(ctx, rdb, name)
+	space := SpaceOf(ctx)
+	v, err := versionIn(ctx, rdb, space, name)
 	if err != nil {
 		return Keys{}, store.Position{}, err
 	}
-	k := KeysOf(name, v)
+	k := KeysIn(space, name, v)
 	pos, err := readCheckpoint(ctx, rdb, k)
 	return k, pos, err
 }
@@ -32,14 +33,16 @@ func Current(ctx context.Context, rdb redis.Cmdable, name string) (Keys, store.P
 // through it. It tries three versions at the most (two rebuilds within one query are
 // not worth more), keeping the last try's answer. query may run more than once: it
 // must set its results afresh on each run, never add to those of an earlier run.
+// It reads the key space of ctx (InSpace): the live read models unless told otherwise.
 func Read(ctx context.Context, rdb redis.Cmdable, name string, query func(Keys) error) error {
-	v, err := version(ctx, rdb, name)
+	space := SpaceOf(ctx)
+	v, err := versionIn(ctx, rdb, space, name)
 	for attempt := 0; err == nil; attempt++ {
-		if err = query(KeysOf(name, v)); err != nil {
+		if err = query(KeysIn(space, name, v)); err != nil {
 			return err
 		}
 		var now int64
-		if now, err = version(ctx, rdb, name); err == nil && (now == v || attempt == 2) {
+		if now, err = versionIn(ctx, rdb, space, name); err == nil && (now == v || attempt == 2) {
 			return nil
 		}
 		v = now
@@ -49,7 +52,12 @@ func Read(ctx context.Context, rdb redis.Cmdable, name string, query func(Keys) 
 
 // version is the read model's current version (1 before any rebuild).
 func version(ctx context.Context, rdb redis.Cmdable, name string) (int64, error) {
-	v, err := rdb.HGet(ctx, metaKey(name), "version").Int64()
+	return versionIn(ctx, rdb, "", name)
+}
+
+// versionIn is version in a key space (InSpace).
+func versionIn(ctx context.Context, rdb redis.Cmdable, space, name string) (int64, error) {
+	v, err := rdb.HGet(ctx, metaKeyIn(space, name), "version").Int64()
 	if errors.Is(err, redis.Nil) {
 		return 1, nil
 	}

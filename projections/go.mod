@@ -59,6 +59,7 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	vigie/policies v0.0.0
+	vigie/services/alerts v0.0.0
 )
 
 replace vigie/events => ../events
@@ -68,3 +69,5 @@ replace vigie/policies => ../policies
 replace vigie/services/incidents => ../services/incidents
 
 replace vigie/services/resources => ../services/resources
+
+replace vigie/services/alerts => ../services/alerts

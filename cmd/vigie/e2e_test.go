@@ -39,21 +39,8 @@ func TestEveryComponentAsASeparateProcess(t *testing.T) {
 	rdb := projectiontest.Redis(t)
 	redisURL := redisDBURL(t, rdb.Options().DB)
 	data := t.TempDir()
-
-	es := startVigie(t, "serve", "eventstore", "--data", data, "--listen", "127.0.0.1:0")
-	esURL := "esdb://" + es.addr + "?tls=false"
-	// Nothing of the developer's environment decides where a component goes: each
-	// variable is given, or emptied (tracing off, development-mode tokens).
-	base := []string{"EVENTSTORE_URL=" + esURL, "REDIS_URL=", "VIGIE_DATA=", "VIGIE_HTTP_ADDR=",
-		"VIGIE_INCIDENTS_ADDR=", "VIGIE_RESOURCES_ADDR=", "VIGIE_OIDC_ISSUER=",
-		"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="}
-	with := func(kv ...string) []string { return append(slices.Clone(base), kv...) }
-	// One after the other: the first service creates the signing key in --data.
-	inc := startVigieEnv(t, base, "serve", "incidents", "--data", data, "--listen", "127.0.0.1:0")
-	res := startVigieEnv(t, base, "serve", "resources", "--data", data, "--listen", "127.0.0.1:0")
-	proj := startVigieEnv(t, with("REDIS_URL="+redisURL), "serve", "projector", "--data", data, "--listen", "127.0.0.1:0")
-	gw := startVigieEnv(t, with("REDIS_URL="+redisURL, "VIGIE_INCIDENTS_ADDR="+inc.addr, "VIGIE_RESOURCES_ADDR="+res.addr),
-		"serve", "gateway", "--data", data, "--http", "127.0.0.1:0")
+	top := startTopology(t, data, redisURL, nil)
+	proj, gw := top.projector, top.gateway
 	gatewayURL := gw.addr
 	if !strings.HasPrefix(gatewayURL, "http://127.0.0.1:") {
 		t.Fatalf("the gateway announced %q, want http://127.0.0.1:PORT", gatewayURL)
@@ -292,7 +279,7 @@ func TestEveryComponentAsASeparateProcess(t *testing.T) {
 			t.Errorf("%s is still connected 5 s after the gateway stopped", name)
 		}
 	}
-	for _, p := range []*process{proj, res, inc, es} {
+	for _, p := range []*process{proj, top.alerts, top.resources, top.incidents, top.eventstore} {
 		p.stop(t, syscall.SIGTERM)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"vigie/policies"
 	"vigie/projections"
 	"vigie/projections/boards"
+	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
 )
@@ -34,6 +35,7 @@ type gatewayDeps struct {
 	authz         *policies.Authorizer
 	incidentsAddr string
 	resourcesAddr string
+	alertsAddr    string
 	metrics       http.Handler
 	log           *slog.Logger
 	oidcIssuer    string // production: identities from this OpenID Connect issuer
@@ -57,6 +59,12 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 		inc.Close()
 		return nil, nil, err
 	}
+	alr, err := dial(d.alertsAddr)
+	if err != nil {
+		inc.Close()
+		res.Close()
+		return nil, nil, err
+	}
 	hub := notices.New(d.redis, d.log)
 	hub.Namespace = noticeNamespace(d.redis)
 	go hub.Run(ctx)
@@ -65,8 +73,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 	if !dev {
 		o, err := auth.NewOIDC(ctx, d.oidcIssuer, d.oidcClientID, d.key)
 		if err != nil {
-			inc.Close()
-			res.Close()
+			closeAll([]*grpc.ClientConn{inc, res, alr})
 			return nil, nil, err
 		}
 		authn = o
@@ -76,6 +83,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 			Redis: d.redis, Authz: d.authz, Notices: hub,
 			Incidents: incidentspb.NewIncidentsClient(inc), Roles: incidentspb.NewRolesClient(inc),
 			Resources: resourcespb.NewResourcesClient(res), Reinforcements: resourcespb.NewReinforcementsClient(res),
+			Alerts: alertspb.NewAlertsClient(alr), Residents: alertspb.NewResidentsClient(alr),
 		},
 		Auth:    authn,
 		Dev:     dev,
@@ -84,7 +92,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 		Static:  dashboard(),
 		Log:     d.log,
 	})
-	return h, []*grpc.ClientConn{inc, res}, nil
+	return h, []*grpc.ClientConn{inc, res, alr}, nil
 }
 
 // readiness: the event store answers, and no read model is behind an event older than

@@ -38,7 +38,7 @@ var commands = []command{
 	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--tls-cert FILE --tls-key FILE]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
 	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR]", summary: "the incidents service against EVENTSTORE_URL", run: serveIncidents},
 	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR]", summary: "the resources service against EVENTSTORE_URL", run: serveResources},
-	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR]", summary: "the alerts service against EVENTSTORE_URL"},
+	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR]", summary: "the alerts service and its dispatcher against EVENTSTORE_URL", run: serveAlerts},
 	{name: "serve projector", synopsis: "[--data DIR] [--listen ADDR]", summary: "the projector against EVENTSTORE_URL and REDIS_URL", run: serveProjector},
 	{name: "serve gateway", synopsis: "[--data DIR] [--http ADDR]", summary: "the GraphQL gateway and dashboard", run: serveGateway},
 	{name: "demo", synopsis: "[--data DIR] [--http ADDR]", summary: "serve plus a seeded Cévennes flash-flood scenario", run: demo},

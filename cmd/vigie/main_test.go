@@ -125,7 +125,6 @@ func TestUnbuiltSubcommandsSayNotBuiltAndExitTwo(t *testing.T) {
 		args []string
 		name string
 	}{
-		{[]string{"serve", "alerts"}, "serve alerts"},
 		{[]string{"replay", "--at", "2026-01-01T00:00:00Z"}, "replay"},
 		{[]string{"drill"}, "drill"},
 		{[]string{"backup"}, "backup"},

@@ -27,6 +27,7 @@ import (
 	"vigie/policies/guard"
 	"vigie/policies/identity"
 	"vigie/policies/role"
+	"vigie/services/alerts"
 	"vigie/services/incidents"
 	"vigie/services/resources"
 )
@@ -67,7 +68,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 		return code
 	}
 	env := map[string]string{}
-	for _, k := range []string{"EVENTSTORE_URL", "REDIS_URL", "VIGIE_INCIDENTS_ADDR", "VIGIE_RESOURCES_ADDR"} {
+	for _, k := range []string{"EVENTSTORE_URL", "REDIS_URL", "VIGIE_INCIDENTS_ADDR", "VIGIE_RESOURCES_ADDR", "VIGIE_ALERTS_ADDR"} {
 		if env[k] = os.Getenv(k); env[k] == "" {
 			fmt.Fprintf(stderr, "vigie %s: %s is not set\n", name, k)
 			return exitUsage
@@ -102,7 +103,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 	}
 	h, conns, err := buildGateway(ctx, gatewayDeps{
 		key: key, redis: rdb, store: client, authz: authz, metrics: metricsHandler, log: log,
-		incidentsAddr: env["VIGIE_INCIDENTS_ADDR"], resourcesAddr: env["VIGIE_RESOURCES_ADDR"],
+		incidentsAddr: env["VIGIE_INCIDENTS_ADDR"], resourcesAddr: env["VIGIE_RESOURCES_ADDR"], alertsAddr: env["VIGIE_ALERTS_ADDR"],
 		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
 	})
 	if err != nil {
@@ -233,8 +234,15 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	if err != nil {
 		return fail(err)
 	}
+	alr, err := alerts.New(client, authz, nil)
+	if err != nil {
+		return fail(err)
+	}
 	inc.Register(g)
 	res.Register(g)
+	alr.Register(g)
+	dispatched := runDispatcher(ctx, client, log)
+	defer func() { <-dispatched }()
 	glis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)
@@ -251,7 +259,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 
 	h, conns, err := buildGateway(ctx, gatewayDeps{
 		key: key, redis: rdb, store: client, authz: authz, metrics: metricsHandler, log: log,
-		incidentsAddr: glis.Addr().String(), resourcesAddr: glis.Addr().String(),
+		incidentsAddr: glis.Addr().String(), resourcesAddr: glis.Addr().String(), alertsAddr: glis.Addr().String(),
 		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
 	})
 	if err != nil {

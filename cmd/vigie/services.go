@@ -110,6 +110,12 @@ func serveService(ctx context.Context, name, defaultListen string, args []string
 	}
 	g, health := guard.NewServer(key.Public().(ed25519.PublicKey))
 	svc.Register(g)
+	// A service with background work (the alerts' dispatcher) runs it beside its API.
+	if bg, ok := svc.(interface{ Run(context.Context) }); ok {
+		bgDone := make(chan struct{})
+		go func() { bg.Run(ctx); close(bgDone) }()
+		defer func() { stop(); <-bgDone }()
+	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fail(err)

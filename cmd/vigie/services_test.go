@@ -164,7 +164,7 @@ func TestServeServicesAsSeparateProcesses(t *testing.T) {
 }
 
 func TestServeServiceWithoutEventstoreURLExitsTwo(t *testing.T) {
-	for _, component := range []string{"incidents", "resources"} {
+	for _, component := range []string{"incidents", "resources", "alerts"} {
 		t.Run(component, func(t *testing.T) {
 			stdout, stderr, code := runVigie(t, []string{"EVENTSTORE_URL="}, "serve", component, "--data", t.TempDir(), "--listen", "127.0.0.1:0")
 			if code != exitUsage {

@@ -43,6 +43,10 @@ import (
 	"vigie/projections"
 	"vigie/projections/boards"
 	"vigie/projections/projectiontest"
+	"vigie/services/alerts"
+	alertspb "vigie/services/alerts/alertspb"
+	"vigie/services/alerts/channel"
+	"vigie/services/alerts/dispatch"
 	"vigie/services/incidents"
 	incidentspb "vigie/services/incidents/incidentspb"
 	"vigie/services/resources"
@@ -58,6 +62,7 @@ type options struct {
 	rateBurst       int
 	dev             bool
 	config          func(*graph.Config)
+	senders         map[string]channel.Sender
 }
 
 // WithConsistencyWait bounds the read-your-writes wait of mutations (2 s by default,
@@ -73,6 +78,12 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 
 // WithDev says whether the gateway runs in development mode (introspection on). The
 // default is true, like `vigie serve` without an OIDC issuer.
+// WithDispatcher runs the alerts' dispatcher with these senders (channel name →
+// sender, e.g. channeltest sinks); without it approved alerts stay undispatched.
+func WithDispatcher(senders map[string]channel.Sender) Option {
+	return func(o *options) { o.senders = senders }
+}
+
 func WithDev(dev bool) Option {
 	return func(o *options) { o.dev = dev }
 }
@@ -139,8 +150,22 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	alr, err := alerts.New(client, authz, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	inc.Register(g)
 	res.Register(g)
+	alr.Register(g)
+	if o.senders != nil {
+		reg, err := alerts.Registry()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: o.senders, Log: log}
+		running.Add(1)
+		go func() { defer running.Done(); _ = d.Run(ctx) }()
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +231,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 			Redis: rdb, Authz: authz, Notices: hub,
 			Incidents: incidentspb.NewIncidentsClient(conn), Roles: incidentspb.NewRolesClient(conn),
 			Resources: resourcespb.NewResourcesClient(conn), Reinforcements: resourcespb.NewReinforcementsClient(conn),
+			Alerts: alertspb.NewAlertsClient(conn), Residents: alertspb.NewResidentsClient(conn),
 			ConsistencyWait: o.consistencyWait,
 		},
 		Auth:      auth.NewDev(key),

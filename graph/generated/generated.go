@@ -45,17 +45,33 @@ type ComplexityRoot struct {
 	}
 
 	Alert struct {
-		ApprovedBy func(childComplexity int) int
-		Author     func(childComplexity int) int
-		CapURL     func(childComplexity int) int
-		Channels   func(childComplexity int) int
-		Deliveries func(childComplexity int) int
-		Domain     func(childComplexity int) int
-		Event      func(childComplexity int) int
-		Exercise   func(childComplexity int) int
-		Headline   func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Status     func(childComplexity int) int
+		ApprovedAt         func(childComplexity int) int
+		ApprovedBy         func(childComplexity int) int
+		AreaDesc           func(childComplexity int) int
+		Author             func(childComplexity int) int
+		CapURL             func(childComplexity int) int
+		Category           func(childComplexity int) int
+		Certainty          func(childComplexity int) int
+		Channels           func(childComplexity int) int
+		Deliveries         func(childComplexity int) int
+		Description        func(childComplexity int) int
+		Domain             func(childComplexity int) int
+		DraftedAt          func(childComplexity int) int
+		Event              func(childComplexity int) int
+		Exercise           func(childComplexity int) int
+		Failures           func(childComplexity int) int
+		FrAlert            func(childComplexity int) int
+		Headline           func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		IncidentID         func(childComplexity int) int
+		Instruction        func(childComplexity int) int
+		Polygon            func(childComplexity int) int
+		Reason             func(childComplexity int) int
+		SelfApprovalWaived func(childComplexity int) int
+		SentAt             func(childComplexity int) int
+		Severity           func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Urgency            func(childComplexity int) int
 	}
 
 	BoardChange struct {
@@ -71,10 +87,17 @@ type ComplexityRoot struct {
 	}
 
 	Delivery struct {
-		Channel   func(childComplexity int) int
-		Delivered func(childComplexity int) int
-		Failed    func(childComplexity int) int
-		Sent      func(childComplexity int) int
+		Channel    func(childComplexity int) int
+		Delivered  func(childComplexity int) int
+		Failed     func(childComplexity int) int
+		Recipients func(childComplexity int) int
+		Sent       func(childComplexity int) int
+	}
+
+	DeliveryFailure struct {
+		At      func(childComplexity int) int
+		Channel func(childComplexity int) int
+		Reason  func(childComplexity int) int
 	}
 
 	Incident struct {
@@ -130,6 +153,7 @@ type ComplexityRoot struct {
 		SetShelterOccupancy         func(childComplexity int, resourceID string, occupancy int, commandID *string) int
 		StabilizeIncident           func(childComplexity int, id string, commandID *string) int
 		SubmitAlert                 func(childComplexity int, id string, commandID *string) int
+		UpdateAlert                 func(childComplexity int, id string, input model.DraftAlertInput, commandID *string) int
 		ValidateFrAlert             func(childComplexity int, id string, commandID *string) int
 	}
 
@@ -255,6 +279,7 @@ type MutationResolver interface {
 	ConfirmReinforcementArrival(ctx context.Context, id string, commandID *string) (*model.Reinforcement, error)
 	ReleaseReinforcement(ctx context.Context, id string, commandID *string) (*model.Reinforcement, error)
 	CorrectLogEntry(ctx context.Context, incidentID string, entryID string, text string, commandID *string) (*model.Incident, error)
+	UpdateAlert(ctx context.Context, id string, input model.DraftAlertInput, commandID *string) (*model.Alert, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Actor, error)
@@ -306,12 +331,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Actor.Subject(childComplexity), true
 
+	case "Alert.approvedAt":
+		if e.ComplexityRoot.Alert.ApprovedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ApprovedAt(childComplexity), true
 	case "Alert.approvedBy":
 		if e.ComplexityRoot.Alert.ApprovedBy == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Alert.ApprovedBy(childComplexity), true
+	case "Alert.areaDesc":
+		if e.ComplexityRoot.Alert.AreaDesc == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AreaDesc(childComplexity), true
 	case "Alert.author":
 		if e.ComplexityRoot.Alert.Author == nil {
 			break
@@ -324,6 +361,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.CapURL(childComplexity), true
+	case "Alert.category":
+		if e.ComplexityRoot.Alert.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Category(childComplexity), true
+	case "Alert.certainty":
+		if e.ComplexityRoot.Alert.Certainty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Certainty(childComplexity), true
 	case "Alert.channels":
 		if e.ComplexityRoot.Alert.Channels == nil {
 			break
@@ -336,12 +385,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Deliveries(childComplexity), true
+	case "Alert.description":
+		if e.ComplexityRoot.Alert.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Description(childComplexity), true
 	case "Alert.domain":
 		if e.ComplexityRoot.Alert.Domain == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Alert.Domain(childComplexity), true
+	case "Alert.draftedAt":
+		if e.ComplexityRoot.Alert.DraftedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.DraftedAt(childComplexity), true
 	case "Alert.event":
 		if e.ComplexityRoot.Alert.Event == nil {
 			break
@@ -354,6 +415,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Exercise(childComplexity), true
+	case "Alert.failures":
+		if e.ComplexityRoot.Alert.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Failures(childComplexity), true
+	case "Alert.frAlert":
+		if e.ComplexityRoot.Alert.FrAlert == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.FrAlert(childComplexity), true
 	case "Alert.headline":
 		if e.ComplexityRoot.Alert.Headline == nil {
 			break
@@ -366,12 +439,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.incidentId":
+		if e.ComplexityRoot.Alert.IncidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.IncidentID(childComplexity), true
+	case "Alert.instruction":
+		if e.ComplexityRoot.Alert.Instruction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Instruction(childComplexity), true
+	case "Alert.polygon":
+		if e.ComplexityRoot.Alert.Polygon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Polygon(childComplexity), true
+	case "Alert.reason":
+		if e.ComplexityRoot.Alert.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Reason(childComplexity), true
+	case "Alert.selfApprovalWaived":
+		if e.ComplexityRoot.Alert.SelfApprovalWaived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.SelfApprovalWaived(childComplexity), true
+	case "Alert.sentAt":
+		if e.ComplexityRoot.Alert.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.SentAt(childComplexity), true
+	case "Alert.severity":
+		if e.ComplexityRoot.Alert.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Severity(childComplexity), true
 	case "Alert.status":
 		if e.ComplexityRoot.Alert.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Alert.Status(childComplexity), true
+	case "Alert.urgency":
+		if e.ComplexityRoot.Alert.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Urgency(childComplexity), true
 
 	case "BoardChange.at":
 		if e.ComplexityRoot.BoardChange.At == nil {
@@ -429,12 +550,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.Failed(childComplexity), true
+	case "Delivery.recipients":
+		if e.ComplexityRoot.Delivery.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Recipients(childComplexity), true
 	case "Delivery.sent":
 		if e.ComplexityRoot.Delivery.Sent == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Delivery.Sent(childComplexity), true
+
+	case "DeliveryFailure.at":
+		if e.ComplexityRoot.DeliveryFailure.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryFailure.At(childComplexity), true
+	case "DeliveryFailure.channel":
+		if e.ComplexityRoot.DeliveryFailure.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryFailure.Channel(childComplexity), true
+	case "DeliveryFailure.reason":
+		if e.ComplexityRoot.DeliveryFailure.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryFailure.Reason(childComplexity), true
 
 	case "Incident.description":
 		if e.ComplexityRoot.Incident.Description == nil {
@@ -859,6 +1005,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitAlert(childComplexity, args["id"].(string), args["commandId"].(*string)), true
+	case "Mutation.updateAlert":
+		if e.ComplexityRoot.Mutation.UpdateAlert == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAlert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAlert(childComplexity, args["id"].(string), args["input"].(model.DraftAlertInput), args["commandId"].(*string)), true
 	case "Mutation.validateFrAlert":
 		if e.ComplexityRoot.Mutation.ValidateFrAlert == nil {
 			break
@@ -1560,6 +1717,58 @@ type Reinforcement {
 
 input RequestReinforcementInput { domain: String!, incidentId: ID!, kind: ResourceKind!, quantity: Int!, reason: String }
 
+# Alerts: what the board and the CAP documents show beyond the contract's fields.
+extend input DraftAlertInput {
+  "The incident the alert is about: the after-action review follows the chain."
+  incidentId: ID
+  "RFC 3066 language of the texts; fr-FR when absent."
+  language: String
+  effective: Time
+  expires: Time
+}
+
+extend type Mutation {
+  "Revise a draft, a rejected alert, or a sent one (it then needs approval again and goes out as a CAP Update). The input's domain must be the alert's."
+  updateAlert(id: ID!, input: DraftAlertInput!, commandId: ID): Alert!
+}
+
+extend type Alert {
+  incidentId: ID
+  description: String!
+  instruction: String!
+  severity: Severity!
+  urgency: Urgency!
+  certainty: Certainty!
+  category: AlertCategory!
+  areaDesc: String!
+  polygon: [Point!]
+  "True when the two-person rule was waived (exercise only)."
+  selfApprovalWaived: Boolean!
+  "Why it was last rejected, refused for FR-Alert, or cancelled."
+  reason: String
+  "FR-Alert: REQUESTED, VALIDATED or REFUSED; null without the FR_ALERT channel or before approval."
+  frAlert: String
+  draftedAt: Time!
+  approvedAt: Time
+  sentAt: Time
+  failures: [DeliveryFailure!]!
+}
+
+extend type Delivery {
+  "Residents targeted on the channel when the dispatch started."
+  recipients: Int!
+}
+
+type DeliveryFailure { channel: AlertChannel!, reason: String!, at: Time! }
+
+extend input RegisterResidentInput {
+  """
+  The resident's consent, recorded with the registration. Registering someone is
+  done at their request, so an absent value means given; false is refused.
+  """
+  consent: Boolean
+}
+
 extend type Incident {
   description: String
   "True once direction has passed to the prefecture."
@@ -1621,6 +1830,38 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_capUrl(ctx, field)
 	case "deliveries":
 		return ec.fieldContext_Alert_deliveries(ctx, field)
+	case "incidentId":
+		return ec.fieldContext_Alert_incidentId(ctx, field)
+	case "description":
+		return ec.fieldContext_Alert_description(ctx, field)
+	case "instruction":
+		return ec.fieldContext_Alert_instruction(ctx, field)
+	case "severity":
+		return ec.fieldContext_Alert_severity(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Alert_urgency(ctx, field)
+	case "certainty":
+		return ec.fieldContext_Alert_certainty(ctx, field)
+	case "category":
+		return ec.fieldContext_Alert_category(ctx, field)
+	case "areaDesc":
+		return ec.fieldContext_Alert_areaDesc(ctx, field)
+	case "polygon":
+		return ec.fieldContext_Alert_polygon(ctx, field)
+	case "selfApprovalWaived":
+		return ec.fieldContext_Alert_selfApprovalWaived(ctx, field)
+	case "reason":
+		return ec.fieldContext_Alert_reason(ctx, field)
+	case "frAlert":
+		return ec.fieldContext_Alert_frAlert(ctx, field)
+	case "draftedAt":
+		return ec.fieldContext_Alert_draftedAt(ctx, field)
+	case "approvedAt":
+		return ec.fieldContext_Alert_approvedAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_Alert_sentAt(ctx, field)
+	case "failures":
+		return ec.fieldContext_Alert_failures(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
 }
@@ -1659,8 +1900,22 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 		return ec.fieldContext_Delivery_delivered(ctx, field)
 	case "failed":
 		return ec.fieldContext_Delivery_failed(ctx, field)
+	case "recipients":
+		return ec.fieldContext_Delivery_recipients(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_DeliveryFailure_channel(ctx, field)
+	case "reason":
+		return ec.fieldContext_DeliveryFailure_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_DeliveryFailure_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryFailure", field.Name)
 }
 
 func (ec *executionContext) childFields_Incident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2755,6 +3010,36 @@ func (ec *executionContext) field_Mutation_submitAlert_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateAlert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DraftAlertInput, error) {
+			return ec.unmarshalNDraftAlertInput2vigieᚋgraphᚋmodelᚐDraftAlertInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "commandId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["commandId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_validateFrAlert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3430,6 +3715,392 @@ func (ec *executionContext) fieldContext_Alert_deliveries(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Alert_incidentId(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_incidentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_incidentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Alert_description(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_instruction(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_instruction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instruction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_instruction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_severity(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2vigieᚋgraphᚋmodelᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _Alert_urgency(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Urgency) graphql.Marshaler {
+			return ec.marshalNUrgency2vigieᚋgraphᚋmodelᚐUrgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Urgency")
+}
+
+func (ec *executionContext) _Alert_certainty(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_certainty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Certainty, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Certainty) graphql.Marshaler {
+			return ec.marshalNCertainty2vigieᚋgraphᚋmodelᚐCertainty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_certainty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Certainty")
+}
+
+func (ec *executionContext) _Alert_category(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertCategory) graphql.Marshaler {
+			return ec.marshalNAlertCategory2vigieᚋgraphᚋmodelᚐAlertCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "AlertCategory")
+}
+
+func (ec *executionContext) _Alert_areaDesc(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_areaDesc(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AreaDesc, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_areaDesc(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_polygon(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_polygon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Polygon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Point) graphql.Marshaler {
+			return ec.marshalOPoint2ᚕvigieᚋgraphᚋmodelᚐPointᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_polygon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Point(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_selfApprovalWaived(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_selfApprovalWaived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelfApprovalWaived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_selfApprovalWaived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Alert_reason(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_frAlert(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_frAlert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrAlert, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_frAlert(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_draftedAt(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_draftedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DraftedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_draftedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_approvedAt(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_approvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_approvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_sentAt(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_sentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_failures(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DeliveryFailure) graphql.Marshaler {
+			return ec.marshalNDeliveryFailure2ᚕvigieᚋgraphᚋmodelᚐDeliveryFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _BoardChange_domain(ctx context.Context, field graphql.CollectedField, obj *model.BoardChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3658,6 +4329,98 @@ func (ec *executionContext) _Delivery_failed(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Delivery_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Delivery_recipients(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryFailure_channel(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryFailure_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertChannel) graphql.Marshaler {
+			return ec.marshalNAlertChannel2vigieᚋgraphᚋmodelᚐAlertChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryFailure_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryFailure", field, false, false, "AlertChannel")
+}
+
+func (ec *executionContext) _DeliveryFailure_reason(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryFailure_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryFailure_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeliveryFailure_at(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryFailure_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryFailure_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryFailure", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Incident_id(ctx context.Context, field graphql.CollectedField, obj *model.Incident) (ret graphql.Marshaler) {
@@ -5392,6 +6155,50 @@ func (ec *executionContext) fieldContext_Mutation_correctLogEntry(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_correctLogEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAlert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAlert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAlert(ctx, fc.Args["id"].(string), fc.Args["input"].(model.DraftAlertInput), fc.Args["commandId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖvigieᚋgraphᚋmodelᚐAlert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAlert(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAlert_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8051,7 +8858,7 @@ func (ec *executionContext) unmarshalInputDraftAlertInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"domain", "event", "headline", "description", "instruction", "severity", "urgency", "certainty", "category", "areaDesc", "polygon", "channels", "exercise"}
+	fieldsInOrder := [...]string{"domain", "event", "headline", "description", "instruction", "severity", "urgency", "certainty", "category", "areaDesc", "polygon", "channels", "exercise", "incidentId", "language", "effective", "expires"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8149,6 +8956,34 @@ func (ec *executionContext) unmarshalInputDraftAlertInput(ctx context.Context, o
 				return it, err
 			}
 			it.Exercise = data
+		case "incidentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentID = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "effective":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effective"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Effective = data
+		case "expires":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Expires = data
 		}
 	}
 	return it, nil
@@ -8226,7 +9061,7 @@ func (ec *executionContext) unmarshalInputRegisterResidentInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"domain", "phone", "email", "language", "location", "channels"}
+	fieldsInOrder := [...]string{"domain", "phone", "email", "language", "location", "channels", "consent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8275,6 +9110,13 @@ func (ec *executionContext) unmarshalInputRegisterResidentInput(ctx context.Cont
 				return it, err
 			}
 			it.Channels = data
+		case "consent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consent = data
 		}
 	}
 	return it, nil
@@ -8614,6 +9456,86 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "incidentId":
+			out.Values[i] = ec._Alert_incidentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Alert_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "instruction":
+			out.Values[i] = ec._Alert_instruction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._Alert_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "urgency":
+			out.Values[i] = ec._Alert_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "certainty":
+			out.Values[i] = ec._Alert_certainty(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._Alert_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "areaDesc":
+			out.Values[i] = ec._Alert_areaDesc(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "polygon":
+			out.Values[i] = ec._Alert_polygon(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "selfApprovalWaived":
+			out.Values[i] = ec._Alert_selfApprovalWaived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Alert_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "frAlert":
+			out.Values[i] = ec._Alert_frAlert(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "draftedAt":
+			out.Values[i] = ec._Alert_draftedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approvedAt":
+			out.Values[i] = ec._Alert_approvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sentAt":
+			out.Values[i] = ec._Alert_sentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._Alert_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8745,6 +9667,54 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "failed":
 			out.Values[i] = ec._Delivery_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recipients":
+			out.Values[i] = ec._Delivery_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deliveryFailureImplementors = []string{"DeliveryFailure"}
+
+func (ec *executionContext) _DeliveryFailure(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryFailure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryFailure")
+		case "channel":
+			out.Values[i] = ec._DeliveryFailure_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._DeliveryFailure_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._DeliveryFailure_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9133,6 +10103,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "correctLogEntry":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_correctLogEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAlert":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAlert(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -10242,6 +11219,26 @@ func (ec *executionContext) marshalNDelivery2ᚕvigieᚋgraphᚋmodelᚐDelivery
 	return ret
 }
 
+func (ec *executionContext) marshalNDeliveryFailure2vigieᚋgraphᚋmodelᚐDeliveryFailure(ctx context.Context, sel ast.SelectionSet, v model.DeliveryFailure) graphql.Marshaler {
+	return ec._DeliveryFailure(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeliveryFailure2ᚕvigieᚋgraphᚋmodelᚐDeliveryFailureᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DeliveryFailure) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeliveryFailure2vigieᚋgraphᚋmodelᚐDeliveryFailure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNDraftAlertInput2vigieᚋgraphᚋmodelᚐDraftAlertInput(ctx context.Context, v any) (model.DraftAlertInput, error) {
 	res, err := ec.unmarshalInputDraftAlertInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10355,6 +11352,10 @@ func (ec *executionContext) marshalNLogEntry2ᚕvigieᚋgraphᚋmodelᚐLogEntry
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNPoint2vigieᚋgraphᚋmodelᚐPoint(ctx context.Context, sel ast.SelectionSet, v model.Point) graphql.Marshaler {
+	return ec._Point(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNPointInput2vigieᚋgraphᚋmodelᚐPointInput(ctx context.Context, v any) (model.PointInput, error) {
@@ -10870,6 +11871,25 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOPoint2ᚕvigieᚋgraphᚋmodelᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPoint2vigieᚋgraphᚋmodelᚐPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOPoint2ᚖvigieᚋgraphᚋmodelᚐPoint(ctx context.Context, sel ast.SelectionSet, v *model.Point) graphql.Marshaler {

@@ -26,8 +26,27 @@ type Alert struct {
 	Exercise   bool           `json:"exercise"`
 	Channels   []AlertChannel `json:"channels"`
 	// Path of the CAP 1.2 document, e.g. /cap/alerts/<id>.xml
-	CapURL     string     `json:"capUrl"`
-	Deliveries []Delivery `json:"deliveries"`
+	CapURL      string        `json:"capUrl"`
+	Deliveries  []Delivery    `json:"deliveries"`
+	IncidentID  *string       `json:"incidentId,omitempty"`
+	Description string        `json:"description"`
+	Instruction string        `json:"instruction"`
+	Severity    Severity      `json:"severity"`
+	Urgency     Urgency       `json:"urgency"`
+	Certainty   Certainty     `json:"certainty"`
+	Category    AlertCategory `json:"category"`
+	AreaDesc    string        `json:"areaDesc"`
+	Polygon     []Point       `json:"polygon,omitempty"`
+	// True when the two-person rule was waived (exercise only).
+	SelfApprovalWaived bool `json:"selfApprovalWaived"`
+	// Why it was last rejected, refused for FR-Alert, or cancelled.
+	Reason *string `json:"reason,omitempty"`
+	// FR-Alert: REQUESTED, VALIDATED or REFUSED; null without the FR_ALERT channel or before approval.
+	FrAlert    *string           `json:"frAlert,omitempty"`
+	DraftedAt  time.Time         `json:"draftedAt"`
+	ApprovedAt *time.Time        `json:"approvedAt,omitempty"`
+	SentAt     *time.Time        `json:"sentAt,omitempty"`
+	Failures   []DeliveryFailure `json:"failures"`
 }
 
 type BoardChange struct {
@@ -47,6 +66,14 @@ type Delivery struct {
 	Sent      int          `json:"sent"`
 	Delivered int          `json:"delivered"`
 	Failed    int          `json:"failed"`
+	// Residents targeted on the channel when the dispatch started.
+	Recipients int `json:"recipients"`
+}
+
+type DeliveryFailure struct {
+	Channel AlertChannel `json:"channel"`
+	Reason  string       `json:"reason"`
+	At      time.Time    `json:"at"`
 }
 
 type DraftAlertInput struct {
@@ -63,6 +90,12 @@ type DraftAlertInput struct {
 	Polygon     []PointInput   `json:"polygon,omitempty"`
 	Channels    []AlertChannel `json:"channels"`
 	Exercise    *bool          `json:"exercise,omitempty"`
+	// The incident the alert is about: the after-action review follows the chain.
+	IncidentID *string `json:"incidentId,omitempty"`
+	// RFC 3066 language of the texts; fr-FR when absent.
+	Language  *string    `json:"language,omitempty"`
+	Effective *time.Time `json:"effective,omitempty"`
+	Expires   *time.Time `json:"expires,omitempty"`
 }
 
 type Incident struct {
@@ -114,6 +147,9 @@ type RegisterResidentInput struct {
 	Language *string        `json:"language,omitempty"`
 	Location *PointInput    `json:"location"`
 	Channels []AlertChannel `json:"channels"`
+	// The resident's consent, recorded with the registration. Registering someone is
+	// done at their request, so an absent value means given; false is refused.
+	Consent *bool `json:"consent,omitempty"`
 }
 
 type RegisterResourceInput struct {

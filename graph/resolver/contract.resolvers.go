@@ -98,47 +98,47 @@ func (r *mutationResolver) SetShelterOccupancy(ctx context.Context, resourceID s
 
 // DraftAlert is the resolver for the draftAlert field.
 func (r *mutationResolver) DraftAlert(ctx context.Context, input model.DraftAlertInput, commandID *string) (*model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.draftAlert(ctx, input, commandID)
 }
 
 // SubmitAlert is the resolver for the submitAlert field.
 func (r *mutationResolver) SubmitAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alertAction(ctx, id, policies.ActionSubmit, commandID, r.submit)
 }
 
 // ApproveAlert is the resolver for the approveAlert field.
 func (r *mutationResolver) ApproveAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alertAction(ctx, id, policies.ActionApprove, commandID, r.approve)
 }
 
 // RejectAlert is the resolver for the rejectAlert field.
 func (r *mutationResolver) RejectAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alertReason(ctx, id, reason, policies.ActionReject, commandID, r.reject)
 }
 
 // ValidateFrAlert is the resolver for the validateFrAlert field.
 func (r *mutationResolver) ValidateFrAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alertAction(ctx, id, policies.ActionValidateFRAlert, commandID, r.validateFrAlert)
 }
 
 // RefuseFrAlert is the resolver for the refuseFrAlert field.
 func (r *mutationResolver) RefuseFrAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alertReason(ctx, id, reason, policies.ActionRefuseFRAlert, commandID, r.refuseFrAlert)
 }
 
 // CancelAlert is the resolver for the cancelAlert field.
 func (r *mutationResolver) CancelAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alertReason(ctx, id, reason, policies.ActionCancel, commandID, r.cancel)
 }
 
 // RegisterResident is the resolver for the registerResident field.
 func (r *mutationResolver) RegisterResident(ctx context.Context, input model.RegisterResidentInput, commandID *string) (*model.Resident, error) {
-	return nil, notBuilt("residents")
+	return r.registerResident(ctx, input, commandID)
 }
 
 // EraseResident is the resolver for the eraseResident field.
 func (r *mutationResolver) EraseResident(ctx context.Context, id string, commandID *string) (bool, error) {
-	return false, notBuilt("residents")
+	return r.eraseResident(ctx, id, commandID)
 }
 
 // GrantRole is the resolver for the grantRole field.
@@ -173,12 +173,12 @@ func (r *queryResolver) Resources(ctx context.Context, domain string, kind *mode
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, domain string, status []model.AlertStatus) ([]model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alerts(ctx, domain, status)
 }
 
 // PendingApprovals is the resolver for the pendingApprovals field.
 func (r *queryResolver) PendingApprovals(ctx context.Context) ([]model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.pendingApprovals(ctx)
 }
 
 // Timeline is the resolver for the timeline field.
@@ -198,7 +198,7 @@ func (r *subscriptionResolver) BoardChanged(ctx context.Context, domain string) 
 
 // AlertChanged is the resolver for the alertChanged field.
 func (r *subscriptionResolver) AlertChanged(ctx context.Context, domain string) (<-chan *model.Alert, error) {
-	return nil, notBuilt("alerts")
+	return r.alertChanged(ctx, domain)
 }
 
 // Incident returns generated.IncidentResolver implementation.

@@ -58,6 +58,11 @@ func (r *mutationResolver) CorrectLogEntry(ctx context.Context, incidentID strin
 	})
 }
 
+// UpdateAlert is the resolver for the updateAlert field.
+func (r *mutationResolver) UpdateAlert(ctx context.Context, id string, input model.DraftAlertInput, commandID *string) (*model.Alert, error) {
+	return r.updateAlert(ctx, id, input, commandID)
+}
+
 // IncidentCounts is the resolver for the incidentCounts field.
 func (r *queryResolver) IncidentCounts(ctx context.Context, domain string) ([]model.Count, error) {
 	return r.incidentCounts(ctx, domain)

@@ -10,6 +10,7 @@ import (
 
 	"vigie/graph/notices"
 	"vigie/policies"
+	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
 )
@@ -23,6 +24,8 @@ type Resolver struct {
 	Roles          incidentspb.RolesClient
 	Resources      resourcespb.ResourcesClient
 	Reinforcements resourcespb.ReinforcementsClient
+	Alerts         alertspb.AlertsClient
+	Residents      alertspb.ResidentsClient
 	// ConsistencyWait bounds how long a mutation waits for the read model to show its
 	// change (read-your-writes); 2 s when zero.
 	ConsistencyWait time.Duration

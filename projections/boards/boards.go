@@ -4,6 +4,7 @@ package boards
 
 import (
 	"vigie/projections"
+	"vigie/projections/alertboard"
 	"vigie/projections/incidentboard"
 	"vigie/projections/prefecture"
 	"vigie/projections/resourceboard"
@@ -28,5 +29,9 @@ func All() ([]projections.Projection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []projections.Projection{ib, rb, pf, tl}, nil
+	ab, err := alertboard.New()
+	if err != nil {
+		return nil, err
+	}
+	return []projections.Projection{ib, rb, pf, tl, ab}, nil
 }

@@ -1,0 +1,279 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"vigie/graph/gatewaytest"
+	"vigie/services/alerts/cap/captest"
+	"vigie/services/alerts/channel"
+	"vigie/services/alerts/channel/channeltest"
+)
+
+// alertSinks are local providers: an SMTP server and an SMS, a voice and an FR-Alert
+// gateway, started by the test.
+type alertSinks struct {
+	mail                *channeltest.SMTPSink
+	sms, voice, frAlert *channeltest.HTTPSink
+}
+
+func startAlertStack(t *testing.T) (*gatewaytest.Env, alertSinks) {
+	t.Helper()
+	s := alertSinks{mail: channeltest.StartSMTP(t), sms: channeltest.StartHTTP(t), voice: channeltest.StartHTTP(t), frAlert: channeltest.StartHTTP(t)}
+	cfg := channel.Config{SMTPAddr: s.mail.Addr(), SMSURL: s.sms.URL(), VoiceURL: s.voice.URL(), FRAlertURL: s.frAlert.URL(),
+		Retry: channel.Retry{Attempts: 3, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}}
+	return gatewaytest.Start(t, gatewaytest.WithDispatcher(cfg.Senders())), s
+}
+
+const draftMutation = `mutation($in: DraftAlertInput!, $c: ID){ draftAlert(input: $in, commandId: $c){ id status author exercise capUrl channels } }`
+
+func floodAlert(domain string, channels ...string) map[string]any {
+	return map[string]any{
+		"domain": domain, "event": "Crue du Vistre", "headline": "Crue rapide du Vistre : restez chez vous",
+		"description": "Le Vistre déborde dans les quartiers sud.", "instruction": "Montez à l'étage, ne prenez pas votre véhicule.",
+		"severity": "SEVERE", "urgency": "IMMEDIATE", "certainty": "OBSERVED", "category": "MET",
+		"areaDesc": "Quartiers sud de Nîmes", "channels": channels,
+		"polygon": []map[string]float64{{"lat": 43.80, "lon": 4.30}, {"lat": 43.80, "lon": 4.40}, {"lat": 43.86, "lon": 4.40}, {"lat": 43.86, "lon": 4.30}},
+	}
+}
+
+type alertView struct {
+	ID, Status, Author string
+	ApprovedBy         *string
+	Exercise           bool
+	CapURL             string
+	Deliveries         []struct {
+		Channel                                string
+		Recipients, Sent, Delivered, Failed int
+	}
+}
+
+func alertOf(t *testing.T, r gatewaytest.Response, name string) alertView {
+	t.Helper()
+	var a alertView
+	if err := json.Unmarshal(field(t, must(t, r), name), &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// registerResidents registers n residents of Nîmes inside the alert's area and one
+// outside it, each on SMS and e-mail.
+func registerResidents(t *testing.T, env *gatewaytest.Env, token string, n int) {
+	t.Helper()
+	for i := range n + 1 {
+		lat := 43.83
+		if i == n {
+			lat = 43.95 // north of the area: not targeted
+		}
+		must(t, env.Do(t, token, `mutation($in: RegisterResidentInput!){ registerResident(input: $in){ id } }`, map[string]any{"in": map[string]any{
+			"domain": nimes, "phone": fmt.Sprintf("+3366000%04d", i), "email": fmt.Sprintf("habitant%d@example.org", i),
+			"location": map[string]float64{"lat": lat, "lon": 4.35}, "channels": []string{"SMS", "EMAIL"},
+		}}))
+	}
+}
+
+// TestTheMayorApprovesTheCoordinatorsAlertAndResidentsReceiveItOnce is the workflow of
+// the issue over GraphQL: the coordinator drafts and submits; their own approval is
+// refused; the mayor approves; every resident of the area receives one message per
+// channel at the providers, and the board's delivery counts match the providers'.
+func TestTheMayorApprovesTheCoordinatorsAlertAndResidentsReceiveItOnce(t *testing.T) {
+	env, sinks := startAlertStack(t)
+	rac := env.Token("rac-nimes", "rac", nimes)
+	mayor := env.Token("maire-nimes", "mayor", nimes)
+	otherMayor := env.Token("maire-ales", "mayor", ales)
+	const residents = 25
+	registerResidents(t, env, rac, residents)
+
+	drafted := alertOf(t, env.Do(t, rac, draftMutation, map[string]any{"in": floodAlert(nimes, "SMS", "EMAIL", "CAP_FEED")}), "draftAlert")
+	if drafted.Status != "DRAFT" || drafted.Author != "rac-nimes" || drafted.CapURL != "/cap/alerts/"+drafted.ID+".xml" {
+		t.Fatalf("drafted %+v", drafted)
+	}
+	// Nothing is public before the mayor's approval.
+	if code := getStatus(t, env.URL+drafted.CapURL); code != http.StatusNotFound {
+		t.Errorf("CAP of a draft: HTTP %d, want 404", code)
+	}
+	id := map[string]any{"id": drafted.ID}
+	submitted := alertOf(t, env.Do(t, rac, `mutation($id: ID!){ submitAlert(id: $id){ id status } }`, id), "submitAlert")
+	if submitted.Status != "PENDING_APPROVAL" {
+		t.Fatalf("submitted: %s", submitted.Status)
+	}
+	// The coordinator may not approve (the mayor's power), and another commune's
+	// mayor does not even see the alert.
+	if r := env.Do(t, rac, `mutation($id: ID!){ approveAlert(id: $id){ id } }`, id); r.Code() != "FORBIDDEN" {
+		t.Errorf("the coordinator's approval: %s, want FORBIDDEN", r)
+	}
+	if r := env.Do(t, otherMayor, `mutation($id: ID!){ approveAlert(id: $id){ id } }`, id); r.Code() != "NOT_FOUND" {
+		t.Errorf("Alès' mayor approving Nîmes' alert: %s, want NOT_FOUND", r)
+	}
+	var inbox []alertView
+	json.Unmarshal(field(t, must(t, env.Do(t, mayor, `{ pendingApprovals { id status } }`, nil)), "pendingApprovals"), &inbox)
+	if len(inbox) != 1 || inbox[0].ID != drafted.ID {
+		t.Errorf("the mayor's inbox: %+v, want the submitted alert", inbox)
+	}
+	json.Unmarshal(field(t, must(t, env.Do(t, otherMayor, `{ pendingApprovals { id } }`, nil)), "pendingApprovals"), &inbox)
+	if len(inbox) != 0 {
+		t.Errorf("Alès' mayor's inbox: %+v, want nothing", inbox)
+	}
+
+	approved := alertOf(t, env.Do(t, mayor, `mutation($id: ID!){ approveAlert(id: $id){ id status approvedBy } }`, id), "approveAlert")
+	if approved.ApprovedBy == nil || *approved.ApprovedBy != "maire-nimes" {
+		t.Fatalf("approved: %+v", approved)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sinks.sms.Wait(ctx, residents); err != nil {
+		t.Fatalf("SMS: %d of %d received: %v", sinks.sms.Count(), residents, err)
+	}
+	if err := sinks.mail.Wait(ctx, residents); err != nil {
+		t.Fatalf("e-mail: %d of %d received: %v", sinks.mail.Count(), residents, err)
+	}
+	final := waitAlert(t, env, mayor, drafted.ID, func(a alertView) bool { return a.Status == "SENT" })
+	counts := map[string]int{}
+	for _, d := range final.Deliveries {
+		counts[d.Channel] = d.Sent
+		if d.Failed != 0 {
+			t.Errorf("%s: %d failed", d.Channel, d.Failed)
+		}
+	}
+	for name, sink := range map[string]interface {
+		Count() int
+		Raw() int
+		PerRecipient() map[string]int
+	}{"SMS": sinks.sms, "EMAIL": sinks.mail} {
+		if sink.Count() != residents || sink.Raw() != residents {
+			t.Errorf("%s: %d distinct and %d raw messages, want %d (the resident outside the area gets none)", name, sink.Count(), sink.Raw(), residents)
+		}
+		for to, n := range sink.PerRecipient() {
+			if n != 1 {
+				t.Errorf("%s: %s received %d messages", name, to, n)
+			}
+		}
+		if counts[name] != sink.Count() {
+			t.Errorf("board says %d sent on %s, the provider received %d", counts[name], name, sink.Count())
+		}
+	}
+	if sinks.voice.Raw() != 0 || sinks.frAlert.Raw() != 0 {
+		t.Errorf("channels the alert does not use were called: voice %d, FR-Alert %d", sinks.voice.Raw(), sinks.frAlert.Raw())
+	}
+	// The published CAP message validates against the official schema.
+	validateCAP(t, env.URL+drafted.CapURL)
+}
+
+// TestTheCoordinatorCannotApproveTheirOwnAlertEvenAsMayor is the two-person rule: a
+// mayor who drafted an alert needs another mayor's approval.
+func TestTheAuthorCannotApproveTheirOwnAlert(t *testing.T) {
+	env, _ := startAlertStack(t)
+	mayor := env.Token("maire-nimes", "mayor", nimes)
+	deputy := env.Token("adjoint-nimes", "mayor", nimes)
+	a := alertOf(t, env.Do(t, mayor, draftMutation, map[string]any{"in": floodAlert(nimes, "CAP_FEED")}), "draftAlert")
+	id := map[string]any{"id": a.ID}
+	must(t, env.Do(t, mayor, `mutation($id: ID!){ submitAlert(id: $id){ id } }`, id))
+	r := env.Do(t, mayor, `mutation($id: ID!){ approveAlert(id: $id){ id } }`, id)
+	if r.Code() != "REJECTED" || !strings.Contains(r.Message(), "author") {
+		t.Errorf("self-approval: %s, want REJECTED naming the two-person rule", r)
+	}
+	got := alertOf(t, env.Do(t, deputy, `mutation($id: ID!){ approveAlert(id: $id){ id status approvedBy } }`, id), "approveAlert")
+	if got.ApprovedBy == nil || *got.ApprovedBy != "adjoint-nimes" {
+		t.Errorf("approved by %v", got.ApprovedBy)
+	}
+}
+
+// TestFrAlertWaitsForThePrefecture: with FR_ALERT, the mayor's approval becomes a
+// request to the prefecture; a mayor may not validate it, the prefecture may, and
+// only then does cell broadcast go out.
+func TestFrAlertWaitsForThePrefecture(t *testing.T) {
+	env, sinks := startAlertStack(t)
+	rac := env.Token("rac-nimes", "rac", nimes)
+	mayor := env.Token("maire-nimes", "mayor", nimes)
+	prefecture := env.Token("cod-gard", "prefecture", gard)
+	otherPrefecture := env.Token("cod-bdr", "prefecture", "dep:13")
+	a := alertOf(t, env.Do(t, rac, draftMutation, map[string]any{"in": floodAlert(nimes, "FR_ALERT", "CAP_FEED")}), "draftAlert")
+	id := map[string]any{"id": a.ID}
+	must(t, env.Do(t, rac, `mutation($id: ID!){ submitAlert(id: $id){ id } }`, id))
+	got := alertOf(t, env.Do(t, mayor, `mutation($id: ID!){ approveAlert(id: $id){ id status } }`, id), "approveAlert")
+	if got.Status != "FR_ALERT_REQUESTED" {
+		t.Fatalf("after the mayor's approval: %s, want FR_ALERT_REQUESTED", got.Status)
+	}
+	var inbox []alertView
+	json.Unmarshal(field(t, must(t, env.Do(t, prefecture, `{ pendingApprovals { id status } }`, nil)), "pendingApprovals"), &inbox)
+	if len(inbox) != 1 || inbox[0].ID != a.ID {
+		t.Errorf("the prefecture's inbox: %+v", inbox)
+	}
+	if r := env.Do(t, mayor, `mutation($id: ID!){ validateFrAlert(id: $id){ id } }`, id); r.Code() != "FORBIDDEN" {
+		t.Errorf("a mayor validating FR-Alert: %s, want FORBIDDEN", r)
+	}
+	if r := env.Do(t, otherPrefecture, `mutation($id: ID!){ validateFrAlert(id: $id){ id } }`, id); r.Code() != "NOT_FOUND" {
+		t.Errorf("another département's prefecture: %s, want NOT_FOUND", r)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := sinks.frAlert.Raw(); n != 0 {
+		t.Fatalf("cell broadcast requested %d times before the prefecture's decision", n)
+	}
+	must(t, env.Do(t, prefecture, `mutation($id: ID!){ validateFrAlert(id: $id){ id status } }`, id))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := sinks.frAlert.Wait(ctx, 1); err != nil {
+		t.Fatalf("no FR-Alert broadcast request after validation: %v", err)
+	}
+	waitAlert(t, env, mayor, a.ID, func(a alertView) bool {
+		for _, d := range a.Deliveries {
+			if d.Channel == "FR_ALERT" && d.Sent == 1 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func waitAlert(t *testing.T, env *gatewaytest.Env, token, id string, cond func(alertView) bool) alertView {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var list []alertView
+		json.Unmarshal(field(t, must(t, env.Do(t, token, `query($d: String!){ alerts(domain: $d){ id status approvedBy deliveries { channel recipients sent delivered failed } } }`, map[string]any{"d": nimes})), "alerts"), &list)
+		for _, a := range list {
+			if a.ID == id && cond(a) {
+				return a
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alert %s never reached the expected state; board: %+v", id, list)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getStatus(t *testing.T, u string) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// validateCAP fetches a CAP document and validates it with xmllint against the
+// official schema (shared data), as the CAP package's own tests do.
+func validateCAP(t *testing.T, u string) []byte {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/cap+xml") {
+		t.Fatalf("GET %s: HTTP %d %s: %s", u, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	captest.Valid(t, body)
+	return body
+}

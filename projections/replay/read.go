@@ -1,0 +1,116 @@
+package replay
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"vigie/events/store"
+	"vigie/projections/incidentboard"
+	"vigie/projections/resourceboard"
+	"vigie/services/incidents/incident"
+)
+
+// Boards are the contents of a domain's boards: the live ones (Read on a plain
+// context) or a replay's (Replayer.Boards).
+type Boards struct {
+	At       time.Time      `json:"at"`
+	Domain   string         `json:"domain"`
+	Position store.Position `json:"position"` // the last event of the log replayed
+	Events   int            `json:"events"`   // events of the log replayed
+	// Incidents in every status (closed ones too), most severe then most recent
+	// first within each status as the board orders them; each with its main
+	// courante and the resources engaged on it.
+	Incidents []Incident `json:"incidents"`
+	// Resources of the domain, in name order.
+	Resources []resourceboard.Resource `json:"resources"`
+	// Alerts: see sections.
+}
+
+// Incident is the board's incident with its main courante and engaged resources.
+type Incident struct {
+	incidentboard.Incident
+	Log     []incidentboard.Entry    `json:"log"`
+	Engaged []resourceboard.Resource `json:"engaged"`
+}
+
+// section reads one board into Boards with that board's own queries (its Reader),
+// from the key space of ctx (projections.InSpace): replays and live boards alike.
+type section struct {
+	board string // the read model's name: the projection a replay must run for it
+	read  func(ctx context.Context, rdb redis.Cmdable, domain string, b *Boards) error
+}
+
+// sections are the boards of a replay. Adding a board is one line here, with a field
+// in Boards for what it reads; e.g. the alerts board, once it exists and is in
+// boards.All():
+//
+//	{alertboard.Name, func(ctx context.Context, rdb redis.Cmdable, d string, b *Boards) (err error) {
+//		b.Alerts, err = alertboard.Reader{Redis: rdb}.List(ctx, d, nil, alertboard.Page{}); return err }},
+var sections = []section{
+	{incidentboard.Name, readIncidents},
+	{resourceboard.Name, readResources},
+}
+
+// Read reads a domain's boards from the key space of ctx.
+func Read(ctx context.Context, rdb redis.Cmdable, domain string) (*Boards, error) {
+	b := &Boards{Domain: domain, Incidents: []Incident{}, Resources: []resourceboard.Resource{}}
+	for _, s := range sections {
+		if err := s.read(ctx, rdb, domain, b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// page is what each listing asks for at once; listings go on until a short page.
+const page = 500
+
+func readIncidents(ctx context.Context, rdb redis.Cmdable, domain string, b *Boards) error {
+	ib, rb := incidentboard.Reader{Redis: rdb}, resourceboard.Reader{Redis: rdb}
+	var statuses []string
+	for _, s := range incident.Statuses() {
+		statuses = append(statuses, string(s))
+	}
+	for off := int64(0); ; off += page {
+		docs, err := ib.List(ctx, domain, statuses, incidentboard.Page{Offset: off, Limit: page})
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			inc := Incident{Incident: d, Log: []incidentboard.Entry{}}
+			for loff := int64(0); ; loff += page {
+				entries, err := ib.Log(ctx, d.ID, incidentboard.Page{Offset: loff, Limit: page})
+				if err != nil {
+					return err
+				}
+				inc.Log = append(inc.Log, entries...)
+				if len(entries) < page {
+					break
+				}
+			}
+			if inc.Engaged, err = rb.EngagedOn(ctx, d.ID, resourceboard.Page{}); err != nil {
+				return err
+			}
+			b.Incidents = append(b.Incidents, inc)
+		}
+		if len(docs) < page {
+			return nil
+		}
+	}
+}
+
+func readResources(ctx context.Context, rdb redis.Cmdable, domain string, b *Boards) error {
+	rb := resourceboard.Reader{Redis: rdb}
+	for off := int64(0); ; off += page {
+		docs, err := rb.List(ctx, domain, "", "", resourceboard.Page{Offset: off, Limit: page})
+		if err != nil {
+			return err
+		}
+		b.Resources = append(b.Resources, docs...)
+		if len(docs) < page {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,235 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"vigie/events"
+	"vigie/events/command"
+	"vigie/events/store"
+	"vigie/policies"
+	"vigie/policies/guard"
+	"vigie/services/alerts/alert"
+	pb "vigie/services/alerts/alertspb"
+	"vigie/services/alerts/resident"
+)
+
+// Service holds the command handlers of alerts and residents.
+type Service struct {
+	store     *store.Client
+	registry  *events.Registry
+	guard     guard.Guard
+	alerts    *command.Handler[*alert.Alert]
+	residents *command.Handler[*resident.Resident]
+}
+
+// Registry returns the event types this service writes, the dispatcher's included.
+func Registry() (*events.Registry, error) {
+	reg := events.NewRegistry()
+	if err := errors.Join(alert.Register(reg), resident.Register(reg)); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// New builds the service; now may be nil (the wall clock).
+func New(c *store.Client, authz *policies.Authorizer, now func() time.Time) (*Service, error) {
+	reg, err := Registry()
+	if err != nil {
+		return nil, err
+	}
+	history := command.NewHistory(20_000)
+	return &Service{
+		store:     c,
+		registry:  reg,
+		guard:     guard.Guard{Authz: authz},
+		alerts:    &command.Handler[*alert.Alert]{Store: c, Registry: reg, Now: now, History: history, New: func() *alert.Alert { return &alert.Alert{} }},
+		residents: &command.Handler[*resident.Resident]{Store: c, Registry: reg, Now: now, New: func() *resident.Resident { return &resident.Resident{} }},
+	}, nil
+}
+
+// Register serves the Alerts and Residents APIs on g.
+func (s *Service) Register(g grpc.ServiceRegistrar) {
+	pb.RegisterAlertsServer(g, alertsAPI{s: s})
+	pb.RegisterResidentsServer(g, residentsAPI{s: s})
+}
+
+type alertsAPI struct {
+	s *Service
+	pb.UnimplementedAlertsServer
+}
+
+type decideAlert = func(*alert.Alert, events.Actor, time.Time) ([]events.Event, error)
+
+// run is every alert command: the caller's grants decide on the alert's domain (or,
+// for a draft, on the domain it names); the domain code decides the rest.
+func (a alertsAPI) run(ctx context.Context, name, id, commandID, action, createIn string, cause *events.Metadata, decide decideAlert) (*pb.AlertReply, error) {
+	p, err := guard.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := guard.CommandID(commandID); err != nil {
+		return nil, err
+	}
+	stream, err := guard.Stream(events.CategoryAlert, id)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.s.alerts.Handle(ctx, command.Command[*alert.Alert]{
+		Name: name, Stream: stream, CommandID: commandID, Cause: cause,
+		Authorize: func(al *alert.Alert) (events.Actor, string, error) {
+			if al.Exists() {
+				by, err := a.s.guard.ActOn(p, al.Domain(), policies.ObjectAlert, action)
+				return by, al.Domain(), err
+			}
+			if createIn == "" {
+				return events.Actor{}, "", alert.ErrNotFound
+			}
+			by, err := a.s.guard.Act(p, createIn, policies.ObjectAlert, action)
+			return by, createIn, err
+		},
+		Decide: decide,
+	})
+	if err != nil {
+		return nil, guard.Status(err)
+	}
+	al := res.State
+	return &pb.AlertReply{
+		AlertId: al.ID(), Domain: al.Domain(), Status: string(al.Status()), Revision: uint64(max(res.Revision, 0)),
+		CommitPosition: res.Position.Commit, PreparePosition: res.Position.Prepare, Duplicate: res.Duplicate,
+	}, nil
+}
+
+func (a alertsAPI) Draft(ctx context.Context, req *pb.DraftRequest) (*pb.AlertReply, error) {
+	p, err := guard.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := req.AlertId
+	if id == "" {
+		id = guard.NewID(p.Subject, req.CommandId)
+	}
+	// An alert about an incident continues the incident's causal chain, so the
+	// after-action review can follow a report to the alert it led to.
+	cause := a.s.lastEventOf(ctx, req.IncidentId)
+	return a.run(ctx, "DraftAlert", id, req.CommandId, policies.ActionDraft, req.Domain, cause, func(al *alert.Alert, by events.Actor, now time.Time) ([]events.Event, error) {
+		content, channels, err := parseContent(req.Content, req.Channels)
+		if err != nil {
+			return nil, err
+		}
+		return al.Draft(alert.Draft{AlertID: id, Domain: req.Domain, IncidentID: req.IncidentId, Content: content, Channels: channels, Exercise: req.Exercise}, by, now)
+	})
+}
+
+// lastEventOf returns the metadata of the incident's latest event, nil when there is
+// no incident or it cannot be read: the link is for the review, never a condition.
+func (s *Service) lastEventOf(ctx context.Context, incidentID string) *events.Metadata {
+	if incidentID == "" || events.ValidateStreamID(incidentID) != nil {
+		return nil
+	}
+	recs, err := s.store.ReadStream(ctx, events.StreamID(events.CategoryIncident, incidentID), store.End, store.Backwards, 1)
+	if err != nil || len(recs) == 0 {
+		return nil
+	}
+	var md events.Metadata
+	if json.Unmarshal(recs[0].Metadata, &md) != nil || md.EventID == "" {
+		return nil
+	}
+	return &md
+}
+
+func (a alertsAPI) Revise(ctx context.Context, req *pb.ReviseRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "ReviseAlert", req.AlertId, req.CommandId, policies.ActionDraft, "", nil, func(al *alert.Alert, by events.Actor, now time.Time) ([]events.Event, error) {
+		content, channels, err := parseContent(req.Content, req.Channels)
+		if err != nil {
+			return nil, err
+		}
+		return al.Revise(alert.Revision{Content: content, Channels: channels}, by, now)
+	})
+}
+
+func (a alertsAPI) Submit(ctx context.Context, req *pb.AlertRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "SubmitAlert", req.AlertId, req.CommandId, policies.ActionSubmit, "", nil, (*alert.Alert).Submit)
+}
+
+func (a alertsAPI) Approve(ctx context.Context, req *pb.AlertRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "ApproveAlert", req.AlertId, req.CommandId, policies.ActionApprove, "", nil, (*alert.Alert).Approve)
+}
+
+func (a alertsAPI) Reject(ctx context.Context, req *pb.ReasonRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "RejectAlert", req.AlertId, req.CommandId, policies.ActionReject, "", nil, func(al *alert.Alert, by events.Actor, now time.Time) ([]events.Event, error) {
+		return al.Reject(req.Reason, by, now)
+	})
+}
+
+func (a alertsAPI) ValidateFrAlert(ctx context.Context, req *pb.AlertRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "ValidateFrAlert", req.AlertId, req.CommandId, policies.ActionValidateFRAlert, "", nil, (*alert.Alert).ValidateFrAlert)
+}
+
+func (a alertsAPI) RefuseFrAlert(ctx context.Context, req *pb.ReasonRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "RefuseFrAlert", req.AlertId, req.CommandId, policies.ActionRefuseFRAlert, "", nil, func(al *alert.Alert, by events.Actor, now time.Time) ([]events.Event, error) {
+		return al.RefuseFrAlert(req.Reason, by, now)
+	})
+}
+
+func (a alertsAPI) Cancel(ctx context.Context, req *pb.ReasonRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "CancelAlert", req.AlertId, req.CommandId, policies.ActionCancel, "", nil, func(al *alert.Alert, by events.Actor, now time.Time) ([]events.Event, error) {
+		return al.Cancel(req.Reason, by, now)
+	})
+}
+
+// parseContent reads the wire form of an alert's content into the domain's; the
+// domain validates the rest (bounds, polygon, times).
+func parseContent(c *pb.Content, names []string) (alert.Content, []alert.Channel, error) {
+	if c == nil {
+		return alert.Content{}, nil, &alert.InputError{Field: "content", Problem: "missing"}
+	}
+	out := alert.Content{Event: c.Event, Headline: c.Headline, Description: c.Description, Instruction: c.Instruction, AreaDesc: c.AreaDesc, Language: c.Language}
+	var err error
+	if out.Severity, err = alert.ParseSeverity(c.Severity); err != nil {
+		return out, nil, err
+	}
+	if out.Urgency, err = alert.ParseUrgency(c.Urgency); err != nil {
+		return out, nil, err
+	}
+	if out.Certainty, err = alert.ParseCertainty(c.Certainty); err != nil {
+		return out, nil, err
+	}
+	if out.Category, err = alert.ParseCategory(c.Category); err != nil {
+		return out, nil, err
+	}
+	for _, p := range c.Polygon {
+		out.Polygon = append(out.Polygon, alert.Point{Lat: p.Lat, Lon: p.Lon})
+	}
+	if out.Effective, err = optionalTime("effective", c.Effective); err != nil {
+		return out, nil, err
+	}
+	if out.Expires, err = optionalTime("expires", c.Expires); err != nil {
+		return out, nil, err
+	}
+	channels := make([]alert.Channel, 0, len(names))
+	for _, n := range names {
+		ch, err := alert.ParseChannel(n)
+		if err != nil {
+			return out, nil, err
+		}
+		channels = append(channels, ch)
+	}
+	return out, channels, nil
+}
+
+func optionalTime(field, s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil, &alert.InputError{Field: field, Problem: fmt.Sprintf("not an RFC 3339 time: %q", s)}
+	}
+	return &t, nil
+}
