@@ -46,8 +46,8 @@ var commands = []command{
 	{name: "projections rebuild", synopsis: "NAME", summary: "rebuild one read model from the log", run: rebuildProjection},
 	{name: "replay", synopsis: "--at TIME [--domain D] [--stream S] [--report FILE]", summary: "the boards as they were at TIME"},
 	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain"},
-	{name: "backup", synopsis: "--data DIR --to FILE", summary: "online backup of the embedded event store"},
-	{name: "restore", synopsis: "--from FILE --data DIR", summary: "verified restore of a backup"},
+	{name: "backup", synopsis: "--data DIR --to FILE", summary: "online backup of the embedded event store", run: backup},
+	{name: "restore", synopsis: "--from FILE --data DIR", summary: "verified restore of a backup", run: restore},
 }
 
 func main() {

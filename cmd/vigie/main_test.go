@@ -127,8 +127,6 @@ func TestUnbuiltSubcommandsSayNotBuiltAndExitTwo(t *testing.T) {
 	}{
 		{[]string{"replay", "--at", "2026-01-01T00:00:00Z"}, "replay"},
 		{[]string{"drill"}, "drill"},
-		{[]string{"backup"}, "backup"},
-		{[]string{"restore"}, "restore"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
