@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vigie/events/store"
+	"vigie/projections/alertboard"
 	"vigie/projections/incidentboard"
 	"vigie/projections/resourceboard"
 	"vigie/services/incidents/incident"
@@ -25,7 +26,8 @@ type Boards struct {
 	Incidents []Incident `json:"incidents"`
 	// Resources of the domain, in name order.
 	Resources []resourceboard.Resource `json:"resources"`
-	// Alerts: see sections.
+	// Alerts of the domain, the most recent first.
+	Alerts []alertboard.Alert `json:"alerts"`
 }
 
 // Incident is the board's incident with its main courante and engaged resources.
@@ -42,20 +44,21 @@ type section struct {
 	read  func(ctx context.Context, rdb redis.Cmdable, domain string, b *Boards) error
 }
 
-// sections are the boards of a replay. Adding a board is one line here, with a field
-// in Boards for what it reads; e.g. the alerts board, once it exists and is in
-// boards.All():
-//
-//	{alertboard.Name, func(ctx context.Context, rdb redis.Cmdable, d string, b *Boards) (err error) {
-//		b.Alerts, err = alertboard.Reader{Redis: rdb}.List(ctx, d, nil, alertboard.Page{}); return err }},
+// sections are the boards of a replay. Adding a board is one line here (its
+// projection must be in boards.All()), with a field in Boards for what it reads.
 var sections = []section{
 	{incidentboard.Name, readIncidents},
 	{resourceboard.Name, readResources},
+	{alertboard.Name, func(ctx context.Context, rdb redis.Cmdable, d string, b *Boards) (err error) {
+		b.Alerts, err = alertboard.Reader{Redis: rdb}.List(ctx, d, nil)
+		b.Alerts = append([]alertboard.Alert{}, b.Alerts...)
+		return err
+	}},
 }
 
 // Read reads a domain's boards from the key space of ctx.
 func Read(ctx context.Context, rdb redis.Cmdable, domain string) (*Boards, error) {
-	b := &Boards{Domain: domain, Incidents: []Incident{}, Resources: []resourceboard.Resource{}}
+	b := &Boards{Domain: domain, Incidents: []Incident{}, Resources: []resourceboard.Resource{}, Alerts: []alertboard.Alert{}}
 	for _, s := range sections {
 		if err := s.read(ctx, rdb, domain, b); err != nil {
 			return nil, err

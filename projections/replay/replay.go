@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -152,6 +153,7 @@ type Result struct {
 	Position store.Position // of the last event of the log at or before the instant
 	Events   int            // events up to the cut (of every stream)
 	Space    string         // the key space, "replay:<random>:"
+	Refused  int64          // events a projection refused (parked by the live projector too)
 }
 
 // Run builds the boards named in opts as they were at opts.At into a disposable key
@@ -298,6 +300,9 @@ func (r *Replayer) build(ctx context.Context, space string, projs []projections.
 		close(ru.in)
 	}
 	wg.Wait()
+	for _, ru := range runners {
+		res.Refused += ru.refused.Load()
+	}
 	if err != nil && !errors.Is(err, errStop) {
 		return res, fmt.Errorf("replay: reading the log: %w", err)
 	}
@@ -339,6 +344,7 @@ type runner struct {
 	rdb      redis.UniversalClient
 	ttl      time.Duration
 	in       chan []store.Recorded
+	refused  atomic.Int64
 }
 
 func (ru *runner) apply(ctx context.Context, recs []store.Recorded) error {
@@ -364,7 +370,12 @@ func (ru *runner) apply(ctx context.Context, recs []store.Recorded) error {
 	}
 	// As the projector: one event at a time, leaving out those the projection refuses.
 	for i := range batch {
-		if err := ru.write(ctx, batch[i:i+1]); err != nil && !errors.As(err, &refused) {
+		err := ru.write(ctx, batch[i:i+1])
+		if errors.As(err, &refused) {
+			ru.refused.Add(1)
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -9,10 +9,12 @@ import (
 	"vigie/events"
 	"vigie/events/store"
 	"vigie/projections"
+	"vigie/projections/alertboard"
 	"vigie/projections/incidentboard"
 	"vigie/projections/projectiontest"
 	"vigie/projections/replay"
 	"vigie/projections/resourceboard"
+	"vigie/services/alerts/alert"
 	"vigie/services/incidents/incident"
 	"vigie/services/resources/resource"
 )
@@ -32,7 +34,7 @@ var (
 type script struct{ *projectiontest.Script }
 
 func newScript(t testing.TB, st *store.Client) *script {
-	s := &script{projectiontest.NewScript(t, st, incident.Register, resource.Register)}
+	s := &script{projectiontest.NewScript(t, st, incident.Register, resource.Register, alert.Register)}
 	s.Start, s.Tick = time.Date(2026, 10, 17, 6, 0, 0, 0, time.UTC), time.Minute
 	return s
 }
@@ -61,6 +63,13 @@ func (s *script) log(name, domain, entry, text, corrects string) {
 	s.inc(name, domain, rac, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
 		return i.AddLogEntry(incident.AddLogEntry{EntryID: entry, Text: text, Corrects: corrects}, by, at)
 	})
+}
+
+// alert appends an alert's events as the alerts service would (its domain rules are
+// its own tests' business).
+func (s *script) alert(stream string, by events.Actor, evs ...events.Event) {
+	s.T.Helper()
+	s.Raw(stream, by, nimes, evs...)
 }
 
 func (s *script) res(name, domain string, decide func(*resource.Resource, events.Actor, time.Time) ([]events.Event, error)) {
@@ -107,7 +116,15 @@ func crisis(s *script) []func() {
 			})
 			s.log("A", nimes, "e2", "La préfecture prend la direction", "")
 		},
-		func() { s.engage("equipe", ales, "B"); s.report("C", nimes, incident.SeverityMinor) },
+		func() {
+			s.engage("equipe", ales, "B")
+			s.report("C", nimes, incident.SeverityMinor)
+			s.alert("alert-"+s.ID("X"), rac, alert.AlertDrafted{AlertID: s.ID("X"), Domain: nimes, IncidentID: s.ID("A"),
+				Content: alert.Content{Event: "Crue", Headline: "Évacuez les berges du Vistre", Description: "Crue rapide", Instruction: "Montez à l'étage",
+					Severity: alert.SeveritySevere, Urgency: alert.UrgencyImmediate, Certainty: alert.CertaintyObserved, Category: alert.CategoryGeo,
+					AreaDesc: "Nîmes", Language: "fr-FR"},
+				Channels: []alert.Channel{alert.ChannelSMS}, By: rac.Subject, At: s.Now()})
+		},
 		func() {
 			s.res("pompe", nimes, func(r *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
 				return r.Release(by, at)
@@ -121,6 +138,9 @@ func crisis(s *script) []func() {
 				return i.Stabilize(by, at)
 			})
 			s.qualify("B", ales, incident.SeverityExtreme)
+			s.alert("alert-"+s.ID("X"), rac, alert.AlertSubmitted{By: rac.Subject, At: s.Now()})
+			s.alert("alert-"+s.ID("X"), mayor, alert.AlertApproved{By: mayor.Subject, At: s.Now(),
+				Message: alert.Message{Identifier: "urn:x", Sent: s.Now(), MsgType: alert.MsgTypeAlert}})
 		},
 		func() {
 			s.inc("B", ales, mayor, func(i *incident.Incident, by events.Actor, at time.Time) ([]events.Event, error) {
@@ -136,6 +156,9 @@ func crisis(s *script) []func() {
 			s.res("gymnase", nimes, func(r *resource.Resource, by events.Actor, at time.Time) ([]events.Event, error) {
 				return r.SetOccupancy(120, by, at)
 			})
+			s.alert("alert-"+s.ID("X"), mayor, alert.AlertDispatchStarted{Identifier: "urn:x", Recipients: map[string]int{"SMS": 40}, At: s.Now()})
+			s.alert("dispatch-"+s.ID("X"), mayor, alert.DeliveriesRecorded{AlertID: s.ID("X"), Domain: nimes, Identifier: "urn:x",
+				Channel: alert.ChannelSMS, Sent: 40, Delivered: 38, Failed: 2, At: s.Now()})
 		},
 	}
 }
@@ -167,6 +190,11 @@ func TestReplayAtTenInstantsShowsTheBoardsAsTheyWere(t *testing.T) {
 	}
 	projectiontest.Project(t, rdb, st, ib, 3)
 	projectiontest.Project(t, rdb, st, rb, 3)
+	ab, err := alertboard.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	projectiontest.Project(t, rdb, st, ab, 3)
 
 	type snapshot struct {
 		at     time.Time
@@ -178,6 +206,7 @@ func TestReplayAtTenInstantsShowsTheBoardsAsTheyWere(t *testing.T) {
 		step()
 		projectiontest.WaitCaughtUp(t, rdb, st, incidentboard.Name)
 		projectiontest.WaitCaughtUp(t, rdb, st, resourceboard.Name)
+		projectiontest.WaitCaughtUp(t, rdb, st, alertboard.Name)
 		// The instant: after the step's last command, before the next one.
 		snap := snapshot{at: s.Now().Add(-s.Tick / 2), boards: map[string]string{}}
 		for _, d := range []string{nimes, ales, gard} {
@@ -185,7 +214,7 @@ func TestReplayAtTenInstantsShowsTheBoardsAsTheyWere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if i == len(steps)-1 && d == gard && (len(b.Incidents) != 3 || len(b.Resources) != 3 || len(b.Incidents[1].Log) != 3 || len(b.Incidents[0].Engaged) != 1) {
+			if i == len(steps)-1 && d == gard && (len(b.Incidents) != 3 || len(b.Resources) != 3 || len(b.Incidents[1].Log) != 3 || len(b.Incidents[0].Engaged) != 1 || len(b.Alerts) != 1 || len(b.Alerts[0].Deliveries) != 1) {
 				t.Fatalf("the live board at the end = %s", content(t, b))
 			}
 			snap.boards[d] = content(t, b)
