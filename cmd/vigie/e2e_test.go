@@ -370,9 +370,9 @@ type gqlResponse struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
-// do posts an operation with token and fails the test on any error; into, when not
-// nil, receives the data's field.
-func (c *gqlClient) do(token, query string, vars map[string]any, field string, into any) gqlResponse {
+// send posts an operation with token and returns the answer and its HTTP status; it
+// fails the test only when no GraphQL answer comes back.
+func (c *gqlClient) send(token, query string, vars map[string]any) (gqlResponse, int, []byte) {
 	c.t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -386,19 +386,38 @@ func (c *gqlClient) do(token, query string, vars map[string]any, field string, i
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.t.Fatalf("POST /graphql %s: %v", field, err)
+		c.t.Fatalf("POST /graphql: %v", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.t.Fatalf("POST /graphql %s: %v", field, err)
+		c.t.Fatalf("POST /graphql: %v", err)
 	}
 	var r gqlResponse
 	if err := json.Unmarshal(raw, &r); err != nil {
-		c.t.Fatalf("POST /graphql %s: %d, not a GraphQL response: %s", field, resp.StatusCode, raw)
+		c.t.Fatalf("POST /graphql: %d, not a GraphQL response: %s", resp.StatusCode, raw)
 	}
-	if resp.StatusCode != http.StatusOK || len(r.Errors) > 0 {
-		c.t.Fatalf("POST /graphql %s: %d %s", field, resp.StatusCode, raw)
+	return r, resp.StatusCode, raw
+}
+
+// code is the error code of a refused operation ("" when it was accepted).
+func (c *gqlClient) code(token, query string, vars map[string]any) string {
+	c.t.Helper()
+	r, _, _ := c.send(token, query, vars)
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	code, _ := r.Errors[0].Extensions["code"].(string)
+	return code
+}
+
+// do posts an operation with token and fails the test on any error; into, when not
+// nil, receives the data's field.
+func (c *gqlClient) do(token, query string, vars map[string]any, field string, into any) gqlResponse {
+	c.t.Helper()
+	r, status, raw := c.send(token, query, vars)
+	if status != http.StatusOK || len(r.Errors) > 0 {
+		c.t.Fatalf("POST /graphql %s: %d %s", field, status, raw)
 	}
 	if into != nil {
 		if err := json.Unmarshal(r.Data[field], into); err != nil {
