@@ -49,7 +49,7 @@ type alertView struct {
 	Exercise           bool
 	CapURL             string
 	Deliveries         []struct {
-		Channel                                string
+		Channel                             string
 		Recipients, Sent, Delivered, Failed int
 	}
 }

@@ -160,7 +160,9 @@ func TestAlertWorkflowWithEveryComponentAsAProcess(t *testing.T) {
 	// The commune's own channels go out without waiting for the prefecture.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for name, sink := range map[string]interface{ Wait(context.Context, int) error }{"SMS": prov.sms, "e-mail": prov.mail} {
+	for name, sink := range map[string]interface {
+		Wait(context.Context, int) error
+	}{"SMS": prov.sms, "e-mail": prov.mail} {
 		if err := sink.Wait(ctx, residents); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -64,7 +64,6 @@ func TestSchemaIsTheOfficialOne(t *testing.T) {
 	}
 }
 
-
 var cest = time.FixedZone("CEST", 2*3600)
 
 func sent() Time { return At(time.Date(2024, 10, 17, 14, 30, 0, 0, cest)) }
