@@ -116,6 +116,9 @@ func (a *Alert) Approve(by events.Actor, at time.Time) ([]events.Event, error) {
 	if err := a.mayorDecision(by, at); err != nil {
 		return nil, err
 	}
+	if a.content.Expires != nil && !a.content.Expires.After(at) {
+		return nil, ErrExpiresBeforeApproval
+	}
 	waived := false
 	if slices.Contains(a.authors, by.Subject) {
 		if !a.exercise {

@@ -218,3 +218,10 @@ func TestOnlyTheDispatcherCommandsAcceptTheSystemRole(t *testing.T) {
 		startDispatch("al-1.1", map[string]int{}, events.Actor{Subject: "sub-rac-30189", Role: events.RoleRAC}, at(6)),
 		AlertDispatchStarted{Identifier: "al-1.1", Recipients: map[string]int{}, At: at(6)})
 }
+
+// The flood content expires at minute 360: approving it later would publish a CAP
+// message that expired before it was sent.
+func TestApprovingAfterTheExpiryIsRefused(t *testing.T) {
+	thenRefused(t, pending(), approve(mayor, at(360)), ErrExpiresBeforeApproval)
+	thenRefused(t, pending(), approve(mayor, at(500)), ErrExpiresBeforeApproval)
+}
