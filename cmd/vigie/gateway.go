@@ -17,6 +17,7 @@ import (
 	"vigie/events/store"
 	"vigie/graph"
 	"vigie/graph/auth"
+	dash "vigie/graph/dashboard"
 	"vigie/graph/notices"
 	"vigie/graph/resolver"
 	"vigie/policies"
@@ -128,5 +129,5 @@ func readiness(c *store.Client, rdb redis.UniversalClient) func(context.Context)
 	}
 }
 
-// dashboard is the crisis-cell dashboard served at /; nil until its issue lands.
-func dashboard() http.Handler { return nil }
+// dashboard is the crisis-cell dashboard served at /.
+func dashboard() http.Handler { return dash.Handler() }

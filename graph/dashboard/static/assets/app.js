@@ -45,6 +45,10 @@ async function init() {
   $('#incident-close').addEventListener('click', () => $('#incident-dialog').close());
   $('#incident-dialog').addEventListener('close', () => { state.openIncident = null; });
   $('#report-form').addEventListener('submit', onReport);
+  $('#incidents-body').addEventListener('click', (e) => {
+    const b = e.target.closest('[data-testid="open-incident"]');
+    if (b) openIncident(b.closest('[data-incident-id]').dataset.incidentId);
+  });
   $('#alert-form').addEventListener('submit', onDraftAlert);
   $('#replay-slider').addEventListener('input', onSlide);
   $('#report-html').addEventListener('click', (e) => downloadReport(e, 'html'));
@@ -314,17 +318,9 @@ export function renderBoard() {
   const byId = new Map(incidents.map(i => [i.id, i]));
   const showCommune = isDep(state.domain);
   const rows = document.createDocumentFragment();
-  for (const i of incidents) {
-    const code = communeCode(i.domain);
-    rows.append(h('tr', { dataset: { testid: 'incident-row', incidentId: i.id, status: i.status, severity: i.severity || '' } },
-      h('td', {}, h('span', { class: `sev sev-${i.severity || 'NONE'}` }, L.SEVERITY[i.severity] || 'À qualifier')),
-      h('td', {},
-        h('button', { type: 'button', testid: 'open-incident', onclick: () => openIncident(i.id) }, i.title),
-        h('span', { class: 'commune-name' }, [showCommune ? communeName(code) : null, L.KIND[i.kind] || i.kind, i.directedByPrefecture ? 'direction préfecture' : null].filter(Boolean).join(' · '))),
-      h('td', { class: `status ${i.status}`, testid: 'incident-status' }, L.STATUS[i.status] || i.status),
-      h('td', { class: 'age', dataset: { since: i.reportedAt } }, L.age(i.reportedAt, now))));
-  }
+  for (const i of incidents) rows.append(incidentRow(i, showCommune, now));
   $('#incidents-body').replaceChildren(rows);
+  performance.mark('board-rows');
   const empty = $('#incidents-empty');
   empty.textContent = 'Aucun incident en cours.';
   empty.hidden = incidents.length > 0;
@@ -332,9 +328,31 @@ export function renderBoard() {
   renderResources(byId);
   renderShelters();
   renderCounters();
+  performance.mark('board-side');
   if (state.map) state.map.show(state.domain, incidents, b.resources, b.alerts);
   performance.mark('board-render-end');
   performance.measure('board-render', 'board-render-start', 'board-render-end');
+}
+
+// incidentRow clones a row of the page's template: a board of hundreds of incidents
+// is drawn in a few milliseconds.
+const rowTemplate = () => $('#incident-row-template').content.firstElementChild;
+
+function incidentRow(i, showCommune, now) {
+  const tr = rowTemplate().cloneNode(true); // a row (div role=row)
+  const d = tr.dataset;
+  d.incidentId = i.id; d.status = i.status; d.severity = i.severity || '';
+  const [sevTd, titleTd, statusTd, ageTd] = tr.children;
+  const sev = sevTd.firstChild;
+  sev.className = `sev sev-${i.severity || 'NONE'}`;
+  sev.textContent = L.SEVERITY[i.severity] || 'À qualifier';
+  titleTd.firstChild.textContent = i.title;
+  titleTd.lastChild.textContent = [showCommune ? communeName(communeCode(i.domain)) : null, L.KIND[i.kind] || i.kind, i.directedByPrefecture ? 'direction préfecture' : null].filter(Boolean).join(' · ');
+  statusTd.className = `status ${i.status}`;
+  statusTd.textContent = L.STATUS[i.status] || i.status;
+  ageTd.dataset.since = i.reportedAt;
+  ageTd.textContent = L.age(i.reportedAt, now);
+  return tr;
 }
 
 function renderCommunes(incidents) {
@@ -415,7 +433,7 @@ function renderCounters() {
 
 function tickAges() {
   const now = Date.now();
-  for (const td of document.querySelectorAll('td.age[data-since]')) td.textContent = L.age(td.dataset.since, now);
+  for (const el of document.querySelectorAll('.age[data-since]')) el.textContent = L.age(el.dataset.since, now);
 }
 
 // ---------- alerts ----------

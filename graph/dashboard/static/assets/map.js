@@ -39,7 +39,12 @@ export class GardMap {
     this.minLon = minLon; this.maxLat = maxLat;
     const w = (maxLon - minLon) * this.cos * K, hgt = (maxLat - minLat) * K;
     const pad = 4;
-    this.svg = s('svg', { viewBox: `${-pad} ${-pad} ${(w + 2 * pad).toFixed(1)} ${(hgt + 2 * pad).toFixed(1)}`, role: 'img', 'aria-labelledby': 'map-desc', 'data-testid': 'map-svg' });
+    // Two layers of the same viewBox: the outlines, drawn once and touched only when the
+    // selection changes, and above them what changes with every notice (markers, alert
+    // areas). Redrawing a marker then never makes the browser lay the outlines out again.
+    const viewBox = `${-pad} ${-pad} ${(w + 2 * pad).toFixed(1)} ${(hgt + 2 * pad).toFixed(1)}`;
+    this.svg = s('svg', { viewBox, class: 'base', 'aria-hidden': 'true' });
+    this.top = s('svg', { viewBox, class: 'overlay', role: 'img', 'aria-labelledby': 'map-desc', 'data-testid': 'map-svg' });
     this.desc = s('title', { id: 'map-desc' }, 'Carte des communes');
     const base = s('g', { class: 'communes' });
     for (const f of geo.features) {
@@ -55,14 +60,17 @@ export class GardMap {
       base.append(el);
       this.byCode.set(code, { nom: f.properties.nom, el, c: best || { x: 0, y: 0 } });
     }
+    this.svg.append(base);
     this.areas = s('g', { class: 'areas' });
     this.markers = s('g', { class: 'markers' });
-    this.svg.append(this.desc, base, this.areas, this.markers);
-    this.svg.addEventListener('click', (ev) => {
+    this.top.append(this.desc, this.areas, this.markers);
+    this.top.addEventListener('click', (ev) => {
       const m = ev.target.closest('[data-incident-id]');
       if (m && this.onSelect) this.onSelect(m.dataset.incidentId);
     });
-    container.replaceChildren(this.svg);
+    this.selected = '';
+    this.active = new Set();
+    container.replaceChildren(this.svg, this.top);
   }
 
   x(lon) { return (lon - this.minLon) * this.cos * K; }
@@ -95,10 +103,16 @@ export class GardMap {
   show(domain, incidents, resources, alerts) {
     const sel = communeCode(domain);
     const active = new Set(incidents.map(i => communeCode(i.domain)));
-    for (const [code, c] of this.byCode) {
-      c.el.classList.toggle('selected', code === sel);
-      c.el.classList.toggle('active', active.has(code));
+    // Only the outlines whose state changed are touched.
+    if (sel !== this.selected) {
+      const was = this.byCode.get(this.selected), now = this.byCode.get(sel);
+      if (was) was.el.classList.remove('selected');
+      if (now) now.el.classList.add('selected');
+      this.selected = sel;
     }
+    for (const code of this.active) if (!active.has(code) && this.byCode.has(code)) this.byCode.get(code).el.classList.remove('active');
+    for (const code of active) if (!this.active.has(code) && this.byCode.has(code)) this.byCode.get(code).el.classList.add('active');
+    this.active = active;
     const areas = [];
     for (const a of alerts || []) {
       if (!a.polygon || a.polygon.length < 3) continue;
@@ -122,16 +136,16 @@ export class GardMap {
         if (!c) continue;
         const n = perCommune.get(code) || 0;
         perCommune.set(code, n + 1);
-        const r = n === 0 ? 0 : 5 + 2.2 * Math.sqrt(n), t = n * 2.4;
+        const r = n === 0 ? 0 : 14 + 9 * Math.sqrt(n), t = n * 2.4;
         x = c.c.x + r * Math.cos(t); y = c.c.y + r * Math.sin(t);
       }
       const sev = inc.severity || 'NONE';
       const label = `${inc.title} — ${SEVERITY[inc.severity] || 'non qualifiée'}, ${STATUS[inc.status] || inc.status}`;
-      marks.push(s('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: inc.status === 'ESCALATED' ? 6 : 4.5, class: `marker sev-${sev}`, 'data-incident-id': inc.id, 'data-testid': 'map-incident' }, s('title', {}, label)));
+      marks.push(s('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: inc.status === 'ESCALATED' ? 17 : 12, class: `marker sev-${sev}`, 'data-incident-id': inc.id, 'data-testid': 'map-incident' }, s('title', {}, label)));
     }
     for (const r of resources || []) {
       if (!r.location) continue;
-      marks.push(s('rect', { x: (this.x(r.location.lon) - 3).toFixed(1), y: (this.y(r.location.lat) - 3).toFixed(1), width: 6, height: 6, class: 'marker res' }, s('title', {}, r.name)));
+      marks.push(s('rect', { x: (this.x(r.location.lon) - 8).toFixed(1), y: (this.y(r.location.lat) - 8).toFixed(1), width: 16, height: 16, class: 'marker res' }, s('title', {}, r.name)));
     }
     this.markers.replaceChildren(...marks);
     this.desc.textContent = `Carte : ${incidents.length} incident(s) en cours` + (sel ? ` ; commune sélectionnée ${this.name(sel)}` : '');

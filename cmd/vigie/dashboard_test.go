@@ -1,0 +1,401 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"vigie/projections/projectiontest"
+)
+
+// Browser tests of the dashboard: `vigie serve` as a process on a real Redis, driven
+// in headless Chromium (Debian's chromium) through chromedp, one browser context per
+// user. Screenshots of each step go to $VIGIE_ARTIFACTS (a temporary directory when
+// unset). Conditions are polled in the page; no timing is asserted.
+
+const (
+	domWait     = 15 * time.Second // how long the page may take to show a change
+	browserWait = 3 * time.Minute  // the whole browser session
+)
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("VIGIE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium: .ci/run installs Debian's chromium")
+	}
+	t.Skip("no chromium (apt-get install -y --no-install-recommends chromium)")
+	return ""
+}
+
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("VIGIE_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	dir = filepath.Join(dir, "dashboard")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// dashEnv is a running vigie and a browser.
+type dashEnv struct {
+	t         *testing.T
+	data      string
+	env       []string
+	proc      *process
+	url       string
+	browser   context.Context
+	artifacts string
+	hc        *http.Client
+	root      *testing.T // the test that owns the process
+	step      int
+}
+
+func startDashboard(t *testing.T) *dashEnv {
+	t.Helper()
+	chrome := chromiumPath(t)
+	rdb := projectiontest.Redis(t)
+	d := &dashEnv{t: t, root: t, data: t.TempDir(), artifacts: artifactsDir(t), hc: &http.Client{Timeout: 15 * time.Second}}
+	d.env = []string{"REDIS_URL=" + redisDBURL(t, rdb.Options().DB), "EVENTSTORE_URL=", "VIGIE_DATA=", "VIGIE_HTTP_ADDR=",
+		"VIGIE_INCIDENTS_ADDR=", "VIGIE_RESOURCES_ADDR=", "VIGIE_ALERTS_ADDR=", "VIGIE_OIDC_ISSUER=",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="}
+	d.proc = startVigieEnv(t, d.env, "serve", "--data", d.data, "--http", "127.0.0.1:0")
+	d.url = d.proc.addr
+	waitOK(t, d.hc, d.url+"/readyz")
+
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1600, 1000))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTimeout := context.WithTimeout(alloc, browserWait)
+	t.Cleanup(cancelTimeout)
+	browser, cancelBrowser := chromedp.NewContext(ctx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	d.browser = browser
+	return d
+}
+
+// page opens a browser context of its own (cookies, storage) signed in with token.
+func (d *dashEnv) page(name, token string) context.Context {
+	d.t.Helper()
+	ctx, cancel := chromedp.NewContext(d.browser, chromedp.WithNewBrowserContext())
+	d.t.Cleanup(cancel)
+	d.do(ctx, name+": open the dashboard", chromedp.Navigate(d.url+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-input"]`)))
+	d.shot(ctx, name+"-signin")
+	d.do(ctx, name+": sign in",
+		chromedp.SetValue(chromedp.CSS(`[data-testid="token-input"]`), token),
+		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="view-board"]`)))
+	d.waitJS(ctx, name+": live connection", `document.querySelector('[data-testid="live-status"]').classList.contains('up')`)
+	return ctx
+}
+
+func (d *dashEnv) do(ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	d.t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		d.shot(ctx, "failed")
+		d.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// js evaluates expr in the page.
+func js[T any](d *dashEnv, ctx context.Context, expr string) T {
+	d.t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		d.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitJS polls expr in the page until it is truthy.
+func (d *dashEnv) waitJS(ctx context.Context, what, expr string) {
+	d.t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(domWait), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		d.shot(ctx, "failed")
+		d.t.Fatalf("%s: not within %v (%s): %v", what, domWait, expr, err)
+	}
+}
+
+func (d *dashEnv) shot(ctx context.Context, name string) {
+	d.step++
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		d.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(d.artifacts, fmt.Sprintf("%s-%02d-%s.png", strings.ReplaceAll(d.t.Name(), "/", "_"), d.step, name))
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		d.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// stop ends vigie (its websockets drop); start starts it again on the same address,
+// the same data and Redis. The process belongs to the whole test, not to a subtest.
+func (d *dashEnv) stop() { d.proc.stop(d.t, syscall.SIGTERM) }
+
+func (d *dashEnv) start() {
+	d.proc = startVigieEnv(d.root, d.env, "serve", "--data", d.data, "--http", strings.TrimPrefix(d.url, "http://"))
+	if d.proc.addr != d.url {
+		d.t.Fatalf("restarted on %s, want %s", d.proc.addr, d.url)
+	}
+}
+
+// gql is a GraphQL client that fails the current (sub)test.
+func (d *dashEnv) gql() *gqlClient {
+	return &gqlClient{t: d.t, http: d.hc, url: d.url + "/graphql"}
+}
+
+// notBuilt says whether an operation still answers "not available in this version".
+func (d *dashEnv) notBuilt(token, q string, vars map[string]any) bool {
+	d.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, d.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Errors []struct {
+			Message    string
+			Extensions struct{ Code string }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		d.t.Fatal(err)
+	}
+	return len(r.Errors) > 0 && r.Errors[0].Extensions.Code == "UNAVAILABLE" && strings.Contains(r.Errors[0].Message, "not available in this version")
+}
+
+func (d *dashEnv) report(token, title string) string {
+	d.t.Helper()
+	var r struct{ ID string }
+	d.gql().mutate(token, `mutation($in: ReportIncidentInput!, $c: ID) { reportIncident(input: $in, commandId: $c) { id } }`,
+		map[string]any{"c": uuid.NewString(), "in": map[string]any{"domain": nimes, "kind": "FLASH_FLOOD", "title": title, "severity": "SEVERE"}}, "reportIncident", &r)
+	return r.ID
+}
+
+// warmUp changes an incident until the page has heard a board notice: from then on
+// its subscription is surely in place (gqlgen does not acknowledge subscriptions).
+func (d *dashEnv) warmUp(ctx context.Context, token, incident string) {
+	d.t.Helper()
+	deadline := time.Now().Add(domWait)
+	for {
+		before := js[string](d, ctx, `document.body.dataset.boardNotices || '0'`)
+		d.gql().mutate(token, `mutation($id: ID!, $c: ID) { addLogEntry(incidentId: $id, text: "Veille active", commandId: $c) { id } }`, map[string]any{"id": incident, "c": uuid.NewString()}, "addLogEntry", nil)
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`(document.body.dataset.boardNotices || '0') !== %q`, before), chromedp.WithPollingTimeout(500*time.Millisecond))); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("the page heard no board notice within %v", domWait)
+		}
+	}
+}
+
+func TestDashboardInBrowser(t *testing.T) {
+	d := startDashboard(t)
+	rac := vigieToken(t, d.data, "rac-nimes", "rac", nimes)
+	mayor := vigieToken(t, d.data, "maire-nimes", "mayor", nimes)
+
+	// Before anything is open: an incident, so the timeline has a "before".
+	first := d.report(mayor, "Veille crue — cadereau d'Uzès")
+	racPage := d.page("rac", rac)
+	d.waitJS(racPage, "the first incident on the board", fmt.Sprintf(`!!document.querySelector('[data-testid="incident-row"][data-incident-id=%q]')`, first))
+	d.shot(racPage, "board")
+	// A marker that a reload would lose.
+	js[bool](d, racPage, `window.__noReload = true`)
+
+	var second string
+	t.Run("incident reported through the API appears without reload", func(t *testing.T) {
+		d.t = t
+		d.warmUp(racPage, mayor, first)
+		second = d.report(mayor, "Crue rapide — quartier Richelieu")
+		d.waitJS(racPage, "the reported incident on the open board", fmt.Sprintf(`!!document.querySelector('[data-testid="incident-row"][data-incident-id=%q]')`, second))
+		d.waitJS(racPage, "the map marker", fmt.Sprintf(`!!document.querySelector('[data-testid="map-incident"][data-incident-id=%q]')`, second))
+		if !js[bool](d, racPage, `window.__noReload === true`) {
+			t.Fatal("the page was reloaded")
+		}
+		d.shot(racPage, "incident-appeared")
+	})
+
+	t.Run("incident detail: main courante entry and engagement", func(t *testing.T) {
+		d.t = t
+		d.do(racPage, "open the incident", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-incident-id=%q] [data-testid="open-incident"]`, second))),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="log-text"]`)))
+		d.do(racPage, "add an entry", chromedp.SendKeys(chromedp.CSS(`[data-testid="log-text"]`), "Cadereau à 1,80 m, en hausse"),
+			chromedp.Click(chromedp.CSS(`[data-testid="log-submit"]`)))
+		d.waitJS(racPage, "the entry in the main courante", `[...document.querySelectorAll('[data-testid="log-entry"]')].some(e => e.textContent.includes('Cadereau à 1,80 m'))`)
+		d.shot(racPage, "incident-detail")
+		d.do(racPage, "close the detail", chromedp.Click(chromedp.CSS(`[data-testid="incident-dialog-close"]`)))
+	})
+
+	t.Run("alert drafted by the coordinator, approved by the mayor, shown sent", func(t *testing.T) {
+		d.t = t
+		if d.notBuilt(mayor, `{ pendingApprovals { id } }`, nil) {
+			t.Skip("alerts are not built in this version yet (pendingApprovals answers UNAVAILABLE)")
+		}
+		mayorPage := d.page("mayor", mayor)
+		d.do(mayorPage, "the mayor opens the inbox", chromedp.Click(chromedp.CSS(`[data-testid="tab-approvals"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="approvals-list"]`)))
+		headline := "Crue rapide : restez chez vous " + uuid.NewString()[:8]
+		d.do(racPage, "the coordinator drafts an alert", chromedp.Click(chromedp.CSS(`[data-testid="tab-alerts"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert-form"]`)),
+			chromedp.SendKeys(chromedp.CSS(`[data-testid="alert-event"]`), "Crue rapide"),
+			chromedp.SetValue(chromedp.CSS(`[data-testid="alert-headline"]`), headline),
+			chromedp.SetValue(chromedp.CSS(`[data-testid="alert-description"]`), "Montée rapide des cadereaux de Nîmes."),
+			chromedp.SetValue(chromedp.CSS(`[data-testid="alert-instruction"]`), "Montez à l'étage, ne prenez pas votre véhicule."),
+			chromedp.SetValue(chromedp.CSS(`[data-testid="alert-area"]`), "Nîmes, quartiers Richelieu et Gambetta"))
+		d.shot(racPage, "alert-form")
+		d.do(racPage, "submit the alert", chromedp.Click(chromedp.CSS(`[data-testid="alert-submit"]`)))
+		d.waitJS(racPage, "the submitted alert in the coordinator's list", fmt.Sprintf(`[...document.querySelectorAll('#alerts-list [data-testid="alert-card"]')].some(c => c.textContent.includes(%q) && c.dataset.status === 'PENDING_APPROVAL')`, headline))
+		d.shot(racPage, "alert-submitted")
+
+		item := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="approval-item"]')].find(c => c.textContent.includes(%q))`, headline)
+		d.waitJS(mayorPage, "the alert in the mayor's inbox", "!!"+item)
+		d.shot(mayorPage, "inbox")
+		js[bool](d, mayorPage, item+`.querySelector('[data-testid="approve-alert"]').click() || true`)
+		d.waitJS(mayorPage, "the inbox emptied of the approved alert", "!"+item)
+		d.shot(mayorPage, "approved")
+
+		d.do(racPage, "back to the board", chromedp.Click(chromedp.CSS(`[data-testid="tab-board"]`)))
+		d.waitJS(racPage, "the alert shown sent on the coordinator's board", fmt.Sprintf(`[...document.querySelectorAll('#board-alerts [data-testid="alert-card"]')].some(c => c.textContent.includes(%q) && c.dataset.status === 'SENT')`, headline))
+		if !js[bool](d, racPage, `window.__noReload === true`) {
+			t.Fatal("the coordinator's page was reloaded")
+		}
+		d.shot(racPage, "alert-sent")
+	})
+
+	t.Run("time slider shows the board before the incident", func(t *testing.T) {
+		d.t = t
+		if d.notBuilt(rac, `query($at: Time!) { replay(domain: "dep:30/com:30189", at: $at) { at } }`, map[string]any{"at": time.Now().UTC().Format(time.RFC3339)}) {
+			t.Skip("replay is not built in this version yet (it answers UNAVAILABLE)")
+		}
+		d.do(racPage, "open the after-action view", chromedp.Click(chromedp.CSS(`[data-testid="tab-after"]`)))
+		reported := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="timeline-entry"]')].findIndex(e => e.dataset.type === 'IncidentReported' && e.dataset.streamId === 'incident-%s')`, second)
+		d.waitJS(racPage, "the second incident's report in the timeline", reported+` > 0`)
+		idx := js[int](d, racPage, reported)
+		// At the entry just before the report: the first incident, not the second.
+		js[bool](d, racPage, fmt.Sprintf(`(() => { const s = document.querySelector('[data-testid="replay-slider"]'); s.value = %d; s.dispatchEvent(new Event('input', {bubbles: true})); return true })()`, idx-1))
+		before := fmt.Sprintf(`document.querySelector('[data-testid="view-after"]').dataset.replayAt === document.querySelectorAll('[data-testid="timeline-entry"]')[%d].querySelector('time').getAttribute('datetime')`, idx-1)
+		d.waitJS(racPage, "the replay at the entry before the report", before)
+		has := func(id string) string {
+			return fmt.Sprintf(`!!document.querySelector('[data-testid="replay-incident"][data-incident-id=%q]')`, id)
+		}
+		if !js[bool](d, racPage, has(first)) || js[bool](d, racPage, has(second)) {
+			t.Errorf("the board before the report shows the first incident %v and the second %v; want the first only", js[bool](d, racPage, has(first)), js[bool](d, racPage, has(second)))
+		}
+		d.shot(racPage, "replay-before")
+		// And with the keyboard, to the end: the second incident is there.
+		d.do(racPage, "slider to the end", chromedp.Focus(chromedp.CSS(`[data-testid="replay-slider"]`)), chromedp.KeyEvent("\ue010")) // End
+		d.waitJS(racPage, "the replay at the end shows the second incident", has(second))
+		d.shot(racPage, "replay-end")
+		d.do(racPage, "back to the board", chromedp.Click(chromedp.CSS(`[data-testid="tab-board"]`)))
+	})
+
+	t.Run("connection-lost banner while the gateway is down", func(t *testing.T) {
+		d.t = t
+		banner := `!document.querySelector('[data-testid="connection-banner"]').hidden`
+		if js[bool](d, racPage, banner) {
+			t.Fatal("the banner shows while connected")
+		}
+		d.stop()
+		d.waitJS(racPage, "the connection-lost banner", banner)
+		d.shot(racPage, "connection-lost")
+		d.start()
+		d.waitJS(racPage, "the banner gone after reconnection", "!"+banner+` && document.querySelector('[data-testid="live-status"]').classList.contains('up')`)
+		// Live again: a new incident shows.
+		d.warmUp(racPage, mayor, first)
+		third := d.report(mayor, "Route de Sauve coupée")
+		d.waitJS(racPage, "an incident reported after the reconnection", fmt.Sprintf(`!!document.querySelector('[data-testid="incident-row"][data-incident-id=%q]')`, third))
+		if !js[bool](d, racPage, `window.__noReload === true`) {
+			t.Fatal("the page was reloaded")
+		}
+		d.shot(racPage, "reconnected")
+	})
+
+	t.Run("keyboard reaches the main controls", func(t *testing.T) {
+		d.t = t
+		js[bool](d, racPage, `(document.activeElement && document.activeElement.blur(), window.scrollTo(0, 0), true)`)
+		reached := map[string]bool{}
+		outlined := map[string]bool{}
+		for range 40 {
+			d.do(racPage, "tab", chromedp.KeyEvent("\t"))
+			var f struct {
+				TestID  string `json:"testid"`
+				Outline string `json:"outline"`
+			}
+			raw := js[string](d, racPage, `JSON.stringify({testid: document.activeElement.dataset.testid || document.activeElement.tagName, outline: getComputedStyle(document.activeElement).outlineStyle})`)
+			if err := json.Unmarshal([]byte(raw), &f); err != nil {
+				t.Fatal(err)
+			}
+			reached[f.TestID] = true
+			outlined[f.TestID] = f.Outline != "none"
+		}
+		want := []string{"domain-select", "tab-board", "tab-alerts", "tab-after", "signout", "report-title", "report-submit", "open-incident"}
+		var missing, unmarked []string
+		for _, w := range want {
+			if !reached[w] {
+				missing = append(missing, w)
+			} else if !outlined[w] {
+				unmarked = append(unmarked, w)
+			}
+		}
+		if len(missing) > 0 || len(unmarked) > 0 {
+			var got []string
+			for k := range reached {
+				got = append(got, k)
+			}
+			sort.Strings(got)
+			t.Errorf("tab did not reach %v, or showed no focus on %v; reached %v", missing, unmarked, got)
+		}
+		d.shot(racPage, "keyboard")
+	})
+
+	t.Run("render budget", func(t *testing.T) {
+		d.t = t
+		// 500 incidents drawn (table, communes, map), layout included; logged, not asserted.
+		var runs []float64
+		for range 5 {
+			runs = append(runs, js[float64](d, racPage, `import(document.querySelector('script[type=module]').src).then(m => m.benchRender(500))`))
+		}
+		sort.Float64s(runs)
+		t.Logf("board of 500 incidents rendered in %.1f ms (median of 5; min %.1f, max %.1f)", runs[2], runs[0], runs[4])
+		// First load: a new tab with the token in its session, to the board drawn.
+		d.do(racPage, "reload", chromedp.Reload())
+		d.waitJS(racPage, "the board after a reload", `performance.getEntriesByName('vigie-ready').length > 0`)
+		ready := js[float64](d, racPage, `performance.getEntriesByName('vigie-ready')[0].startTime`)
+		load := js[float64](d, racPage, `performance.getEntriesByType('navigation')[0].loadEventEnd`)
+		t.Logf("first load on loopback: load event at %.0f ms, board ready at %.0f ms", load, ready)
+	})
+}
