@@ -84,3 +84,67 @@ func decode(members []string) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// Chain is the causal chain of the event eventID among entries (in log order): the
+// event, then its cause, and so on back to the decision that started it. The cause of
+// an entry is the event its causationId names when that is on the timeline; else the
+// previous event of its own stream (the aggregate's history: an escalation follows
+// the report); else, for the first event of a stream about an incident (About: an
+// engagement, an alert drafted about it), the incident's latest event before it. The
+// chain of an alert drafted about an incident thus leads back to the report.
+func Chain(entries []Entry, eventID string) []Entry {
+	at := -1
+	byID := make(map[string]int, len(entries))
+	for i, e := range entries {
+		byID[e.EventID] = i
+		if e.EventID == eventID {
+			at = i
+		}
+	}
+	var out []Entry
+	seen := map[int]bool{}
+	for at >= 0 && !seen[at] {
+		seen[at] = true
+		cur, e := at, entries[at]
+		out = append(out, e)
+		if c, ok := byID[e.CausationID]; ok && c < cur {
+			at = c
+			continue
+		}
+		if at = latestBefore(entries, cur, e.StreamID); at < 0 && e.About != "" {
+			at = latestBefore(entries, cur, e.About)
+		}
+	}
+	return out
+}
+
+// latestBefore is the index of the last entry of stream before index i, -1 if none.
+func latestBefore(entries []Entry, i int, stream string) int {
+	for j := i - 1; j >= 0; j-- {
+		if entries[j].StreamID == stream {
+			return j
+		}
+	}
+	return -1
+}
+
+// Chain reads the causal chain of an event of a domain's timeline (see the function
+// Chain): the domain's entries up to it, a page at a time.
+func (r Reader) Chain(ctx context.Context, domain, eventID string) ([]Entry, error) {
+	var all []Entry
+	for off := int64(0); ; off += 500 {
+		page, err := r.Range(ctx, domain, time.Time{}, time.Time{}, Page{Offset: off, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		for _, e := range page {
+			if e.EventID == eventID {
+				return Chain(all, eventID), nil
+			}
+		}
+		if len(page) < 500 {
+			return nil, nil
+		}
+	}
+}

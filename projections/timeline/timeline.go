@@ -15,9 +15,14 @@
 // batches were. The JSON is an Entry.
 //
 // Summaries carry no personal data: identifiers, titles and resource names only,
-// never the free text of a main-courante entry or a reason. Resident events, when
-// they come, are summarized as "Résident inscrit" and the like, never with a phone
-// number or an e-mail address.
+// never the free text of a main-courante entry or a reason. Resident events are
+// summarized as "Résident inscrit" and the like, never with their contact details
+// (sealed in the event, and unreadable for good once the resident's key is shredded);
+// an alert's summary names its headline, the public text residents receive.
+//
+// About names, for an event about an incident outside the incident's stream (a
+// resource engaged on it, an alert drafted about it), the incident's stream: the
+// causal chain (Chain) follows it back to the report.
 package timeline
 
 import (
@@ -33,6 +38,8 @@ import (
 	"vigie/events/store"
 	"vigie/policies/role"
 	"vigie/projections"
+	"vigie/services/alerts/alert"
+	"vigie/services/alerts/resident"
 	"vigie/services/incidents/incident"
 	"vigie/services/resources/reinforcement"
 	"vigie/services/resources/resource"
@@ -43,29 +50,34 @@ const Name = "timeline"
 
 // Entry is one event on the timeline.
 type Entry struct {
-	At            time.Time      `json:"at"`
-	Domain        string         `json:"domain"`
-	Actor         string         `json:"actor"` // pseudonymous subject
-	Role          string         `json:"role"`
-	Type          string         `json:"type"`
-	StreamID      string         `json:"streamId"`
-	Summary       string         `json:"summary"`
-	EventID       string         `json:"eventId"`
-	CorrelationID string         `json:"correlationId,omitempty"`
-	CausationID   string         `json:"causationId,omitempty"`
-	Position      store.Position `json:"position"`
+	At            time.Time `json:"at"`
+	Domain        string    `json:"domain"`
+	Actor         string    `json:"actor"` // pseudonymous subject
+	Role          string    `json:"role"`
+	Type          string    `json:"type"`
+	StreamID      string    `json:"streamId"`
+	Summary       string    `json:"summary"`
+	EventID       string    `json:"eventId"`
+	CorrelationID string    `json:"correlationId,omitempty"`
+	CausationID   string    `json:"causationId,omitempty"`
+	// About is the stream of the incident the event is about when that is another
+	// stream than its own (an engagement, an alert drafted about the incident).
+	About    string         `json:"about,omitempty"`
+	Position store.Position `json:"position"`
 }
+
+// DispatchCategory is the category of alerts' dispatch journals (dispatch-<alertId>).
+const DispatchCategory = "dispatch"
 
 // Projection builds the timeline.
 type Projection struct{ reg *events.Registry }
 
 // New returns the projection.
 func New() (*Projection, error) {
-	// Alerts (alert-) and residents (resident-) join here, in the registry and in
-	// StreamPrefixes together, once their event packages exist: a projection must be
-	// able to decode every event of the streams it follows, or it parks them. Resident
-	// events are then summarized in summary() without any personal data.
-	reg, err := projections.Registry(incident.Register, resource.Register, reinforcement.Register, role.Register)
+	// A projection must be able to decode every event of the streams it follows, or
+	// it parks them: the registry and StreamPrefixes go together.
+	reg, err := projections.Registry(incident.Register, resource.Register, reinforcement.Register, role.Register,
+		alert.Register, resident.Register)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +91,9 @@ func (*Projection) StreamPrefixes() []string {
 		events.CategoryResource + "-",
 		reinforcement.Category + "-",
 		events.CategoryRole + "-",
-		// events.CategoryAlert + "-", events.CategoryResident + "-": see New.
+		events.CategoryAlert + "-",
+		DispatchCategory + "-",
+		events.CategoryResident + "-", // not residentkey-: no read model holds a key
 	}
 }
 func (p *Projection) Registry() *events.Registry { return p.reg }
@@ -105,7 +119,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 		entry := Entry{
 			At: at.UTC(), Domain: domain, Actor: e.Meta.Actor, Role: e.Meta.Role, Type: e.Type, StreamID: e.StreamID,
 			Summary: summary(e.Event), EventID: e.Meta.EventID, CorrelationID: e.Meta.CorrelationID, CausationID: e.Meta.CausationID,
-			Position: e.Position,
+			About: about(e), Position: e.Position,
 		}
 		b, err := json.Marshal(entry)
 		if err != nil {
@@ -145,8 +159,33 @@ func domainOf(e projections.Event) string {
 		return ev.Domain
 	case role.RoleRevoked:
 		return ev.Domain
+	case alert.AlertDrafted:
+		return ev.Domain
+	case alert.DeliveriesRecorded:
+		return ev.Domain
+	case resident.ResidentRegistered:
+		return ev.Domain
 	}
 	return ""
+}
+
+// about is the incident's stream an event of another stream is about ("" for none).
+func about(e projections.Event) string {
+	var id string
+	switch ev := e.Event.(type) {
+	case resource.ResourceEngaged:
+		id = ev.IncidentID
+	case resource.ResourceReleased:
+		id = ev.IncidentID
+	case reinforcement.ReinforcementRequested:
+		id = ev.IncidentID
+	case alert.AlertDrafted:
+		id = ev.IncidentID
+	}
+	if id == "" {
+		return ""
+	}
+	return events.StreamID(events.CategoryIncident, id)
 }
 
 // scopes are the domains an entry is filed under: a commune's and its département's,
@@ -212,6 +251,54 @@ func summary(ev events.Event) string {
 		return "Renfort arrivé sur place"
 	case reinforcement.ReinforcementReleased:
 		return "Renfort libéré"
+
+	case alert.AlertDrafted:
+		s := "Alerte rédigée : « " + ev.Content.Headline + " »"
+		if ev.IncidentID != "" {
+			s += " pour l'incident " + ev.IncidentID
+		}
+		if ev.Exercise {
+			s += " (EXERCICE)"
+		}
+		return s
+	case alert.AlertRevised:
+		return "Alerte révisée : « " + ev.Content.Headline + " »"
+	case alert.AlertSubmitted:
+		return "Alerte soumise à l'approbation du maire"
+	case alert.AlertApproved:
+		if ev.SelfApprovalWaived {
+			return "Alerte approuvée (règle des deux personnes levée : exercice)"
+		}
+		return "Alerte approuvée"
+	case alert.AlertRejected:
+		return "Alerte rejetée"
+	case alert.FrAlertRequested:
+		return "FR-Alert demandée à la préfecture"
+	case alert.FrAlertValidated:
+		return "FR-Alert validée par la préfecture"
+	case alert.FrAlertRefused:
+		return "FR-Alert refusée par la préfecture"
+	case alert.AlertCancelled:
+		return "Alerte annulée"
+	case alert.AlertExpired:
+		return "Alerte expirée"
+	case alert.AlertDispatchStarted:
+		n := 0
+		for _, c := range ev.Recipients {
+			n += c
+		}
+		return fmt.Sprintf("Diffusion commencée : %d destinataires", n)
+	case alert.AlertSent:
+		return "Alerte diffusée sur tous ses canaux"
+	case alert.AlertDispatchFailed:
+		return "Échec de diffusion sur le canal " + string(ev.Channel)
+	case alert.DeliveriesRecorded:
+		return fmt.Sprintf("Diffusion %s : %d envoyés, %d remis, %d échecs", ev.Channel, ev.Sent, ev.Delivered, ev.Failed)
+
+	case resident.ResidentRegistered:
+		return fmt.Sprintf("Résident inscrit (%d canaux)", len(ev.Channels))
+	case resident.ResidentErased:
+		return "Résident effacé : coordonnées détruites"
 
 	case role.RoleGranted:
 		return "Rôle " + label(roles, ev.Role) + " attribué à " + ev.Subject
