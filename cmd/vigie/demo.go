@@ -144,6 +144,50 @@ func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io
 			return err
 		}
 	}
+	return seedAlerts(ctx, rac, mayor, nimesFlood)
+}
+
+// seedAlerts leaves Nîmes' alerts at three stages: one published in the CAP feed, an
+// FR-Alert request waiting for the prefecture, and one waiting for the mayor. The demo
+// configures no SMS or e-mail provider, so its alerts use the CAP feed and FR-Alert.
+func seedAlerts(ctx context.Context, rac, mayor gql, incident string) error {
+	draft := func(cmd, headline, instruction string, channels ...string) (string, error) {
+		var r struct{ DraftAlert struct{ ID string } }
+		err := rac.do(ctx, `mutation($in: DraftAlertInput!, $c: ID) { draftAlert(input: $in, commandId: $c) { id } }`, map[string]any{"c": cmd, "in": map[string]any{
+			"domain": "dep:30/com:30189", "incidentId": incident, "event": "Crue soudaine", "headline": headline,
+			"description": "Les cadereaux débordent dans les quartiers Richelieu et route d'Uzès ; la pluie continue.",
+			"instruction": instruction, "severity": "SEVERE", "urgency": "IMMEDIATE", "certainty": "OBSERVED", "category": "MET",
+			"areaDesc": "Nîmes, quartiers Richelieu et route d'Uzès", "channels": channels,
+			"polygon": []map[string]float64{{"lat": 43.845, "lon": 4.340}, {"lat": 43.850, "lon": 4.355}, {"lat": 43.838, "lon": 4.362}, {"lat": 43.832, "lon": 4.346}},
+		}}, &r)
+		return r.DraftAlert.ID, err
+	}
+	act := func(g gql, op, id, cmd string) error {
+		return g.do(ctx, `mutation($id: ID!, $c: ID) { `+op+`(id: $id, commandId: $c) { id } }`, map[string]any{"id": id, "c": cmd}, nil)
+	}
+	published, err := draft("demo-alert-1", "Crue des cadereaux : montez à l'étage", "Montez à l'étage. Ne prenez pas votre voiture.", "CAP_FEED")
+	if err != nil {
+		return err
+	}
+	frAlert, err := draft("demo-alert-2", "Crue majeure : ne sortez pas", "Restez chez vous, à l'étage. N'allez pas chercher vos enfants à l'école.", "CAP_FEED", "FR_ALERT")
+	if err != nil {
+		return err
+	}
+	waiting, err := draft("demo-alert-3", "Fermeture des écoles demain", "Gardez vos enfants à la maison.", "CAP_FEED")
+	if err != nil {
+		return err
+	}
+	for _, step := range []func() error{
+		func() error { return act(rac, "submitAlert", published, "demo-alert-4") },
+		func() error { return act(mayor, "approveAlert", published, "demo-alert-5") },
+		func() error { return act(rac, "submitAlert", frAlert, "demo-alert-6") },
+		func() error { return act(mayor, "approveAlert", frAlert, "demo-alert-7") },
+		func() error { return act(rac, "submitAlert", waiting, "demo-alert-8") },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
