@@ -277,3 +277,46 @@ func validateCAP(t *testing.T, u string) []byte {
 	captest.Valid(t, body)
 	return body
 }
+
+// TestUpdateAndCancelArePublishedWithReferences: a sent alert revised and approved
+// again goes out as a CAP Update naming the first message; a cancellation as a Cancel
+// naming both; each validates against the official schema, and the commune's feed
+// lists the alert.
+func TestUpdateAndCancelArePublishedWithReferences(t *testing.T) {
+	env, _ := startAlertStack(t)
+	rac := env.Token("rac-nimes", "rac", nimes)
+	mayor := env.Token("maire-nimes", "mayor", nimes)
+	in := floodAlert(nimes, "CAP_FEED")
+	a := alertOf(t, env.Do(t, rac, draftMutation, map[string]any{"in": in}), "draftAlert")
+	id := map[string]any{"id": a.ID}
+	must(t, env.Do(t, rac, `mutation($id: ID!){ submitAlert(id: $id){ id } }`, id))
+	must(t, env.Do(t, mayor, `mutation($id: ID!){ approveAlert(id: $id){ id } }`, id))
+	first := validateCAP(t, env.URL+a.CapURL)
+	waitAlert(t, env, mayor, a.ID, func(v alertView) bool { return v.Status == "SENT" })
+
+	in["headline"] = "Crue du Vistre : évacuez le rez-de-chaussée"
+	must(t, env.Do(t, rac, `mutation($id: ID!, $in: DraftAlertInput!){ updateAlert(id: $id, input: $in){ id status } }`, map[string]any{"id": a.ID, "in": in}))
+	must(t, env.Do(t, rac, `mutation($id: ID!){ submitAlert(id: $id){ id } }`, id))
+	must(t, env.Do(t, mayor, `mutation($id: ID!){ approveAlert(id: $id){ id } }`, id))
+	update := string(validateCAP(t, env.URL+a.CapURL))
+	if !strings.Contains(update, "<msgType>Update</msgType>") || !strings.Contains(update, "<references>") || !strings.Contains(update, a.ID+".1,") {
+		t.Errorf("the revision is not an Update referencing the first message:\n%s", update)
+	}
+	if string(first) == update {
+		t.Error("the CAP document did not change after the update")
+	}
+	must(t, env.Do(t, mayor, `mutation($id: ID!){ cancelAlert(id: $id, reason: "Décrue amorcée"){ id status } }`, id))
+	cancel := string(validateCAP(t, env.URL+a.CapURL))
+	if !strings.Contains(cancel, "<msgType>Cancel</msgType>") || !strings.Contains(cancel, a.ID+".1,") || !strings.Contains(cancel, a.ID+".2,") {
+		t.Errorf("the cancellation does not reference both earlier messages:\n%s", cancel)
+	}
+	resp, err := http.Get(env.URL + "/cap/30189/feed.atom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(feed), "/cap/alerts/"+a.ID+".xml") {
+		t.Errorf("the feed (HTTP %d) does not list the alert:\n%s", resp.StatusCode, feed)
+	}
+}
