@@ -3,6 +3,7 @@ package replay_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,5 +291,55 @@ func TestReplaySpaceIsApartAndExpires(t *testing.T) {
 	}
 	if keys := rdb.Keys(ctx, "vigie:"+space+"*").Val(); len(keys) != 0 {
 		t.Errorf("left after the answer: %v", keys)
+	}
+}
+
+func TestReportOfACrisis(t *testing.T) {
+	ctx := context.Background()
+	rdb := projectiontest.Redis(t)
+	st, _ := projectiontest.Store(t)
+	s := newScript(t, st)
+	for _, step := range crisis(s) {
+		step()
+	}
+	r := &replay.Replayer{Store: st, Redis: rdb}
+	mid := s.Start.Add(12*s.Tick + s.Tick/2)
+	rep, err := r.Report(ctx, replay.ReportOptions{Domain: gard, At: []time.Time{mid, s.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Timeline) < 25 || len(rep.Boards) != 2 || len(rep.Boards[0].Incidents) != 2 || len(rep.Boards[1].Incidents) != 3 {
+		t.Fatalf("report: %d entries, %d boards", len(rep.Timeline), len(rep.Boards))
+	}
+	if len(rep.Delays.Incidents) != 3 || rep.Delays.Incidents[0].ReportToQualification == nil || len(rep.Delays.Incidents[0].Alerts) != 1 {
+		t.Errorf("delays: %+v", rep.Delays)
+	}
+	var js, page strings.Builder
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Crue A", "Évacuez les berges du Vistre", "Incident signalé", "Signalement → qualification", "Gymnase Jean-Bouin"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the HTML report lacks %q", want)
+		}
+	}
+	// One stream: its entries and its items only.
+	one, err := r.Report(ctx, replay.ReportOptions{Domain: gard, Stream: "incident-" + s.ID("B")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range one.Timeline {
+		if e.StreamID != "incident-"+s.ID("B") && e.About != "incident-"+s.ID("B") {
+			t.Errorf("entry of %s", e.StreamID)
+		}
+	}
+	if len(one.Timeline) < 4 || len(one.Boards[0].Incidents) != 1 || len(one.Boards[0].Resources) != 1 {
+		t.Errorf("report of one stream: %d entries, %+v", len(one.Timeline), one.Boards[0])
+	}
+	if keys := rdb.Keys(ctx, "vigie:replay:*").Val(); len(keys) != 0 {
+		t.Errorf("replay keys left: %d", len(keys))
 	}
 }
