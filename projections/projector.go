@@ -89,6 +89,7 @@ var (
 func (p *Projector) Run(ctx context.Context) error {
 	p.setDefaults()
 	name := p.Projection.Name()
+	p.rebuildIfAheadOfLog(ctx)
 	for {
 		token, err := p.waitForLease(ctx)
 		if err != nil {
@@ -509,4 +510,26 @@ func (p *Projector) measureLag(ctx context.Context, checkpoint store.Position) {
 	}
 	behindMsGauge.Record(ctx, ms, attrs)
 	p.behind.Store(behind)
+}
+
+// rebuildIfAheadOfLog rebuilds the read model when it has applied events the log no
+// longer holds: the event store was restored from a backup older than the model (or
+// replaced). Following it from its checkpoint would skip every new event up to that
+// position and keep showing what the log lost. Of several projectors starting
+// together, one rebuilds; the others find the rebuild running and follow the new
+// version once it is switched.
+func (p *Projector) rebuildIfAheadOfLog(ctx context.Context) {
+	name := p.Projection.Name()
+	_, applied, err := Current(ctx, p.Redis, name)
+	if err != nil || applied == (store.Position{}) {
+		return
+	}
+	head, err := p.Store.ReadAll(ctx, store.End, store.Backwards, 1)
+	if err != nil || len(head) > 0 && !head[0].Position.Less(applied) {
+		return
+	}
+	p.Log.Warn("read model is ahead of the log (restored from an older backup?): rebuilding it from the log", "projection", name, "applied", applied.String())
+	if _, err := p.Rebuild(ctx); err != nil && !errors.Is(err, ErrRebuildRunning) && ctx.Err() == nil {
+		p.Log.Error("rebuild after a restore failed", "projection", name, "err", err)
+	}
 }

@@ -831,3 +831,54 @@ func TestFencingHoldsAfterRedisLosesEverything(t *testing.T) {
 		t.Errorf("since the restart the two projectors applied %d events in all, the log has %d", got, total)
 	}
 }
+
+// TestAModelAheadOfARestoredLogIsRebuilt: the event store is restored from a backup
+// older than the read model (here: a second store holding only the first part of the
+// crisis). A projector starting on it must not keep the model's lost events nor skip
+// the new ones up to the old checkpoint: it rebuilds, and the board is the restored
+// log's.
+func TestAModelAheadOfARestoredLogIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	rdb := projectiontest.Redis(t)
+	before, _ := projectiontest.Store(t)
+	after, _ := projectiontest.Store(t)
+	// The restored log: 3 incidents. The model was built from a longer one: 10.
+	short := newLoader(t, after, 3, 0)
+	for i := range 3 {
+		short.report(t, i)
+	}
+	long := newLoader(t, before, 10, 0)
+	for i := range 10 {
+		long.report(t, i)
+	}
+	for range 20 {
+		long.logEntry(t, 9, fmt.Sprintf("e-%d", long.seq.Add(1)), "Entrée perdue avec le log")
+	}
+	first := newProjector(t, clientOf(t, rdb), before)
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = first.Run(pctx) }()
+	projectiontest.WaitCheckpoint(t, rdb, name, projectiontest.LastPosition(t, before), time.Now().Add(10*time.Second))
+	stop()
+	<-done
+
+	restored := newProjector(t, clientOf(t, rdb), after)
+	projectiontest.Run(t, restored)
+	fresh := short.logEntry(t, 0, "after-restore", "Après la restauration")
+	projectiontest.WaitCheckpoint(t, rdb, name, fresh, time.Now().Add(10*time.Second))
+	r := incidentboard.Reader{Redis: clientOf(t, rdb)}
+	var docs []incidentboard.Incident
+	// Incidents 0..2 of a loader are in Nîmes, Alès and Marseille: two in the Gard.
+	waitFor(t, "the board shows the restored log only", time.Now().Add(10*time.Second), func() bool {
+		var err error
+		docs, err = r.List(ctx, "dep:30", nil, incidentboard.Page{})
+		return err == nil && len(docs) == 2 && docs[0].ID != long.incidents[0] && docs[1].ID != long.incidents[0]
+	})
+	if got := entryIDs(t, rdb, short.incidents[0]); !slices.Contains(got, "after-restore") {
+		t.Errorf("the entry made after the restore is not on the board: %v", got)
+	}
+	if k, _, err := projections.Current(ctx, rdb, name); err != nil || k != projections.KeysOf(name, 2) {
+		t.Fatalf("current keys %v, %v; want the rebuilt version 2", k, err)
+	}
+	projectiontest.SameModel(t, name, rdb, 2, cleanBuild(t, after))
+}
