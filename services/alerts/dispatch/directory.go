@@ -23,6 +23,7 @@ type Directory struct {
 // Recipient is one resident as the dispatcher may contact them.
 type Recipient struct {
 	ID       string
+	hash     uint32 // of the id, for Bucket
 	Channels []string
 	Language string
 	Contact  resident.Contact
@@ -56,7 +57,7 @@ func (d *Directory) register(r resident.ResidentRegistered) {
 	if d.byDomain[r.Domain] == nil {
 		d.byDomain[r.Domain] = map[string]*Recipient{}
 	}
-	d.byDomain[r.Domain][r.ResidentID] = &Recipient{ID: r.ResidentID, Channels: slices.Clone(r.Channels), Language: r.Language, Contact: c}
+	d.byDomain[r.Domain][r.ResidentID] = &Recipient{ID: r.ResidentID, hash: hashID(r.ResidentID), Channels: slices.Clone(r.Channels), Language: r.Language, Contact: c}
 	d.domainOf[r.ResidentID] = r.Domain
 }
 
@@ -76,8 +77,8 @@ func (d *Directory) Targets(domain string, polygon []alert.Point, channel string
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	var out []*Recipient
-	for id, r := range d.byDomain[domain] {
-		if n > 1 && Bucket(id, n) != b {
+	for _, r := range d.byDomain[domain] {
+		if n > 1 && int(r.hash%uint32(n)) != b {
 			continue
 		}
 		if !slices.Contains(r.Channels, channel) {

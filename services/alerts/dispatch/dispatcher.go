@@ -58,6 +58,8 @@ type Dispatcher struct {
 	Now         func() time.Time
 
 	dir     *Directory
+	sem     chan struct{} // messages in flight, over every bucket being sent
+	journal sync.Mutex    // this process's appends to journals, one at a time: no self-conflicts
 	mu      sync.Mutex
 	alerts  map[string]*tracked
 	wake    chan struct{}
@@ -82,10 +84,12 @@ var (
 
 // Bucket is the bucket of a resident id among n: stable, so a resumed dispatch
 // sends the same residents in the same buckets.
-func Bucket(id string, n int) int {
+func Bucket(id string, n int) int { return int(hashID(id) % uint32(n)) }
+
+func hashID(id string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(id))
-	return int(h.Sum32() % uint32(n))
+	return h.Sum32()
 }
 
 // DeliveryID names one message to one resident on one channel: the provider's
@@ -115,6 +119,7 @@ func (d *Dispatcher) init() {
 		d.Now = time.Now
 	}
 	d.dir = NewDirectory()
+	d.sem = make(chan struct{}, d.Concurrency)
 	d.alerts = map[string]*tracked{}
 	d.wake = make(chan struct{}, 1)
 	d.handler = &command.Handler[*alert.Alert]{Store: d.Store, Registry: d.Registry, Now: d.Now, New: func() *alert.Alert { return &alert.Alert{} }}
@@ -345,10 +350,8 @@ func (d *Dispatcher) dispatch(ctx context.Context, id string) error {
 		// The journal's view comes back through the subscription; go on from there.
 		return d.waitAndRetry()
 	}
-	for _, u := range snap.units {
-		if err := d.send(ctx, snap, u); err != nil {
-			return err
-		}
+	if err := d.sendAll(ctx, snap); err != nil {
+		return err
 	}
 	if snap.finish || len(snap.units) > 0 {
 		snap, ok = d.snapshot(id)
@@ -384,6 +387,62 @@ func (d *Dispatcher) onAlert(ctx context.Context, id, name, commandID string, de
 	return err
 }
 
+// unitsInFlight bounds the buckets sent at once: enough to keep every provider busy
+// while one bucket waits for its slowest messages, few enough that a crash resends
+// little.
+const unitsInFlight = 8
+
+// sendAll sends the snapshot's buckets, several at once, every channel together.
+func (d *Dispatcher) sendAll(ctx context.Context, snap snapshot) error {
+	lim := make(chan struct{}, unitsInFlight)
+	errs := make(chan error, len(snap.units))
+	var wg sync.WaitGroup
+	for _, u := range interleave(snap.units) {
+		select {
+		case lim <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-lim; wg.Done() }()
+			if err := d.send(ctx, snap, u); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return <-errs // nil when none failed
+}
+
+// interleave orders the buckets channel by channel in turn (SMS 0, EMAIL 0, SMS 1…),
+// so that every provider works at once and every channel progresses together.
+func interleave(units []unit) []unit {
+	by := map[string][]unit{}
+	var order []string
+	for _, u := range units {
+		if by[u.channel] == nil {
+			order = append(order, u.channel)
+		}
+		by[u.channel] = append(by[u.channel], u)
+	}
+	out := make([]unit, 0, len(units))
+	for i := 0; len(out) < len(units); i++ {
+		for _, ch := range order {
+			if i < len(by[ch]) {
+				out = append(out, by[ch][i])
+			}
+		}
+	}
+	return out
+}
+
 // send sends one bucket of one channel and records it.
 func (d *Dispatcher) send(ctx context.Context, snap snapshot, u unit) error {
 	sender := d.Senders[u.channel]
@@ -405,16 +464,18 @@ func (d *Dispatcher) send(ctx context.Context, snap snapshot, u unit) error {
 		}
 	}
 	var sent, delivered, failed atomic.Int64
-	sem := make(chan struct{}, d.Concurrency)
 	var wg sync.WaitGroup
 	for _, m := range msgs {
+		select {
+		case d.sem <- struct{}{}:
+		case <-ctx.Done():
+		}
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer func() { <-d.sem; wg.Done() }()
 			res, err := sender.Send(ctx, m)
 			sent.Add(1)
 			outcome := "delivered"
@@ -481,6 +542,8 @@ func (d *Dispatcher) record(ctx context.Context, snap snapshot, u unit, sent, de
 		return err
 	}
 	data := store.EventData{ID: env.ID, Type: env.Type, Data: env.Data, Metadata: env.Metadata}
+	d.journal.Lock()
+	defer d.journal.Unlock()
 	for range 10 {
 		d.mu.Lock()
 		t := d.alerts[snap.id]
