@@ -219,8 +219,13 @@ func (a *Alert) Cancel(reason string, by events.Actor, at time.Time) ([]events.E
 }
 
 // Expire records that the content's expiry has passed.
+//
+// The dispatcher records expiries as they fall due, so it may act with RoleSystem.
 func (a *Alert) Expire(by events.Actor, at time.Time) ([]events.Event, error) {
-	if err := a.open(by, at); err != nil {
+	if err := dispatcherActor(by, at); err != nil {
+		return nil, err
+	}
+	if err := a.live(); err != nil {
 		return nil, err
 	}
 	if a.content.Expires == nil || a.content.Expires.After(at) {

@@ -100,6 +100,11 @@ func appendAll(ctx context.Context, c *store.Client, reg *events.Registry, strea
 // approvedAlert drafts, submits and approves an alert through the domain's commands.
 func approvedAlert(tb testing.TB, c *store.Client, reg *events.Registry, id string, channels ...alert.Channel) {
 	tb.Helper()
+	approvedAlertWith(tb, c, reg, id, nil, channels...)
+}
+
+func approvedAlertWith(tb testing.TB, c *store.Client, reg *events.Registry, id string, expires *time.Time, channels ...alert.Channel) {
+	tb.Helper()
 	var a alert.Alert
 	now := time.Now()
 	step := func(name string, by events.Actor, decide func() ([]events.Event, error)) {
@@ -117,7 +122,7 @@ func approvedAlert(tb testing.TB, c *store.Client, reg *events.Registry, id stri
 	step("draft", rac, func() ([]events.Event, error) {
 		return a.Draft(alert.Draft{AlertID: id, Domain: nimes, Channels: channels, Content: alert.Content{
 			Event: "Crue", Headline: "Crue du Vistre", Description: "Le Vistre déborde.", Instruction: "Montez à l'étage.",
-			Severity: alert.SeveritySevere, Urgency: alert.UrgencyImmediate, Certainty: alert.CertaintyObserved, Category: alert.CategoryMet, AreaDesc: "Nîmes",
+			Severity: alert.SeveritySevere, Urgency: alert.UrgencyImmediate, Certainty: alert.CertaintyObserved, Category: alert.CategoryMet, AreaDesc: "Nîmes", Expires: expires,
 		}}, rac, now)
 	})
 	step("submit", rac, func() ([]events.Event, error) { return a.Submit(rac, now) })
@@ -360,4 +365,35 @@ func vmHWM() uint64 {
 		}
 	}
 	return 0
+}
+
+// TestAnAlertPastItsExpiryIsRecordedExpiredAndNotSent: the dispatcher records the
+// expiry when it falls due; an approved alert not yet sent by then never goes out.
+func TestAnAlertPastItsExpiryIsRecordedExpiredAndNotSent(t *testing.T) {
+	c, _ := storetest.Embedded(t)
+	reg, _ := alerts.Registry()
+	seedResidents(t, c, reg, 3)
+	expires := time.Now().Add(time.Minute)
+	approvedAlertWith(t, c, reg, "a3", &expires, alert.ChannelSMS)
+	_, sms, senders := sinks(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The dispatcher starts an hour later: past the expiry.
+	d := &dispatch.Dispatcher{Store: c, Registry: reg, Senders: senders, Now: func() time.Time { return time.Now().Add(time.Hour) }}
+	go func() { _ = d.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		recs, err := c.ReadStream(ctx, events.StreamID(events.CategoryAlert, "a3"), store.End, store.Backwards, 1)
+		if err == nil && len(recs) == 1 && recs[0].Type == "AlertExpired" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no AlertExpired within 10 s (last event: %v)", recs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if sms.Raw() != 0 {
+		t.Errorf("%d messages sent after the expiry", sms.Raw())
+	}
 }

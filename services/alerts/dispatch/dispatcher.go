@@ -137,6 +137,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		})
 		cancel(err)
 	}()
+	// Expiries fall due with time, not with an event: look every few seconds.
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,6 +148,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			return ctx.Err()
 		case <-d.wake:
+		case <-tick.C:
 		}
 		if !d.caught.Load() {
 			continue
@@ -227,7 +231,7 @@ func (d *Dispatcher) pending() []string {
 	defer d.mu.Unlock()
 	var ids []string
 	for id, t := range d.alerts {
-		if len(d.work(t)) > 0 || d.needsStart(t) || d.needsSent(t) {
+		if len(d.work(t)) > 0 || d.needsStart(t) || d.needsSent(t) || d.dueToExpire(t) {
 			ids = append(ids, id)
 		}
 	}
@@ -246,6 +250,16 @@ func message(t *tracked) (alert.Message, bool) {
 		return alert.Message{}, false
 	}
 	return m, true
+}
+
+// dueToExpire: the alert's expiry has passed and is not recorded yet.
+func (d *Dispatcher) dueToExpire(t *tracked) bool {
+	s := t.state
+	if !s.Exists() || s.Cancelled() || s.Expired() {
+		return false
+	}
+	exp := s.Content().Expires
+	return exp != nil && !exp.After(d.Now())
 }
 
 func (d *Dispatcher) needsStart(t *tracked) bool {
@@ -326,6 +340,15 @@ func (d *Dispatcher) snapshot(id string) (snapshot, bool) {
 }
 
 func (d *Dispatcher) dispatch(ctx context.Context, id string) error {
+	d.mu.Lock()
+	expire := d.dueToExpire(d.alerts[id])
+	d.mu.Unlock()
+	if expire {
+		// What has not gone out by its expiry must not go out after it.
+		return d.onAlert(ctx, id, "ExpireAlert", "expire", func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
+			return a.Expire(by, at)
+		})
+	}
 	snap, ok := d.snapshot(id)
 	if !ok {
 		return nil
