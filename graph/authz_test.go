@@ -47,6 +47,9 @@ resources                    oFFF oFFF  oFFF     oFFF  oFFF     oooF       FFFF
 shelters                     oFFF oFFF  oFFF     oFFF  oFFF     oooF       FFFF
 reinforcements               oFFF oFFF  oFFF     FFFF  oFFF     oooF       FFFF
 timeline                     oFFF oFFF  oFFF     FFFF  oFFF     oooF       FFFF
+causalChain                  oFFF oFFF  oFFF     FFFF  oFFF     oooF       FFFF
+decisionDelays               oFFF oFFF  oFFF     FFFF  oFFF     oooF       FFFF
+replay                       oFFF oFFF  oFFF     oFFF  oFFF     oooF       FFFF
 reportIncident               oFFF oFFF  oFFF     oFFF  FFFF     FFFF       FFFF
 qualifyIncident              oN.N oN.N  FN.N     FN.N  FN.N     RR.N       NN.N
 addLogEntry                  oN.N oN.N  oN.N     FN.N  FN.N     oo.N       NN.N
@@ -129,6 +132,9 @@ var operations = []operation{
 	{name: "shelters", query: `query($d:String!){ shelters(domain:$d){ shelters capacity occupancy } }`, vars: domainVar},
 	{name: "reinforcements", list: true, query: `query($d:String!){ reinforcements(domain:$d){ id domain } }`, vars: domainVar},
 	{name: "timeline", query: `query($d:String!){ timeline(domain:$d){ streamId type } }`, vars: domainVar},
+	{name: "causalChain", query: `query($d:String!){ causalChain(domain:$d, eventId:"none"){ streamId type } }`, vars: domainVar},
+	{name: "decisionDelays", query: `query($d:String!){ decisionDelays(domain:$d){ summary { delay count } } }`, vars: domainVar},
+	{name: "replay", query: `query($d:String!){ replay(domain:$d, at:"2030-01-01T00:00:00Z"){ at events incidents { id domain log { text } resources { id } } resources { id } alerts { id } } }`, vars: domainVar},
 
 	{name: "reportIncident", mutation: true, query: `mutation($d:String!){ reportIncident(input:{domain:$d, kind:FLOOD, title:"Cadereau d'Uzès en crue"}){ id domain } }`, vars: domainVar},
 	{name: "qualifyIncident", mutation: true, byID: true, fixture: "incident.fresh",

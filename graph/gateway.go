@@ -168,6 +168,7 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Resolver != nil && cfg.Resolver.Redis != nil {
 		mux.Handle("GET /cap/", capHandler(cfg.Resolver.Redis))
+		mux.Handle("GET /report/", auth.Middleware(cfg.Auth, cfg.Resolver.ReportHandler()))
 	}
 	if cfg.Static != nil {
 		mux.Handle("/", cfg.Static)

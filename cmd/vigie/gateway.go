@@ -23,6 +23,7 @@ import (
 	"vigie/policies"
 	"vigie/projections"
 	"vigie/projections/boards"
+	"vigie/projections/replay"
 	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
@@ -85,6 +86,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 			Incidents: incidentspb.NewIncidentsClient(inc), Roles: incidentspb.NewRolesClient(inc),
 			Resources: resourcespb.NewResourcesClient(res), Reinforcements: resourcespb.NewReinforcementsClient(res),
 			Alerts: alertspb.NewAlertsClient(alr), Residents: alertspb.NewResidentsClient(alr),
+			Replay: &replay.Replayer{Store: d.store, Redis: d.redis},
 		},
 		Auth:    authn,
 		Dev:     dev,

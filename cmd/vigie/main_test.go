@@ -125,7 +125,6 @@ func TestUnbuiltSubcommandsSayNotBuiltAndExitTwo(t *testing.T) {
 		args []string
 		name string
 	}{
-		{[]string{"replay", "--at", "2026-01-01T00:00:00Z"}, "replay"},
 		{[]string{"drill"}, "drill"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

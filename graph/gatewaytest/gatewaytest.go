@@ -43,6 +43,7 @@ import (
 	"vigie/projections"
 	"vigie/projections/boards"
 	"vigie/projections/projectiontest"
+	"vigie/projections/replay"
 	"vigie/services/alerts"
 	alertspb "vigie/services/alerts/alertspb"
 	"vigie/services/alerts/channel"
@@ -232,6 +233,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 			Incidents: incidentspb.NewIncidentsClient(conn), Roles: incidentspb.NewRolesClient(conn),
 			Resources: resourcespb.NewResourcesClient(conn), Reinforcements: resourcespb.NewReinforcementsClient(conn),
 			Alerts: alertspb.NewAlertsClient(conn), Residents: alertspb.NewResidentsClient(conn),
+			Replay:          &replay.Replayer{Store: client, Redis: rdb},
 			ConsistencyWait: o.consistencyWait,
 		},
 		Auth:      auth.NewDev(key),

@@ -74,6 +74,18 @@ type ComplexityRoot struct {
 		Urgency            func(childComplexity int) int
 	}
 
+	AlertDelays struct {
+		AlertID                  func(childComplexity int) int
+		ApprovalToFirstDelivery  func(childComplexity int) int
+		DraftToApproval          func(childComplexity int) int
+		DraftedAt                func(childComplexity int) int
+		Exercise                 func(childComplexity int) int
+		FrAlertDecision          func(childComplexity int) int
+		FrAlertRequestToDecision func(childComplexity int) int
+		Headline                 func(childComplexity int) int
+		IncidentID               func(childComplexity int) int
+	}
+
 	BoardChange struct {
 		At       func(childComplexity int) int
 		Domain   func(childComplexity int) int
@@ -84,6 +96,26 @@ type ComplexityRoot struct {
 	Count struct {
 		Key   func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	DecisionDelays struct {
+		Alerts    func(childComplexity int) int
+		Incidents func(childComplexity int) int
+		Summary   func(childComplexity int) int
+	}
+
+	DelaySpan struct {
+		From    func(childComplexity int) int
+		Seconds func(childComplexity int) int
+		To      func(childComplexity int) int
+	}
+
+	DelaySummary struct {
+		Count         func(childComplexity int) int
+		Delay         func(childComplexity int) int
+		MedianSeconds func(childComplexity int) int
+		Worst         func(childComplexity int) int
+		WorstSeconds  func(childComplexity int) int
 	}
 
 	Delivery struct {
@@ -113,6 +145,16 @@ type ComplexityRoot struct {
 		Severity             func(childComplexity int) int
 		Status               func(childComplexity int) int
 		Title                func(childComplexity int) int
+	}
+
+	IncidentDelays struct {
+		Alerts                    func(childComplexity int) int
+		Domain                    func(childComplexity int) int
+		IncidentID                func(childComplexity int) int
+		QualificationToEngagement func(childComplexity int) int
+		ReportToQualification     func(childComplexity int) int
+		ReportedAt                func(childComplexity int) int
+		Title                     func(childComplexity int) int
 	}
 
 	LogEntry struct {
@@ -164,6 +206,8 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Alerts           func(childComplexity int, domain string, status []model.AlertStatus) int
+		CausalChain      func(childComplexity int, domain string, eventID string) int
+		DecisionDelays   func(childComplexity int, domain string, from *time.Time, to *time.Time) int
 		Incident         func(childComplexity int, id string) int
 		IncidentCounts   func(childComplexity int, domain string) int
 		Incidents        func(childComplexity int, domain string, status []model.IncidentStatus) int
@@ -190,6 +234,7 @@ type ComplexityRoot struct {
 	Replay struct {
 		Alerts    func(childComplexity int) int
 		At        func(childComplexity int) int
+		Events    func(childComplexity int) int
 		Incidents func(childComplexity int) int
 		Resources func(childComplexity int) int
 	}
@@ -228,6 +273,7 @@ type ComplexityRoot struct {
 	}
 
 	TimelineEntry struct {
+		About         func(childComplexity int) int
 		Actor         func(childComplexity int) int
 		At            func(childComplexity int) int
 		CausationID   func(childComplexity int) int
@@ -294,6 +340,8 @@ type QueryResolver interface {
 	Overview(ctx context.Context, domain string, first *int, offset *int) ([]model.Incident, error)
 	Reinforcements(ctx context.Context, domain string, status []model.ReinforcementStatus) ([]model.Reinforcement, error)
 	Shelters(ctx context.Context, domain string) (*model.ShelterTotals, error)
+	CausalChain(ctx context.Context, domain string, eventID string) ([]model.TimelineEntry, error)
+	DecisionDelays(ctx context.Context, domain string, from *time.Time, to *time.Time) (*model.DecisionDelays, error)
 }
 type SubscriptionResolver interface {
 	BoardChanged(ctx context.Context, domain string) (<-chan *model.BoardChange, error)
@@ -494,6 +542,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Alert.Urgency(childComplexity), true
 
+	case "AlertDelays.alertId":
+		if e.ComplexityRoot.AlertDelays.AlertID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.AlertID(childComplexity), true
+	case "AlertDelays.approvalToFirstDelivery":
+		if e.ComplexityRoot.AlertDelays.ApprovalToFirstDelivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.ApprovalToFirstDelivery(childComplexity), true
+	case "AlertDelays.draftToApproval":
+		if e.ComplexityRoot.AlertDelays.DraftToApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.DraftToApproval(childComplexity), true
+	case "AlertDelays.draftedAt":
+		if e.ComplexityRoot.AlertDelays.DraftedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.DraftedAt(childComplexity), true
+	case "AlertDelays.exercise":
+		if e.ComplexityRoot.AlertDelays.Exercise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.Exercise(childComplexity), true
+	case "AlertDelays.frAlertDecision":
+		if e.ComplexityRoot.AlertDelays.FrAlertDecision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.FrAlertDecision(childComplexity), true
+	case "AlertDelays.frAlertRequestToDecision":
+		if e.ComplexityRoot.AlertDelays.FrAlertRequestToDecision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.FrAlertRequestToDecision(childComplexity), true
+	case "AlertDelays.headline":
+		if e.ComplexityRoot.AlertDelays.Headline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.Headline(childComplexity), true
+	case "AlertDelays.incidentId":
+		if e.ComplexityRoot.AlertDelays.IncidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertDelays.IncidentID(childComplexity), true
+
 	case "BoardChange.at":
 		if e.ComplexityRoot.BoardChange.At == nil {
 			break
@@ -531,6 +634,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Count.Value(childComplexity), true
+
+	case "DecisionDelays.alerts":
+		if e.ComplexityRoot.DecisionDelays.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecisionDelays.Alerts(childComplexity), true
+	case "DecisionDelays.incidents":
+		if e.ComplexityRoot.DecisionDelays.Incidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecisionDelays.Incidents(childComplexity), true
+	case "DecisionDelays.summary":
+		if e.ComplexityRoot.DecisionDelays.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecisionDelays.Summary(childComplexity), true
+
+	case "DelaySpan.from":
+		if e.ComplexityRoot.DelaySpan.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySpan.From(childComplexity), true
+	case "DelaySpan.seconds":
+		if e.ComplexityRoot.DelaySpan.Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySpan.Seconds(childComplexity), true
+	case "DelaySpan.to":
+		if e.ComplexityRoot.DelaySpan.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySpan.To(childComplexity), true
+
+	case "DelaySummary.count":
+		if e.ComplexityRoot.DelaySummary.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySummary.Count(childComplexity), true
+	case "DelaySummary.delay":
+		if e.ComplexityRoot.DelaySummary.Delay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySummary.Delay(childComplexity), true
+	case "DelaySummary.medianSeconds":
+		if e.ComplexityRoot.DelaySummary.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySummary.MedianSeconds(childComplexity), true
+	case "DelaySummary.worst":
+		if e.ComplexityRoot.DelaySummary.Worst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySummary.Worst(childComplexity), true
+	case "DelaySummary.worstSeconds":
+		if e.ComplexityRoot.DelaySummary.WorstSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelaySummary.WorstSeconds(childComplexity), true
 
 	case "Delivery.channel":
 		if e.ComplexityRoot.Delivery.Channel == nil {
@@ -654,6 +826,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.Title(childComplexity), true
+
+	case "IncidentDelays.alerts":
+		if e.ComplexityRoot.IncidentDelays.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentDelays.Alerts(childComplexity), true
+	case "IncidentDelays.domain":
+		if e.ComplexityRoot.IncidentDelays.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentDelays.Domain(childComplexity), true
+	case "IncidentDelays.incidentId":
+		if e.ComplexityRoot.IncidentDelays.IncidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentDelays.IncidentID(childComplexity), true
+	case "IncidentDelays.qualificationToEngagement":
+		if e.ComplexityRoot.IncidentDelays.QualificationToEngagement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentDelays.QualificationToEngagement(childComplexity), true
+	case "IncidentDelays.reportToQualification":
+		if e.ComplexityRoot.IncidentDelays.ReportToQualification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentDelays.ReportToQualification(childComplexity), true
+	case "IncidentDelays.reportedAt":
+		if e.ComplexityRoot.IncidentDelays.ReportedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentDelays.ReportedAt(childComplexity), true
+	case "IncidentDelays.title":
+		if e.ComplexityRoot.IncidentDelays.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentDelays.Title(childComplexity), true
 
 	case "LogEntry.at":
 		if e.ComplexityRoot.LogEntry.At == nil {
@@ -1052,6 +1267,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Alerts(childComplexity, args["domain"].(string), args["status"].([]model.AlertStatus)), true
+	case "Query.causalChain":
+		if e.ComplexityRoot.Query.CausalChain == nil {
+			break
+		}
+
+		args, err := ec.field_Query_causalChain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CausalChain(childComplexity, args["domain"].(string), args["eventId"].(string)), true
+	case "Query.decisionDelays":
+		if e.ComplexityRoot.Query.DecisionDelays == nil {
+			break
+		}
+
+		args, err := ec.field_Query_decisionDelays_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DecisionDelays(childComplexity, args["domain"].(string), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.incident":
 		if e.ComplexityRoot.Query.Incident == nil {
 			break
@@ -1220,6 +1457,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Replay.At(childComplexity), true
+	case "Replay.events":
+		if e.ComplexityRoot.Replay.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Replay.Events(childComplexity), true
 	case "Replay.incidents":
 		if e.ComplexityRoot.Replay.Incidents == nil {
 			break
@@ -1356,6 +1599,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.BoardChanged(childComplexity, args["domain"].(string)), true
 
+	case "TimelineEntry.about":
+		if e.ComplexityRoot.TimelineEntry.About == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.About(childComplexity), true
 	case "TimelineEntry.actor":
 		if e.ComplexityRoot.TimelineEntry.Actor == nil {
 			break
@@ -1788,6 +2037,61 @@ extend type TimelineEntry {
   correlationId: ID
   causationId: ID
 }
+
+# After-action review (replay, timeline, decision delays).
+
+extend type TimelineEntry {
+  "The stream of the incident the event is about, when it is another stream (an engagement, an alert drafted about it)."
+  about: String
+}
+
+extend type Query {
+  "The causal chain of an event of a domain's timeline: the event, its cause, and so on back to the decision that started it (e.g. an alert back to the incident's report)."
+  causalChain(domain: String!, eventId: ID!): [TimelineEntry!]!
+  "How long the crisis's decisions took, per incident and alert and summarized (median, worst), for incidents reported and alerts drafted between from and to."
+  decisionDelays(domain: String!, from: Time, to: Time): DecisionDelays!
+}
+
+extend type Replay {
+  "How many events of the log the replay applied."
+  events: Int!
+}
+
+"A measured delay between two decisions."
+type DelaySpan { from: Time!, to: Time!, seconds: Float! }
+
+type AlertDelays {
+  alertId: ID!
+  incidentId: ID
+  headline: String!
+  exercise: Boolean!
+  draftedAt: Time!
+  draftToApproval: DelaySpan
+  approvalToFirstDelivery: DelaySpan
+  frAlertRequestToDecision: DelaySpan
+  "validated or refused"
+  frAlertDecision: String
+}
+
+type IncidentDelays {
+  incidentId: ID!
+  domain: String!
+  title: String!
+  reportedAt: Time!
+  reportToQualification: DelaySpan
+  qualificationToEngagement: DelaySpan
+  alerts: [AlertDelays!]!
+}
+
+"One delay over the crisis: reportToQualification, qualificationToEngagement, draftToApproval, approvalToFirstDelivery or frAlertRequestToDecision."
+type DelaySummary { delay: String!, count: Int!, medianSeconds: Float!, worstSeconds: Float!, worst: ID! }
+
+type DecisionDelays {
+  incidents: [IncidentDelays!]!
+  "Alerts about no incident of the domain."
+  alerts: [AlertDelays!]!
+  summary: [DelaySummary!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1866,6 +2170,30 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
 }
 
+func (ec *executionContext) childFields_AlertDelays(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "alertId":
+		return ec.fieldContext_AlertDelays_alertId(ctx, field)
+	case "incidentId":
+		return ec.fieldContext_AlertDelays_incidentId(ctx, field)
+	case "headline":
+		return ec.fieldContext_AlertDelays_headline(ctx, field)
+	case "exercise":
+		return ec.fieldContext_AlertDelays_exercise(ctx, field)
+	case "draftedAt":
+		return ec.fieldContext_AlertDelays_draftedAt(ctx, field)
+	case "draftToApproval":
+		return ec.fieldContext_AlertDelays_draftToApproval(ctx, field)
+	case "approvalToFirstDelivery":
+		return ec.fieldContext_AlertDelays_approvalToFirstDelivery(ctx, field)
+	case "frAlertRequestToDecision":
+		return ec.fieldContext_AlertDelays_frAlertRequestToDecision(ctx, field)
+	case "frAlertDecision":
+		return ec.fieldContext_AlertDelays_frAlertDecision(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertDelays", field.Name)
+}
+
 func (ec *executionContext) childFields_BoardChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "domain":
@@ -1888,6 +2216,46 @@ func (ec *executionContext) childFields_Count(ctx context.Context, field graphql
 		return ec.fieldContext_Count_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Count", field.Name)
+}
+
+func (ec *executionContext) childFields_DecisionDelays(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "incidents":
+		return ec.fieldContext_DecisionDelays_incidents(ctx, field)
+	case "alerts":
+		return ec.fieldContext_DecisionDelays_alerts(ctx, field)
+	case "summary":
+		return ec.fieldContext_DecisionDelays_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DecisionDelays", field.Name)
+}
+
+func (ec *executionContext) childFields_DelaySpan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_DelaySpan_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DelaySpan_to(ctx, field)
+	case "seconds":
+		return ec.fieldContext_DelaySpan_seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DelaySpan", field.Name)
+}
+
+func (ec *executionContext) childFields_DelaySummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delay":
+		return ec.fieldContext_DelaySummary_delay(ctx, field)
+	case "count":
+		return ec.fieldContext_DelaySummary_count(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_DelaySummary_medianSeconds(ctx, field)
+	case "worstSeconds":
+		return ec.fieldContext_DelaySummary_worstSeconds(ctx, field)
+	case "worst":
+		return ec.fieldContext_DelaySummary_worst(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DelaySummary", field.Name)
 }
 
 func (ec *executionContext) childFields_Delivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1948,6 +2316,26 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Incident", field.Name)
 }
 
+func (ec *executionContext) childFields_IncidentDelays(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "incidentId":
+		return ec.fieldContext_IncidentDelays_incidentId(ctx, field)
+	case "domain":
+		return ec.fieldContext_IncidentDelays_domain(ctx, field)
+	case "title":
+		return ec.fieldContext_IncidentDelays_title(ctx, field)
+	case "reportedAt":
+		return ec.fieldContext_IncidentDelays_reportedAt(ctx, field)
+	case "reportToQualification":
+		return ec.fieldContext_IncidentDelays_reportToQualification(ctx, field)
+	case "qualificationToEngagement":
+		return ec.fieldContext_IncidentDelays_qualificationToEngagement(ctx, field)
+	case "alerts":
+		return ec.fieldContext_IncidentDelays_alerts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentDelays", field.Name)
+}
+
 func (ec *executionContext) childFields_LogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "at":
@@ -2004,6 +2392,8 @@ func (ec *executionContext) childFields_Replay(ctx context.Context, field graphq
 		return ec.fieldContext_Replay_resources(ctx, field)
 	case "alerts":
 		return ec.fieldContext_Replay_alerts(ctx, field)
+	case "events":
+		return ec.fieldContext_Replay_events(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Replay", field.Name)
 }
@@ -2084,6 +2474,8 @@ func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field
 		return ec.fieldContext_TimelineEntry_correlationId(ctx, field)
 	case "causationId":
 		return ec.fieldContext_TimelineEntry_causationId(ctx, field)
+	case "about":
+		return ec.fieldContext_TimelineEntry_about(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEntry", field.Name)
 }
@@ -3098,6 +3490,58 @@ func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_causalChain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_decisionDelays_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_incidentCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4101,6 +4545,240 @@ func (ec *executionContext) fieldContext_Alert_failures(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _AlertDelays_alertId(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_alertId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_alertId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertDelays", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AlertDelays_incidentId(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_incidentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_incidentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertDelays", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AlertDelays_headline(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_headline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_headline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertDelays", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertDelays_exercise(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_exercise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exercise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_exercise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertDelays", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AlertDelays_draftedAt(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_draftedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DraftedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_draftedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertDelays", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AlertDelays_draftToApproval(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_draftToApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DraftToApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DelaySpan) graphql.Marshaler {
+			return ec.marshalODelaySpan2ᚖvigieᚋgraphᚋmodelᚐDelaySpan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_draftToApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelaySpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertDelays_approvalToFirstDelivery(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_approvalToFirstDelivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovalToFirstDelivery, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DelaySpan) graphql.Marshaler {
+			return ec.marshalODelaySpan2ᚖvigieᚋgraphᚋmodelᚐDelaySpan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_approvalToFirstDelivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelaySpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertDelays_frAlertRequestToDecision(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_frAlertRequestToDecision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrAlertRequestToDecision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DelaySpan) graphql.Marshaler {
+			return ec.marshalODelaySpan2ᚖvigieᚋgraphᚋmodelᚐDelaySpan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_frAlertRequestToDecision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelaySpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertDelays_frAlertDecision(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertDelays_frAlertDecision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrAlertDecision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertDelays_frAlertDecision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertDelays", field, false, false, "String")
+}
+
 func (ec *executionContext) _BoardChange_domain(ctx context.Context, field graphql.CollectedField, obj *model.BoardChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4237,6 +4915,286 @@ func (ec *executionContext) _Count_value(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Count_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DecisionDelays_incidents(ctx context.Context, field graphql.CollectedField, obj *model.DecisionDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecisionDelays_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.IncidentDelays) graphql.Marshaler {
+			return ec.marshalNIncidentDelays2ᚕvigieᚋgraphᚋmodelᚐIncidentDelaysᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecisionDelays_incidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DecisionDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentDelays(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DecisionDelays_alerts(ctx context.Context, field graphql.CollectedField, obj *model.DecisionDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecisionDelays_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AlertDelays) graphql.Marshaler {
+			return ec.marshalNAlertDelays2ᚕvigieᚋgraphᚋmodelᚐAlertDelaysᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecisionDelays_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DecisionDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertDelays(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DecisionDelays_summary(ctx context.Context, field graphql.CollectedField, obj *model.DecisionDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecisionDelays_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DelaySummary) graphql.Marshaler {
+			return ec.marshalNDelaySummary2ᚕvigieᚋgraphᚋmodelᚐDelaySummaryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecisionDelays_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DecisionDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelaySummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DelaySpan_from(ctx context.Context, field graphql.CollectedField, obj *model.DelaySpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySpan_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySpan_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySpan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DelaySpan_to(ctx context.Context, field graphql.CollectedField, obj *model.DelaySpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySpan_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySpan_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySpan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DelaySpan_seconds(ctx context.Context, field graphql.CollectedField, obj *model.DelaySpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySpan_seconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySpan_seconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySpan", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DelaySummary_delay(ctx context.Context, field graphql.CollectedField, obj *model.DelaySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySummary_delay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySummary_delay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySummary", field, false, false, "String")
+}
+
+func (ec *executionContext) _DelaySummary_count(ctx context.Context, field graphql.CollectedField, obj *model.DelaySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySummary_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySummary_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DelaySummary_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *model.DelaySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySummary_medianSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySummary_medianSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DelaySummary_worstSeconds(ctx context.Context, field graphql.CollectedField, obj *model.DelaySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySummary_worstSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorstSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySummary_worstSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DelaySummary_worst(ctx context.Context, field graphql.CollectedField, obj *model.DelaySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DelaySummary_worst(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Worst, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DelaySummary_worst(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DelaySummary", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Delivery_channel(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
@@ -4724,6 +5682,194 @@ func (ec *executionContext) _Incident_directedByPrefecture(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_Incident_directedByPrefecture(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incident", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IncidentDelays_incidentId(ctx context.Context, field graphql.CollectedField, obj *model.IncidentDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentDelays_incidentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentDelays_incidentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentDelays", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IncidentDelays_domain(ctx context.Context, field graphql.CollectedField, obj *model.IncidentDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentDelays_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentDelays_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentDelays", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncidentDelays_title(ctx context.Context, field graphql.CollectedField, obj *model.IncidentDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentDelays_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentDelays_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentDelays", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncidentDelays_reportedAt(ctx context.Context, field graphql.CollectedField, obj *model.IncidentDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentDelays_reportedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentDelays_reportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentDelays", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IncidentDelays_reportToQualification(ctx context.Context, field graphql.CollectedField, obj *model.IncidentDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentDelays_reportToQualification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportToQualification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DelaySpan) graphql.Marshaler {
+			return ec.marshalODelaySpan2ᚖvigieᚋgraphᚋmodelᚐDelaySpan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentDelays_reportToQualification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelaySpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentDelays_qualificationToEngagement(ctx context.Context, field graphql.CollectedField, obj *model.IncidentDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentDelays_qualificationToEngagement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QualificationToEngagement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DelaySpan) graphql.Marshaler {
+			return ec.marshalODelaySpan2ᚖvigieᚋgraphᚋmodelᚐDelaySpan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentDelays_qualificationToEngagement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelaySpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentDelays_alerts(ctx context.Context, field graphql.CollectedField, obj *model.IncidentDelays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentDelays_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AlertDelays) graphql.Marshaler {
+			return ec.marshalNAlertDelays2ᚕvigieᚋgraphᚋmodelᚐAlertDelaysᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentDelays_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentDelays",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertDelays(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _LogEntry_at(ctx context.Context, field graphql.CollectedField, obj *model.LogEntry) (ret graphql.Marshaler) {
@@ -6755,6 +7901,94 @@ func (ec *executionContext) fieldContext_Query_shelters(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_causalChain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_causalChain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CausalChain(ctx, fc.Args["domain"].(string), fc.Args["eventId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.TimelineEntry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕvigieᚋgraphᚋmodelᚐTimelineEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_causalChain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_causalChain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_decisionDelays(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_decisionDelays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DecisionDelays(ctx, fc.Args["domain"].(string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DecisionDelays) graphql.Marshaler {
+			return ec.marshalNDecisionDelays2ᚖvigieᚋgraphᚋmodelᚐDecisionDelays(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_decisionDelays(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DecisionDelays(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_decisionDelays_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7109,6 +8343,29 @@ func (ec *executionContext) fieldContext_Replay_alerts(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Replay_events(ctx context.Context, field graphql.CollectedField, obj *model.Replay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Replay_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Replay_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Replay", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Resident_id(ctx context.Context, field graphql.CollectedField, obj *model.Resident) (ret graphql.Marshaler) {
@@ -7772,6 +9029,29 @@ func (ec *executionContext) _TimelineEntry_causationId(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_TimelineEntry_causationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TimelineEntry_about(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_about(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.About, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_about(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -9553,6 +10833,79 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var alertDelaysImplementors = []string{"AlertDelays"}
+
+func (ec *executionContext) _AlertDelays(ctx context.Context, sel ast.SelectionSet, obj *model.AlertDelays) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertDelaysImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertDelays")
+		case "alertId":
+			out.Values[i] = ec._AlertDelays_alertId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incidentId":
+			out.Values[i] = ec._AlertDelays_incidentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "headline":
+			out.Values[i] = ec._AlertDelays_headline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exercise":
+			out.Values[i] = ec._AlertDelays_exercise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "draftedAt":
+			out.Values[i] = ec._AlertDelays_draftedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "draftToApproval":
+			out.Values[i] = ec._AlertDelays_draftToApproval(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "approvalToFirstDelivery":
+			out.Values[i] = ec._AlertDelays_approvalToFirstDelivery(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "frAlertRequestToDecision":
+			out.Values[i] = ec._AlertDelays_frAlertRequestToDecision(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "frAlertDecision":
+			out.Values[i] = ec._AlertDelays_frAlertDecision(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var boardChangeImplementors = []string{"BoardChange"}
 
 func (ec *executionContext) _BoardChange(ctx context.Context, sel ast.SelectionSet, obj *model.BoardChange) graphql.Marshaler {
@@ -9619,6 +10972,145 @@ func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "value":
 			out.Values[i] = ec._Count_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var decisionDelaysImplementors = []string{"DecisionDelays"}
+
+func (ec *executionContext) _DecisionDelays(ctx context.Context, sel ast.SelectionSet, obj *model.DecisionDelays) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, decisionDelaysImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DecisionDelays")
+		case "incidents":
+			out.Values[i] = ec._DecisionDelays_incidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alerts":
+			out.Values[i] = ec._DecisionDelays_alerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._DecisionDelays_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var delaySpanImplementors = []string{"DelaySpan"}
+
+func (ec *executionContext) _DelaySpan(ctx context.Context, sel ast.SelectionSet, obj *model.DelaySpan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, delaySpanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DelaySpan")
+		case "from":
+			out.Values[i] = ec._DelaySpan_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._DelaySpan_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seconds":
+			out.Values[i] = ec._DelaySpan_seconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var delaySummaryImplementors = []string{"DelaySummary"}
+
+func (ec *executionContext) _DelaySummary(ctx context.Context, sel ast.SelectionSet, obj *model.DelaySummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, delaySummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DelaySummary")
+		case "delay":
+			out.Values[i] = ec._DelaySummary_delay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DelaySummary_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianSeconds":
+			out.Values[i] = ec._DelaySummary_medianSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "worstSeconds":
+			out.Values[i] = ec._DelaySummary_worstSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "worst":
+			out.Values[i] = ec._DelaySummary_worst(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9807,6 +11299,69 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._Incident_directedByPrefecture(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentDelaysImplementors = []string{"IncidentDelays"}
+
+func (ec *executionContext) _IncidentDelays(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentDelays) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentDelaysImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentDelays")
+		case "incidentId":
+			out.Values[i] = ec._IncidentDelays_incidentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "domain":
+			out.Values[i] = ec._IncidentDelays_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._IncidentDelays_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportedAt":
+			out.Values[i] = ec._IncidentDelays_reportedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportToQualification":
+			out.Values[i] = ec._IncidentDelays_reportToQualification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "qualificationToEngagement":
+			out.Values[i] = ec._IncidentDelays_qualificationToEngagement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "alerts":
+			out.Values[i] = ec._IncidentDelays_alerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10260,6 +11815,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_shelters(ctx, field)
 				})
+		case "causalChain":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_causalChain(ctx, field)
+				})
+		case "decisionDelays":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_decisionDelays(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10382,6 +11949,11 @@ func (ec *executionContext) _Replay(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "alerts":
 			out.Values[i] = ec._Replay_alerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._Replay_events(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10669,6 +12241,11 @@ func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.Selectio
 			}
 		case "causationId":
 			out.Values[i] = ec._TimelineEntry_causationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "about":
+			out.Values[i] = ec._TimelineEntry_about(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -11137,6 +12714,26 @@ func (ec *executionContext) marshalNAlertChannel2ᚕvigieᚋgraphᚋmodelᚐAler
 	return ret
 }
 
+func (ec *executionContext) marshalNAlertDelays2vigieᚋgraphᚋmodelᚐAlertDelays(ctx context.Context, sel ast.SelectionSet, v model.AlertDelays) graphql.Marshaler {
+	return ec._AlertDelays(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAlertDelays2ᚕvigieᚋgraphᚋmodelᚐAlertDelaysᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AlertDelays) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertDelays2vigieᚋgraphᚋmodelᚐAlertDelays(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNAlertStatus2vigieᚋgraphᚋmodelᚐAlertStatus(ctx context.Context, v any) (model.AlertStatus, error) {
 	var res model.AlertStatus
 	err := res.UnmarshalGQL(v)
@@ -11188,6 +12785,34 @@ func (ec *executionContext) marshalNCount2ᚕvigieᚋgraphᚋmodelᚐCountᚄ(ct
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCount2vigieᚋgraphᚋmodelᚐCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDecisionDelays2ᚖvigieᚋgraphᚋmodelᚐDecisionDelays(ctx context.Context, sel ast.SelectionSet, v *model.DecisionDelays) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DecisionDelays!")
+		return graphql.Null
+	}
+	return ec._DecisionDelays(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDelaySummary2vigieᚋgraphᚋmodelᚐDelaySummary(ctx context.Context, sel ast.SelectionSet, v model.DelaySummary) graphql.Marshaler {
+	return ec._DelaySummary(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDelaySummary2ᚕvigieᚋgraphᚋmodelᚐDelaySummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DelaySummary) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDelaySummary2vigieᚋgraphᚋmodelᚐDelaySummary(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -11298,6 +12923,26 @@ func (ec *executionContext) marshalNIncident2ᚖvigieᚋgraphᚋmodelᚐIncident
 		return graphql.Null
 	}
 	return ec._Incident(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIncidentDelays2vigieᚋgraphᚋmodelᚐIncidentDelays(ctx context.Context, sel ast.SelectionSet, v model.IncidentDelays) graphql.Marshaler {
+	return ec._IncidentDelays(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIncidentDelays2ᚕvigieᚋgraphᚋmodelᚐIncidentDelaysᚄ(ctx context.Context, sel ast.SelectionSet, v []model.IncidentDelays) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncidentDelays2vigieᚋgraphᚋmodelᚐIncidentDelays(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNIncidentKind2vigieᚋgraphᚋmodelᚐIncidentKind(ctx context.Context, v any) (model.IncidentKind, error) {
@@ -11792,6 +13437,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalODelaySpan2ᚖvigieᚋgraphᚋmodelᚐDelaySpan(ctx context.Context, sel ast.SelectionSet, v *model.DelaySpan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DelaySpan(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -49,6 +49,19 @@ type Alert struct {
 	Failures   []DeliveryFailure `json:"failures"`
 }
 
+type AlertDelays struct {
+	AlertID                  string     `json:"alertId"`
+	IncidentID               *string    `json:"incidentId,omitempty"`
+	Headline                 string     `json:"headline"`
+	Exercise                 bool       `json:"exercise"`
+	DraftedAt                time.Time  `json:"draftedAt"`
+	DraftToApproval          *DelaySpan `json:"draftToApproval,omitempty"`
+	ApprovalToFirstDelivery  *DelaySpan `json:"approvalToFirstDelivery,omitempty"`
+	FrAlertRequestToDecision *DelaySpan `json:"frAlertRequestToDecision,omitempty"`
+	// validated or refused
+	FrAlertDecision *string `json:"frAlertDecision,omitempty"`
+}
+
 type BoardChange struct {
 	Domain   string    `json:"domain"`
 	StreamID string    `json:"streamId"`
@@ -59,6 +72,29 @@ type BoardChange struct {
 type Count struct {
 	Key   string `json:"key"`
 	Value int    `json:"value"`
+}
+
+type DecisionDelays struct {
+	Incidents []IncidentDelays `json:"incidents"`
+	// Alerts about no incident of the domain.
+	Alerts  []AlertDelays  `json:"alerts"`
+	Summary []DelaySummary `json:"summary"`
+}
+
+// A measured delay between two decisions.
+type DelaySpan struct {
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Seconds float64   `json:"seconds"`
+}
+
+// One delay over the crisis: reportToQualification, qualificationToEngagement, draftToApproval, approvalToFirstDelivery or frAlertRequestToDecision.
+type DelaySummary struct {
+	Delay         string  `json:"delay"`
+	Count         int     `json:"count"`
+	MedianSeconds float64 `json:"medianSeconds"`
+	WorstSeconds  float64 `json:"worstSeconds"`
+	Worst         string  `json:"worst"`
 }
 
 type Delivery struct {
@@ -113,6 +149,16 @@ type Incident struct {
 	Description *string    `json:"description,omitempty"`
 	// True once direction has passed to the prefecture.
 	DirectedByPrefecture bool `json:"directedByPrefecture"`
+}
+
+type IncidentDelays struct {
+	IncidentID                string        `json:"incidentId"`
+	Domain                    string        `json:"domain"`
+	Title                     string        `json:"title"`
+	ReportedAt                time.Time     `json:"reportedAt"`
+	ReportToQualification     *DelaySpan    `json:"reportToQualification,omitempty"`
+	QualificationToEngagement *DelaySpan    `json:"qualificationToEngagement,omitempty"`
+	Alerts                    []AlertDelays `json:"alerts"`
 }
 
 type LogEntry struct {
@@ -174,6 +220,8 @@ type Replay struct {
 	Incidents []Incident `json:"incidents"`
 	Resources []Resource `json:"resources"`
 	Alerts    []Alert    `json:"alerts"`
+	// How many events of the log the replay applied.
+	Events int `json:"events"`
 }
 
 type ReportIncidentInput struct {
@@ -235,6 +283,8 @@ type TimelineEntry struct {
 	// The chain of causes: the first command of the chain, and the event that caused this one.
 	CorrelationID *string `json:"correlationId,omitempty"`
 	CausationID   *string `json:"causationId,omitempty"`
+	// The stream of the incident the event is about, when it is another stream (an engagement, an alert drafted about it).
+	About *string `json:"about,omitempty"`
 }
 
 type AlertCategory string

@@ -188,7 +188,7 @@ func (r *queryResolver) Timeline(ctx context.Context, domain string, from *time.
 
 // Replay is the resolver for the replay field.
 func (r *queryResolver) Replay(ctx context.Context, domain string, at time.Time) (*model.Replay, error) {
-	return nil, notBuilt("replay")
+	return r.replay(ctx, domain, at)
 }
 
 // BoardChanged is the resolver for the boardChanged field.

@@ -7,6 +7,7 @@ package resolver
 
 import (
 	"context"
+	"time"
 	"vigie/graph/model"
 	"vigie/policies"
 	"vigie/services/incidents/incidentspb"
@@ -81,4 +82,14 @@ func (r *queryResolver) Reinforcements(ctx context.Context, domain string, statu
 // Shelters is the resolver for the shelters field.
 func (r *queryResolver) Shelters(ctx context.Context, domain string) (*model.ShelterTotals, error) {
 	return r.shelters(ctx, domain)
+}
+
+// CausalChain is the resolver for the causalChain field.
+func (r *queryResolver) CausalChain(ctx context.Context, domain string, eventID string) ([]model.TimelineEntry, error) {
+	return r.causalChain(ctx, domain, eventID)
+}
+
+// DecisionDelays is the resolver for the decisionDelays field.
+func (r *queryResolver) DecisionDelays(ctx context.Context, domain string, from *time.Time, to *time.Time) (*model.DecisionDelays, error) {
+	return r.decisionDelays(ctx, domain, from, to)
 }

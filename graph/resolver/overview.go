@@ -112,15 +112,7 @@ func (r *Resolver) timeline(ctx context.Context, domain string, from, to *time.T
 	}
 	out := make([]model.TimelineEntry, len(entries))
 	for i, e := range entries {
-		out[i] = model.TimelineEntry{At: e.At, Actor: e.Actor, Role: e.Role, Type: e.Type, StreamID: e.StreamID, Summary: e.Summary, EventID: e.EventID}
-		if e.CorrelationID != "" {
-			c := e.CorrelationID
-			out[i].CorrelationID = &c
-		}
-		if e.CausationID != "" {
-			c := e.CausationID
-			out[i].CausationID = &c
-		}
+		out[i] = timelineEntryFrom(e)
 	}
 	return out, nil
 }

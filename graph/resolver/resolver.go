@@ -10,6 +10,7 @@ import (
 
 	"vigie/graph/notices"
 	"vigie/policies"
+	"vigie/projections/replay"
 	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
@@ -26,6 +27,9 @@ type Resolver struct {
 	Reinforcements resourcespb.ReinforcementsClient
 	Alerts         alertspb.AlertsClient
 	Residents      alertspb.ResidentsClient
+	// Replay builds replays, reports and decision delays from the log; nil: they
+	// answer UNAVAILABLE.
+	Replay *replay.Replayer
 	// ConsistencyWait bounds how long a mutation waits for the read model to show its
 	// change (read-your-writes); 2 s when zero.
 	ConsistencyWait time.Duration

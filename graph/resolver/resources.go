@@ -52,6 +52,9 @@ func (r *Resolver) resources(ctx context.Context, domain string, kind *model.Res
 
 // incidentResources are the resources engaged on an incident the caller may read.
 func (r *Resolver) incidentResources(ctx context.Context, in *model.Incident) ([]model.Resource, error) {
+	if in.Resources != nil {
+		return in.Resources, nil // a replay's incident carries its own, already filtered
+	}
 	docs, err := r.resourceBoard().EngagedOn(ctx, in.ID, resourceboard.Page{})
 	if err != nil {
 		return nil, Error(CodeUnavailable, "read model unavailable")

@@ -140,7 +140,7 @@ func (r *Replayer) Boards(ctx context.Context, domain string, at time.Time) (*Bo
 type Options struct {
 	At time.Time
 	// Boards names the read models to build (projection names, e.g. "incidents");
-	// empty: those Read reads (BoardNames). "timeline" builds the timeline too.
+	// nil: those Read reads (BoardNames); empty: none (Observe alone).
 	Boards []string
 	// Observe, when set, is given every event of the log up to the cut, in order,
 	// that Registry decodes: what the decision delays are computed from.
@@ -168,7 +168,7 @@ func (r *Replayer) Run(ctx context.Context, opts Options, read func(ctx context.
 		return ctx.Err()
 	}
 	names := opts.Boards
-	if len(names) == 0 {
+	if names == nil {
 		names = BoardNames()
 	}
 	all, err := boards.All()
@@ -198,6 +198,24 @@ func (r *Replayer) Run(ctx context.Context, opts Options, read func(ctx context.
 		return err
 	}
 	return read(projections.InSpace(ctx, space), res)
+}
+
+// Delays are the decision delays of domain (incidents reported and alerts drafted
+// between from and to; zero: open) as the log tells them up to to (zero: now).
+func (r *Replayer) Delays(ctx context.Context, domain string, from, to time.Time) (Delays, error) {
+	if to.IsZero() {
+		to = time.Now().UTC()
+	}
+	reg, err := Registry()
+	if err != nil {
+		return Delays{}, err
+	}
+	t := NewTracker()
+	err = r.Run(ctx, Options{At: to, Boards: []string{}, Observe: t.Add, Registry: reg}, func(context.Context, Result) error { return nil })
+	if err != nil {
+		return Delays{}, err
+	}
+	return t.Delays(domain, from, to), nil
 }
 
 // BoardNames are the read models Read reads.
