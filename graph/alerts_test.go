@@ -320,3 +320,77 @@ func TestUpdateAndCancelArePublishedWithReferences(t *testing.T) {
 		t.Errorf("the feed (HTTP %d) does not list the alert:\n%s", resp.StatusCode, feed)
 	}
 }
+
+// TestAlertChangedDeliversTheAlertToItsCommuneOnly: the mayor's alertChanged
+// subscription receives the alert after each change (pending, then approved); a
+// subscriber of another commune receives none of it, and a subscription to a commune
+// the caller may not read is refused.
+func TestAlertChangedDeliversTheAlertToItsCommuneOnly(t *testing.T) {
+	env, _ := startAlertStack(t)
+	rac := env.Token("rac-nimes", "rac", nimes)
+	mayor := env.Token("maire-nimes", "mayor", nimes)
+	alesMayor := env.Token("maire-ales", "mayor", ales)
+	const sub = `subscription($d: String!){ alertChanged(domain: $d){ id status headline deliveries { channel sent } } }`
+	dial := func(token, domain string) *gatewaytest.WS {
+		ws, err := env.DialWS(t, map[string]any{"Authorization": "Bearer " + token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.Subscribe(t, "alerts", sub, map[string]any{"d": domain})
+		return ws
+	}
+	type change struct{ ID, Status string }
+	next := func(ws *gatewaytest.WS, d time.Duration) (change, bool) {
+		m, ok := ws.Next(d)
+		if !ok {
+			return change{}, false
+		}
+		var p struct {
+			Data   struct{ AlertChanged change }
+			Errors json.RawMessage
+		}
+		if m.Type != "next" || json.Unmarshal(m.Payload, &p) != nil || len(p.Errors) > 0 {
+			t.Fatalf("alertChanged: %s %s", m.Type, m.Payload)
+		}
+		return p.Data.AlertChanged, true
+	}
+	mine, theirs := dial(mayor, nimes), dial(alesMayor, ales)
+	// gqlgen does not acknowledge a subscription: draft until the first is heard.
+	var warm alertView
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		warm = alertOf(t, env.Do(t, rac, draftMutation, map[string]any{"in": floodAlert(nimes, "CAP_FEED")}), "draftAlert")
+		if c, ok := next(mine, 300*time.Millisecond); ok && c.ID == warm.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the mayor's subscription never delivered")
+		}
+	}
+	id := map[string]any{"id": warm.ID}
+	must(t, env.Do(t, rac, `mutation($id: ID!){ submitAlert(id: $id){ id } }`, id))
+	must(t, env.Do(t, mayor, `mutation($id: ID!){ approveAlert(id: $id){ id } }`, id))
+	seen := map[string]bool{}
+	for deadline := time.Now().Add(10 * time.Second); !(seen["PENDING_APPROVAL"] && seen["APPROVED"]) && time.Now().Before(deadline); {
+		if c, ok := next(mine, time.Until(deadline)); ok && c.ID == warm.ID {
+			seen[c.Status] = true
+			if c.Status == "DISPATCHING" || c.Status == "SENT" {
+				seen["APPROVED"] = true // the board may have moved on within one batch
+			}
+		}
+	}
+	if !seen["PENDING_APPROVAL"] || !seen["APPROVED"] {
+		t.Errorf("the mayor's subscription saw %v, want the submission and the approval", seen)
+	}
+	if c, ok := next(theirs, 300*time.Millisecond); ok {
+		t.Errorf("Alès' subscription received Nîmes' alert: %+v", c)
+	}
+	ws, err := env.DialWS(t, map[string]any{"Authorization": "Bearer " + alesMayor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Subscribe(t, "nimes", sub, map[string]any{"d": nimes})
+	m, ok := ws.Next(5 * time.Second)
+	if !ok || m.Type != "error" && !strings.Contains(string(m.Payload), "FORBIDDEN") {
+		t.Errorf("Alès' mayor subscribing to Nîmes' alerts: %v %s, want FORBIDDEN", ok, m.Payload)
+	}
+}
