@@ -249,6 +249,8 @@ async function loadBoard() {
     if (seq !== state.boardSeq || d !== state.domain) return; // a newer answer is coming
     Object.assign(state.board, { incidents: data.incidents, resources: data.resources, counts: data.incidentCounts, shelters: data.shelters });
     renderBoard();
+    // The open incident's actions offer the resources now available.
+    if (state.openIncident) incidentSoon();
   } catch (e) {
     if (seq === state.boardSeq) boardError(e);
   }
