@@ -108,6 +108,10 @@ func (f *fixtures) prefecture(scope string) string {
 	return f.env.Token("fx-prefecture-"+dep, "prefecture", dep)
 }
 
+func (f *fixtures) rac(scope string) string {
+	return f.env.Token("fx-rac-"+strings.ReplaceAll(scope, "/", "-"), "rac", scope)
+}
+
 func (f *fixtures) admin(scope string) string {
 	return f.env.Token("fx-admin-"+strings.ReplaceAll(scope, "/", "-"), "admin", scope)
 }
@@ -189,6 +193,25 @@ func (f *fixtures) make(kind, scope string) string {
 		id := f.make("reinforcement.dispatched", scope)
 		f.do(m(), `mutation($id:ID!){ confirmReinforcementArrival(id:$id){ id } }`, map[string]any{"id": id}, "confirmReinforcementArrival")
 		return id
+	case "alert.draft", "alert.frdraft":
+		channels := []string{"CAP_FEED"}
+		if kind == "alert.frdraft" {
+			channels = append(channels, "FR_ALERT")
+		}
+		// Drafted by the place's RAC, so that its mayor (and the matrix's) may approve.
+		return str(t, f.do(f.rac(scope), `mutation($in: DraftAlertInput!){ draftAlert(input: $in){ id } }`,
+			map[string]any{"in": floodAlert(scope, channels...)}, "draftAlert"), "id")
+	case "alert.pending", "alert.frpending":
+		id := f.make(strings.Replace(kind, "pending", "draft", 1), scope)
+		f.do(f.rac(scope), `mutation($id:ID!){ submitAlert(id:$id){ id } }`, map[string]any{"id": id}, "submitAlert")
+		return id
+	case "alert.frrequested":
+		id := f.make("alert.frpending", scope)
+		f.do(m(), `mutation($id:ID!){ approveAlert(id:$id){ id } }`, map[string]any{"id": id}, "approveAlert")
+		return id
+	case "resident":
+		return str(t, f.do(m(), `mutation($d:String!){ registerResident(input:{domain:$d, phone:"+33612345678", location:{lat:43.83, lon:4.35}, channels:[SMS]}){ id } }`,
+			map[string]any{"d": scope}, "registerResident"), "id")
 	}
 	t.Fatalf("no fixture of kind %q", kind)
 	return ""
