@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	_ "google.golang.org/grpc/health" // client-side health checking (healthCheckConfig)
+	grpcresolver "google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 
 	"vigie/events/store"
 	"vigie/graph"
@@ -47,21 +51,16 @@ type gatewayDeps struct {
 // buildGateway connects to the services and returns the gateway's handler; run starts
 // what must run beside it (the notice hub) until ctx ends.
 func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.ClientConn, error) {
-	dial := func(addr string) (*grpc.ClientConn, error) {
-		// The services are on loopback or a private network; the identity token, not
-		// the channel, carries the trust.
-		return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
-	}
-	inc, err := dial(d.incidentsAddr)
+	inc, err := dialService(d.incidentsAddr)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := dial(d.resourcesAddr)
+	res, err := dialService(d.resourcesAddr)
 	if err != nil {
 		inc.Close()
 		return nil, nil, err
 	}
-	alr, err := dial(d.alertsAddr)
+	alr, err := dialService(d.alertsAddr)
 	if err != nil {
 		inc.Close()
 		res.Close()
@@ -96,6 +95,51 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 		Log:     d.log,
 	})
 	return h, []*grpc.ClientConn{inc, res, alr}, nil
+}
+
+// serviceConfig spreads a gateway's calls over every instance of a service that is
+// up: round robin over the READY connections; a connection whose instance says
+// NOT_SERVING on the standard health service (it is draining) is left out before its
+// listener closes; a call that fails UNAVAILABLE (its instance died under it) is tried
+// again on another. That retry is safe: every command carries a command id (the
+// client's, or one the resolver drew before the call), and a resent command id is
+// recognised by the service and by the store.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "healthCheckConfig": {"serviceName": ""},
+  "methodConfig": [{
+    "name": [{}],
+    "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "0.5s", "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}
+  }]
+}`
+
+// dialService connects to a service at addrs: one host:port (a DNS name resolving to several
+// instances is balanced over all of them), or several separated by commas, e.g.
+// VIGIE_INCIDENTS_ADDR=10.0.0.5:7101,10.0.0.6:7101.
+func dialService(addrs string) (*grpc.ClientConn, error) {
+	var list []grpcresolver.Address
+	for _, a := range strings.Split(addrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			list = append(list, grpcresolver.Address{Addr: a})
+		}
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("no service address in %q", addrs)
+	}
+	// The services are on loopback or a private network; the identity token, not
+	// the channel, carries the trust.
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		grpc.WithDefaultServiceConfig(serviceConfig),
+	}
+	if len(list) == 1 {
+		return grpc.NewClient(list[0].Addr, opts...)
+	}
+	// A resolver of this connection's own (WithResolvers registers it nowhere else).
+	r := manual.NewBuilderWithScheme("vigie")
+	r.InitialState(grpcresolver.State{Addresses: list})
+	return grpc.NewClient(r.Scheme()+":///"+list[0].Addr, append(opts, grpc.WithResolvers(r))...)
 }
 
 // readiness: the event store answers, and no read model is behind an event older than

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,6 +75,13 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 			return exitUsage
 		}
 	}
+	// Behind a balancer, the gateway keeps serving this long after SIGTERM with /readyz
+	// answering 503, so that the balancer stops sending before the listener closes.
+	drain, err := time.ParseDuration(envOr("VIGIE_DRAIN_DELAY", defaultDrainDelay.String()))
+	if err != nil || drain < 0 {
+		fmt.Fprintf(stderr, "vigie %s: VIGIE_DRAIN_DELAY=%q is not a duration such as 5s\n", name, os.Getenv("VIGIE_DRAIN_DELAY"))
+		return exitUsage
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -110,7 +118,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 		return fail(err)
 	}
 	defer closeAll(conns)
-	return serveHTTP(ctx, stop, *httpAddr, h, stdout, log, fail, nil)
+	return serveHTTP(ctx, stop, *httpAddr, h, stdout, log, fail, nil, drain)
 }
 
 func envOr(k, def string) string {
@@ -126,14 +134,32 @@ func closeAll(conns []*grpc.ClientConn) {
 	}
 }
 
-// serveHTTP serves h until ctx ends, then drains in-flight requests (bounded). ready,
+// defaultDrainDelay is how long `vigie serve gateway` goes on serving, not ready, after
+// SIGTERM (VIGIE_DRAIN_DELAY); a balancer probing /readyz every second sees it.
+const defaultDrainDelay = 2 * time.Second
+
+// drainBound is how long in-flight requests may take to finish once the listener closed.
+const drainBound = 10 * time.Second
+
+// serveHTTP serves h until ctx ends, then shuts down in order: /readyz answers 503 at
+// once, requests are still served for drainDelay (so that a balancer stops sending),
+// then the listener closes and in-flight requests finish, within drainBound. ready,
 // when given, runs once the server answers and before it is announced (the demo seeds
 // through the gateway itself).
-func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, stdout io.Writer, log *slog.Logger, fail func(error) int, ready func(url string) error) int {
+func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, stdout io.Writer, log *slog.Logger, fail func(error) int, ready func(url string) error, drainDelay time.Duration) int {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fail(err)
 	}
+	var draining atomic.Bool
+	next := h
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" && draining.Load() {
+			http.Error(w, "not ready: shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(lis) }()
@@ -149,11 +175,18 @@ func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, st
 	case err := <-served:
 		return fail(err)
 	}
+	// Restore default signal handling: a second SIGTERM or Ctrl-C ends a drain at once.
 	stop()
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	draining.Store(true)
+	log.Info("shutting down: not ready, still serving", "for", drainDelay)
+	time.Sleep(drainDelay)
+	sctx, cancel := context.WithTimeout(context.Background(), drainBound)
 	defer cancel()
-	_ = hs.Shutdown(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("in-flight requests cut short", "bound", drainBound, "err", err)
+		_ = hs.Close()
+	}
+	log.Info("stopped")
 	return exitOK
 }
 
@@ -274,5 +307,5 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		}
 		log.Info("vigie ready", "data", *data, "http", url)
 		return nil
-	})
+	}, 0)
 }
