@@ -150,7 +150,17 @@ func js[T any](d *dashEnv, ctx context.Context, expr string) T {
 // waitJS polls expr in the page until it is truthy.
 func (d *dashEnv) waitJS(ctx context.Context, what, expr string) {
 	d.t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(domWait), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	deadline := time.Now().Add(domWait)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		// Right after a navigation the poll may start in the old document's context.
+		if strings.Contains(err.Error(), "Cannot find context with specified id") && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
 		d.shot(ctx, "failed")
 		d.t.Fatalf("%s: not within %v (%s): %v", what, domWait, expr, err)
 	}
@@ -461,7 +471,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		sort.Float64s(runs)
 		t.Logf("board of 500 incidents rendered in %.1f ms (median of 5; min %.1f, max %.1f)", runs[2], runs[0], runs[4])
 		// First load: a new tab with the token in its session, to the board drawn.
-		d.do(racPage, "reload", chromedp.Reload())
+		// Navigate waits for the load event, so the poll below runs in the new document
+		// (polling across a reload can land in the old one's destroyed context).
+		d.do(racPage, "reload", chromedp.Navigate(d.url+"/"))
 		d.waitJS(racPage, "the board after a reload", `performance.getEntriesByName('vigie-ready').length > 0`)
 		ready := js[float64](d, racPage, `performance.getEntriesByName('vigie-ready')[0].startTime`)
 		load := js[float64](d, racPage, `performance.getEntriesByType('navigation')[0].loadEventEnd`)
