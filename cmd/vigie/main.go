@@ -45,7 +45,7 @@ var commands = []command{
 	{name: "token", synopsis: "--data DIR --sub NAME --role ROLE --domain DOMAIN [--ttl 8h]", summary: "print a development token", run: token},
 	{name: "projections rebuild", synopsis: "NAME", summary: "rebuild one read model from the log", run: rebuildProjection},
 	{name: "replay", synopsis: "--at TIME [--domain D] [--stream S] [--report FILE]", summary: "the boards as they were at TIME", run: replayCmd},
-	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain"},
+	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain", run: drillCmd},
 	{name: "backup", synopsis: "--data DIR --to FILE", summary: "online backup of the embedded event store", run: backup},
 	{name: "restore", synopsis: "--from FILE --data DIR", summary: "verified restore of a backup", run: restore},
 }
