@@ -187,7 +187,7 @@ func (a alertsAPI) Cancel(ctx context.Context, req *pb.ReasonRequest) (*pb.Alert
 // domain validates the rest (bounds, polygon, times).
 func parseContent(c *pb.Content, names []string) (alert.Content, []alert.Channel, error) {
 	if c == nil {
-		return alert.Content{}, nil, &alert.InputError{Field: "content", Problem: "missing"}
+		return alert.Content{}, nil, &alert.InputError{Field: "content", Problem: "missing", Family: alert.ErrInvalidInput}
 	}
 	out := alert.Content{Event: c.Event, Headline: c.Headline, Description: c.Description, Instruction: c.Instruction, AreaDesc: c.AreaDesc, Language: c.Language}
 	var err error
@@ -229,7 +229,7 @@ func optionalTime(field, s string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return nil, &alert.InputError{Field: field, Problem: fmt.Sprintf("not an RFC 3339 time: %q", s)}
+		return nil, &alert.InputError{Field: field, Problem: fmt.Sprintf("not an RFC 3339 time: %q", s), Family: alert.ErrInvalidInput}
 	}
 	return &t, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"vigie/events"
+	"vigie/events/input"
 )
 
 // The rules of registration; each refusal is one of these, possibly wrapped
@@ -25,17 +26,6 @@ var (
 // InputError says which field of a command is wrong and why. It matches
 // ErrInvalidInput with errors.Is; errors.As gives the field. Its Problem
 // never quotes the personal data it refuses.
-type InputError struct {
-	Field   string
-	Problem string
-}
+type InputError = input.Error
 
-func (e *InputError) Error() string {
-	return ErrInvalidInput.Error() + ": " + e.Field + ": " + e.Problem
-}
-
-func (e *InputError) Unwrap() error { return ErrInvalidInput }
-
-func invalid(field, problem string) error {
-	return &InputError{Field: field, Problem: problem}
-}
+func invalid(field, problem string) error { return input.Invalid(ErrInvalidInput, field, problem) }

@@ -3,14 +3,10 @@ package incident
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"vigie/events"
+	"vigie/events/input"
 )
 
 // The rules of the incident lifecycle; each refusal is one of these, possibly
@@ -35,20 +31,9 @@ var (
 
 // InputError says which field of a command is wrong and why. It matches
 // ErrInvalidInput with errors.Is; errors.As gives the field.
-type InputError struct {
-	Field   string
-	Problem string
-}
+type InputError = input.Error
 
-func (e *InputError) Error() string {
-	return ErrInvalidInput.Error() + ": " + e.Field + ": " + e.Problem
-}
-
-func (e *InputError) Unwrap() error { return ErrInvalidInput }
-
-func invalid(field, problem string) error {
-	return &InputError{Field: field, Problem: problem}
-}
+func invalid(field, problem string) error { return input.Invalid(ErrInvalidInput, field, problem) }
 
 // Bounds of the inputs, in characters (runes) for texts and bytes for ids.
 const (
@@ -59,61 +44,12 @@ const (
 	MaxIDLen          = 128
 )
 
-// text trims s and checks it has least..most runes of valid UTF-8 without
-// control characters; multiLine texts may hold newlines and tabs.
 func text(field, s string, least, most int, multiLine bool) (string, error) {
-	if !utf8.ValidString(s) {
-		return "", invalid(field, "not valid UTF-8")
-	}
-	s = strings.TrimSpace(s)
-	if n := utf8.RuneCountInString(s); n < least || n > most {
-		if least == 0 {
-			return "", invalid(field, "longer than "+strconv.Itoa(most)+" characters")
-		}
-		return "", invalid(field, "must be "+strconv.Itoa(least)+" to "+strconv.Itoa(most)+" characters")
-	}
-	for _, r := range s {
-		if multiLine && (r == '\n' || r == '\r' || r == '\t') {
-			continue
-		}
-		if unicode.IsControl(r) {
-			return "", invalid(field, "contains a control character")
-		}
-	}
-	return s, nil
+	return input.Text(ErrInvalidInput, field, s, least, most, multiLine)
 }
 
 // validID checks an incident or log entry id: it names a stream or a log entry
-// for ever, so it is taken as given, never trimmed. It is stricter than
-// events.ValidateStreamID, so incident-<id> is always a valid stream name.
-func validID(field, s string) error {
-	switch {
-	case s == "":
-		return invalid(field, "empty")
-	case len(s) > MaxIDLen:
-		return invalid(field, "longer than "+strconv.Itoa(MaxIDLen)+" bytes")
-	case !utf8.ValidString(s):
-		return invalid(field, "not valid UTF-8")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return invalid(field, "contains a space or a control character")
-		}
-	}
-	return nil
-}
+// for ever, so incident-<id> must always be a valid stream name.
+func validID(field, s string) error { return input.ID(ErrInvalidInput, field, s, MaxIDLen) }
 
-// actor checks what the runtime passes with every command: a programming
-// error there must not become an event.
-func actor(by events.Actor, at time.Time) error {
-	if by.Subject == "" {
-		return invalid("by", "no subject")
-	}
-	if !slices.Contains(events.Roles, by.Role) {
-		return invalid("by", "unknown role "+strconv.Quote(by.Role))
-	}
-	if at.IsZero() {
-		return invalid("at", "zero time")
-	}
-	return nil
-}
+func actor(by events.Actor, at time.Time) error { return input.Actor(ErrInvalidInput, by, at) }

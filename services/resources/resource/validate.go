@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"vigie/events/input"
 )
 
 // Limits of the inputs.
@@ -26,46 +28,21 @@ func printable(s string) bool {
 }
 
 // ValidateCommuneDomain accepts a commune's authorization domain,
-// "dep:<département>/com:<INSEE code>", where the INSEE code starts with the
-// département's code: dep:30/com:30189, dep:2A/com:2A004, dep:971/com:97101.
+// "dep:<département>/com:<INSEE code>", by input.CommuneDomain's rules (those
+// of policies/territory): dep:30/com:30189, dep:2A/com:2A004, dep:971/com:97101.
 // A département's domain alone (dep:30) is refused: resources and
-// reinforcement requests belong to a commune.
+// reinforcement requests belong to a commune. So is a commune numbered 000,
+// which INSEE never assigns.
 func ValidateCommuneDomain(domain string) error {
-	dep, com, ok := strings.Cut(domain, "/")
-	dep, okDep := strings.CutPrefix(dep, "dep:")
-	com, okCom := strings.CutPrefix(com, "com:")
-	if !ok || !okDep || !okCom || !validDepartement(dep) || !validCommune(dep, com) {
+	if input.CommuneDomain(ErrInvalidInput, domain) != nil || communeZero(domain) {
 		return fmt.Errorf("%w: %q", ErrInvalidDomain, domain)
 	}
 	return nil
 }
 
-// validDepartement accepts 01–95 but 20 (split into 2A and 2B in 1976), 2A,
-// 2B, and the overseas codes 971–978.
-func validDepartement(dep string) bool {
-	switch {
-	case dep == "2A" || dep == "2B":
-		return true
-	case len(dep) == 2 && digits(dep):
-		return dep != "00" && dep != "20" && dep <= "95"
-	case len(dep) == 3 && digits(dep):
-		return dep >= "971" && dep <= "978"
-	}
-	return false
-}
-
-// validCommune accepts a five-character INSEE code made of the département's
-// code and a number other than zero.
-func validCommune(dep, com string) bool {
-	n, ok := strings.CutPrefix(com, dep)
-	return ok && len(com) == 5 && digits(n) && strings.Trim(n, "0") != ""
-}
-
-func digits(s string) bool {
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
+// communeZero reports whether a valid commune domain names commune 000 of its
+// département (dep:30/com:30000).
+func communeZero(domain string) bool {
+	dep, com, _ := strings.Cut(strings.TrimPrefix(domain, "dep:"), "/com:")
+	return strings.Trim(strings.TrimPrefix(com, dep), "0") == ""
 }

@@ -1,0 +1,5 @@
+// Package input holds the checks every domain package makes on a command's
+// fields (texts, ids, the actor, positions, a commune's domain) and the error
+// that names the wrong field. Each domain passes its own invalid-input family,
+// so its errors keep their prefix and still match events.ErrInvalidInput.
+package input

@@ -1,0 +1,196 @@
+package input_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"vigie/events"
+	"vigie/events/input"
+)
+
+var errFamily = fmt.Errorf("thing: %w", events.ErrInvalidInput)
+
+// problem returns the field and problem of err, failing unless it is an
+// *input.Error of errFamily.
+func problem(t *testing.T, err error) (field, problem string) {
+	t.Helper()
+	var ie *input.Error
+	if !errors.As(err, &ie) || !errors.Is(err, errFamily) || !errors.Is(err, events.ErrInvalidInput) {
+		t.Fatalf("error %v is not an *input.Error of its family", err)
+	}
+	return ie.Field, ie.Problem
+}
+
+func TestErrorNamesItsFamilyFieldAndProblem(t *testing.T) {
+	err := input.Invalid(errFamily, "title", "empty")
+	if got, want := err.Error(), "thing: invalid input: title: empty"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	problem(t, err)
+	if other := fmt.Errorf("other: %w", events.ErrInvalidInput); errors.Is(err, other) {
+		t.Error("an error of one family matches another")
+	}
+}
+
+func TestErrorWithoutAFamilyIsStillInvalidInput(t *testing.T) {
+	err := &input.Error{Field: "content", Problem: "missing"}
+	if !errors.Is(err, events.ErrInvalidInput) || err.Error() != "invalid input: content: missing" {
+		t.Errorf("got %q, is invalid input: %v", err, errors.Is(err, events.ErrInvalidInput))
+	}
+}
+
+func TestTextTrimsAndChecksLengthAndCharacters(t *testing.T) {
+	if s, err := input.Text(errFamily, "title", "  Crue du Gardon \n", 1, 20, false); err != nil || s != "Crue du Gardon" {
+		t.Errorf("Text = %q, %v", s, err)
+	}
+	if s, err := input.Text(errFamily, "log", "ligne 1\n\tligne 2", 1, 20, true); err != nil || s != "ligne 1\n\tligne 2" {
+		t.Errorf("multi-line Text = %q, %v", s, err)
+	}
+	if s, err := input.Text(errFamily, "note", "   ", 0, 20, false); err != nil || s != "" {
+		t.Errorf("optional empty Text = %q, %v", s, err)
+	}
+	if s, err := input.Text(errFamily, "title", strings.Repeat("é", 5), 1, 5, false); err != nil || s != "ééééé" {
+		t.Errorf("Text counts runes, not bytes: %q, %v", s, err)
+	}
+	for name, c := range map[string]struct {
+		s           string
+		least, most int
+		multiLine   bool
+		want        string
+	}{
+		"invalid UTF-8":              {"a\xffb", 1, 20, false, "not valid UTF-8"},
+		"empty but required":         {" ", 1, 20, false, "must be 1 to 20 characters"},
+		"too long":                   {"abcdef", 1, 5, false, "must be 1 to 5 characters"},
+		"too long, optional":         {"abcdef", 0, 5, false, "longer than 5 characters"},
+		"a newline on one line":      {"a\nb", 1, 20, false, "contains a control character"},
+		"a NUL in a multi-line text": {"a\x00b", 1, 20, true, "contains a control character"},
+	} {
+		_, err := input.Text(errFamily, "f", c.s, c.least, c.most, c.multiLine)
+		if field, p := problem(t, err); field != "f" || p != c.want {
+			t.Errorf("%s: %s: %s, want f: %s", name, field, p, c.want)
+		}
+	}
+}
+
+func TestIDIsTakenAsGiven(t *testing.T) {
+	for _, ok := range []string{"i-1", "a:b/c", strings.Repeat("x", 8), "é"} {
+		if err := input.ID(errFamily, "id", ok, 8); err != nil {
+			t.Errorf("ID(%q) = %v", ok, err)
+		}
+	}
+	for s, want := range map[string]string{
+		"":                     "empty",
+		strings.Repeat("x", 9): "longer than 8 bytes",
+		"\xff":                 "not valid UTF-8",
+		" i-1":                 "contains a space or a control character",
+		"i 1":                  "contains a space or a control character",
+		"i\x001":               "contains a space or a control character",
+		"i\u00a01":             "contains a space or a control character",
+	} {
+		if field, p := problem(t, input.ID(errFamily, "id", s, 8)); field != "id" || p != want {
+			t.Errorf("ID(%q): %s: %s, want id: %s", s, field, p, want)
+		}
+	}
+}
+
+func TestActorNeedsASubjectAKnownRoleAndATime(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	rac := events.Actor{Subject: "u-1", Role: events.RoleRAC}
+	if err := input.Actor(errFamily, rac, at); err != nil {
+		t.Errorf("Actor(rac) = %v", err)
+	}
+	system := events.Actor{Subject: "dispatcher", Role: "system"}
+	if err := input.Actor(errFamily, system, at, "system"); err != nil {
+		t.Errorf("Actor(system) with system as an extra role = %v", err)
+	}
+	for name, c := range map[string]struct {
+		by           events.Actor
+		at           time.Time
+		field, wants string
+	}{
+		"no subject":              {events.Actor{Role: events.RoleRAC}, at, "by", "no subject"},
+		"unknown role":            {events.Actor{Subject: "u-1", Role: "mayor "}, at, "by", `unknown role "mayor "`},
+		"an extra role not given": {system, at, "by", `unknown role "system"`},
+		"zero time":               {rac, time.Time{}, "at", "zero time"},
+	} {
+		if field, p := problem(t, input.Actor(errFamily, c.by, c.at)); field != c.field || p != c.wants {
+			t.Errorf("%s: %s: %s, want %s: %s", name, field, p, c.field, c.wants)
+		}
+	}
+}
+
+type point struct{ lat, lon float64 }
+
+func latLon(p point) (float64, float64) { return p.lat, p.lon }
+
+func TestPointIsOnEarth(t *testing.T) {
+	for _, p := range []point{{0, 0}, {90, 180}, {-90, -180}, {43.8367, 4.3601}} {
+		if err := input.Point(errFamily, "location", p.lat, p.lon); err != nil {
+			t.Errorf("Point(%v) = %v", p, err)
+		}
+	}
+	lat := "latitude must be a number from -90 to 90"
+	lon := "longitude must be a number from -180 to 180"
+	for p, want := range map[point]string{
+		{90.01, 0}: lat, {-91, 0}: lat, {math.Inf(1), 0}: lat,
+		{0, 180.5}: lon, {0, -181}: lon, {0, math.Inf(-1)}: lon,
+	} {
+		if field, got := problem(t, input.Point(errFamily, "location", p.lat, p.lon)); field != "location" || got != want {
+			t.Errorf("Point(%v): %s: %s, want location: %s", p, field, got, want)
+		}
+	}
+	if _, got := problem(t, input.Point(errFamily, "location", math.NaN(), 0)); got != lat {
+		t.Errorf("Point(NaN, 0): %s", got)
+	}
+}
+
+func TestPolygonCountsItsPointsAndNamesTheWrongOne(t *testing.T) {
+	triangle := []point{{43.8, 4.3}, {43.9, 4.3}, {43.9, 4.4}}
+	if err := input.Polygon(errFamily, "zone", triangle, 3, 4, latLon); err != nil {
+		t.Errorf("Polygon(triangle) = %v", err)
+	}
+	for name, c := range map[string]struct {
+		ring         []point
+		field, wants string
+	}{
+		"no point":    {nil, "zone", "a polygon has 3 to 4 points"},
+		"two points":  {triangle[:2], "zone", "a polygon has 3 to 4 points"},
+		"five points": {append(triangle, triangle[:2]...), "zone", "a polygon has 3 to 4 points"},
+		"a point off": {append(triangle[:2:2], point{43.9, 200}), "zone[2]", "longitude must be a number from -180 to 180"},
+	} {
+		if field, p := problem(t, input.Polygon(errFamily, "zone", c.ring, 3, 4, latLon)); field != c.field || p != c.wants {
+			t.Errorf("%s: %s: %s, want %s: %s", name, field, p, c.field, c.wants)
+		}
+	}
+}
+
+// The cases of policies/territory's tests that are communes, or are not.
+func TestCommuneDomainFollowsTheTerritoryRules(t *testing.T) {
+	for _, ok := range []string{
+		"dep:30/com:30189", "dep:2A/com:2A004", "dep:2B/com:2B033", "dep:13/com:13047",
+		"dep:971/com:97101", "dep:974/com:97411", "dep:988/com:98818", "dep:01/com:01001", "dep:95/com:95690",
+	} {
+		if err := input.CommuneDomain(errFamily, ok); err != nil {
+			t.Errorf("CommuneDomain(%q) = %v", ok, err)
+		}
+	}
+	shape := "must be a commune's domain, like dep:30/com:30189"
+	insee := "the commune's INSEE code must be 5 characters starting with its département's code"
+	for in, want := range map[string]string{
+		"": shape, "dep:30": shape, "dep:30/*": shape, "com:30189": shape, " dep:30/com:30189": shape,
+		"DEP:30/COM:30189": shape, "dep:3/com:30189": shape, "dep:20/com:20004": shape, "dep:00/com:00001": shape,
+		"dep:96/com:96001": shape, "dep:979/com:97901": shape, "dep:2a/com:2a004": shape,
+		"dep:30//com:30189": shape, "dep:30/commune:30189": shape, "dep:30/epci:243000643": shape,
+		"dep:30/com:": insee, "dep:30/com:3018": insee, "dep:30/com:301890": insee, "dep:30/com:13047": insee,
+		"dep:30/com:30A89": insee, "dep:30/com:30189/x": insee, "dep:30/com:30189\n": insee,
+		"dep:2A/com:2B004": insee, "dep:971/com:97201": insee, "dep:971/com:9710": insee,
+	} {
+		if field, p := problem(t, input.CommuneDomain(errFamily, in)); field != "domain" || p != want {
+			t.Errorf("CommuneDomain(%q): %s: %s, want domain: %s", in, field, p, want)
+		}
+	}
+}

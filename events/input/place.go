@@ -1,0 +1,75 @@
+package input
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Point refuses a WGS 84 position that is not on Earth: NaN, infinities,
+// latitudes beyond ±90 and longitudes beyond ±180.
+func Point(family error, field string, lat, lon float64) error {
+	switch {
+	case math.IsNaN(lat) || math.IsInf(lat, 0) || lat < -90 || lat > 90:
+		return Invalid(family, field, "latitude must be a number from -90 to 90")
+	case math.IsNaN(lon) || math.IsInf(lon, 0) || lon < -180 || lon > 180:
+		return Invalid(family, field, "longitude must be a number from -180 to 180")
+	}
+	return nil
+}
+
+// Polygon checks a ring, closed or not, of least..most points, each on Earth;
+// latLon reads a domain's point. Whether no polygon at all is allowed is the
+// caller's to say: an empty ring is refused here.
+func Polygon[P any](family error, field string, ring []P, least, most int, latLon func(P) (lat, lon float64)) error {
+	if len(ring) < least || len(ring) > most {
+		return Invalid(family, field, "a polygon has "+strconv.Itoa(least)+" to "+strconv.Itoa(most)+" points")
+	}
+	for n, p := range ring {
+		lat, lon := latLon(p)
+		if err := Point(family, field+"["+strconv.Itoa(n)+"]", lat, lon); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CommuneDomain accepts the domain of a commune, "dep:30/com:30189". The
+// département is a metropolitan code (01 to 95, 2A, 2B) or an overseas one
+// (971 to 978, 984 to 989); the INSEE code of the commune starts with it and
+// ends in digits, five characters in all. These are the rules of
+// policies/territory, which a domain package may not import; the two must
+// accept the same communes.
+func CommuneDomain(family error, domain string) error {
+	rest, ok := strings.CutPrefix(domain, "dep:")
+	if !ok {
+		return Invalid(family, "domain", "must be a commune's domain, like dep:30/com:30189")
+	}
+	dep, com, ok := strings.Cut(rest, "/com:")
+	if !ok || !departement(dep) {
+		return Invalid(family, "domain", "must be a commune's domain, like dep:30/com:30189")
+	}
+	if len(com) != 5 || !strings.HasPrefix(com, dep) || !digits(com[len(dep):]) {
+		return Invalid(family, "domain", "the commune's INSEE code must be 5 characters starting with its département's code")
+	}
+	return nil
+}
+
+func departement(code string) bool {
+	switch len(code) {
+	case 2:
+		return code == "2A" || code == "2B" || digits(code) && code >= "01" && code <= "95" && code != "20"
+	case 3:
+		return digits(code) && (code >= "971" && code <= "978" || code >= "984" && code <= "989")
+	}
+	return false
+}
+
+func digits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
