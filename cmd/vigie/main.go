@@ -15,16 +15,14 @@ import (
 	"strings"
 )
 
-// Exit codes. 2 is the flag package's convention for a usage error, and an unbuilt
-// subcommand uses it too so that scripts never mistake it for a successful run.
+// Exit codes. 2 is the flag package's convention for a usage error.
 const (
 	exitOK    = 0
 	exitError = 1
 	exitUsage = 2
 )
 
-// command is one entry of the contract's command table. A nil run means the command
-// is part of the contract but its issue is still open.
+// command is one entry of the contract's command table.
 type command struct {
 	name     string // words after "vigie", e.g. "serve eventstore"
 	synopsis string // arguments, for the usage text
@@ -46,8 +44,8 @@ var commands = []command{
 	{name: "projections rebuild", synopsis: "NAME", summary: "rebuild one read model from the log", run: rebuildProjection},
 	{name: "replay", synopsis: "--at TIME [--domain D] [--stream S] [--report FILE]", summary: "the boards as they were at TIME", run: replayCmd},
 	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain", run: drillCmd},
-	{name: "backup", synopsis: "--data DIR --to FILE", summary: "online backup of the embedded event store", run: backup},
-	{name: "restore", synopsis: "--from FILE --data DIR", summary: "verified restore of a backup", run: restore},
+	{name: "backup", synopsis: "--data DIR --to FILE [--force]", summary: "online backup of the embedded event store", run: backup},
+	{name: "restore", synopsis: "--from FILE --data DIR [--force]", summary: "verified restore of a backup", run: restore},
 }
 
 func main() {
@@ -69,10 +67,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		fmt.Fprintf(stderr, "vigie: unknown command %q\n\n", strings.Join(args, " "))
 		usage(stderr)
-		return exitUsage
-	}
-	if cmd.run == nil {
-		fmt.Fprintf(stderr, "vigie %s: not built yet (see the open issues)\n", cmd.name)
 		return exitUsage
 	}
 	return cmd.run(ctx, cmd.name, rest, stdout, stderr)
@@ -116,13 +110,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage:")
 	for _, c := range commands {
-		state := ""
-		if c.run == nil {
-			state = " (not built yet)"
-		}
-		fmt.Fprintf(w, "  vigie %s %s\n      %s%s\n", c.name, c.synopsis, c.summary, state)
+		fmt.Fprintf(w, "  vigie %s %s\n      %s\n", c.name, c.synopsis, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Environment: EVENTSTORE_URL, REDIS_URL, VIGIE_DATA, VIGIE_HTTP_ADDR, VIGIE_*_ADDR, OTEL_*. Flags win over environment.")
+	fmt.Fprintln(w, "Environment: EVENTSTORE_URL, REDIS_URL, VIGIE_DATA, VIGIE_HTTP_ADDR, VIGIE_*_ADDR (several instances: a,b), VIGIE_DRAIN_DELAY, the providers of alerts (VIGIE_SMTP_*, VIGIE_SMS_URL, …, see the README), OTEL_*. Flags win over environment.")
 	fmt.Fprintln(w, "Run 'vigie COMMAND -h' for the flags of a built command.")
 }
