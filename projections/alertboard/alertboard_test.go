@@ -56,7 +56,9 @@ func crisis(t *testing.T) *projectiontest.Script {
 		s.Raw("dispatch-"+s.ID("sent"), system, nimes, alert.DeliveriesRecorded{AlertID: s.ID("sent"), Domain: nimes, Identifier: id, Channel: alert.ChannelSMS, Bucket: b, Sent: n, Delivered: n, At: s.Now()})
 	}
 	s.Raw("dispatch-"+s.ID("sent"), system, nimes, alert.DeliveriesRecorded{AlertID: s.ID("sent"), Domain: nimes, Identifier: id, Channel: alert.ChannelCAPFeed, Sent: 1, Delivered: 1, At: s.Now()})
-	do("sent", system, nimes, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) { return a.MarkSent(id, by, at) })
+	do("sent", system, nimes, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
+		return a.MarkSent(id, by, at)
+	})
 
 	draft("pending", nimes, alert.ChannelCAPFeed)
 	submit("pending", nimes)
