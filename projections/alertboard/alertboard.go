@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -204,9 +205,14 @@ func apply(doc *Alert, e events.Event) bool {
 		doc.Status = string(alert.StatusExpired)
 	case alert.AlertDispatchStarted:
 		doc.Dispatch = "dispatching"
-		for ch, n := range ev.Recipients {
-			delivery(doc, ch).Recipients += n
+		// In the alert's order of channels, not the map's: a rebuild must write the
+		// same document byte for byte.
+		for _, ch := range slices.Sorted(maps.Keys(ev.Recipients)) {
+			delivery(doc, ch).Recipients += ev.Recipients[ch]
 		}
+		slices.SortStableFunc(doc.Deliveries, func(a, b Delivery) int {
+			return slices.Index(doc.Channels, a.Channel) - slices.Index(doc.Channels, b.Channel)
+		})
 		if doc.FrAlert != "requested" {
 			doc.Status = string(alert.StatusDispatching)
 		}
