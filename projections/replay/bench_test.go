@@ -192,6 +192,9 @@ func BenchmarkReplay(b *testing.B) {
 
 	measure := func(b *testing.B, st *store.Client, events int, at time.Time) {
 		r := &replay.Replayer{Store: st, Redis: rdb}
+		if n, err := strconv.Atoi(os.Getenv("VIGIE_BENCH_REPLAY_BATCH")); err == nil {
+			r.BatchSize = n // to compare batch sizes; the default otherwise
+		}
 		var applied int
 		var build, read time.Duration
 		var incidents int

@@ -15,8 +15,12 @@
 // Key space: "vigie:replay:<random>:{<model>}:v1:…" (projections.KeysIn); the hash tag
 // is the model's, as live. Every key written gets a TTL (so a replay killed half-way
 // leaves nothing for long) and the whole space is deleted once the boards are read.
+// The TTL is set when a key is first written and once more on every key when the
+// build ends (a key the projection deletes and writes again loses it meanwhile):
+// an EXPIRE per key per batch doubled the commands Redis had to run.
 // Memory: the log is streamed in batches; what a replay holds is one batch per
-// projection and the boards it reads back, whatever the length of the log.
+// projection, the names of the keys it wrote and the boards it reads back, whatever
+// the length of the log.
 package replay
 
 import (
@@ -46,7 +50,9 @@ type Replayer struct {
 	Redis redis.UniversalClient
 	// TTL of every key a replay writes, should it not get to delete them: 10 min.
 	TTL time.Duration
-	// BatchSize: events per pipelined batch of each projection; 1024.
+	// BatchSize: events per pipelined batch of each projection; 8192 (a replay is
+	// bound by Redis round trips: 8192 replayed 100,000 events 1.8 times as fast as
+	// 1024, for about 45 MiB more heap).
 	BatchSize int
 	// Skew: how far past the instant, in event time, a replay looks for an event still
 	// at or before it (see the package's doc); 5 s.
@@ -80,7 +86,7 @@ func (r *Replayer) init() {
 			r.TTL = 10 * time.Minute
 		}
 		if r.BatchSize <= 0 {
-			r.BatchSize = 1024
+			r.BatchSize = 8192
 		}
 		if r.Skew <= 0 {
 			r.Skew = 5 * time.Second
@@ -250,7 +256,7 @@ func (r *Replayer) build(ctx context.Context, space string, projs []projections.
 	var wg sync.WaitGroup
 	errs := make([]error, len(projs))
 	for i, p := range projs {
-		runners[i] = &runner{proj: p, keys: projections.KeysIn(space, p.Name(), 1), rdb: r.Redis, ttl: r.TTL,
+		runners[i] = &runner{proj: p, keys: projections.KeysIn(space, p.Name(), 1), rdb: r.Redis, ttl: r.TTL, expiring: map[string]bool{},
 			prefixes: p.StreamPrefixes(), in: make(chan []store.Recorded, 2)}
 		wg.Add(1)
 		go func() {
@@ -318,8 +324,11 @@ func (r *Replayer) build(ctx context.Context, space string, projs []projections.
 		close(ru.in)
 	}
 	wg.Wait()
-	for _, ru := range runners {
+	for i, ru := range runners {
 		res.Refused += ru.refused.Load()
+		if errs[i] == nil && (err == nil || errors.Is(err, errStop)) {
+			errs[i] = ru.expireAll(ctx)
+		}
 	}
 	if err != nil && !errors.Is(err, errStop) {
 		return res, fmt.Errorf("replay: reading the log: %w", err)
@@ -361,6 +370,7 @@ type runner struct {
 	prefixes []string
 	rdb      redis.UniversalClient
 	ttl      time.Duration
+	expiring map[string]bool // keys already given the TTL
 	in       chan []store.Recorded
 	refused  atomic.Int64
 }
@@ -423,7 +433,27 @@ func (ru *runner) write(ctx context.Context, batch []projections.Event) error {
 		}
 	}
 	for k := range seen {
+		if !ru.expiring[k] {
+			ru.expiring[k] = true
+			w.Expire(ctx, k, ru.ttl)
+		}
+	}
+	_, err := w.Exec(ctx)
+	return err
+}
+
+// expireAll gives every key the runner wrote its TTL again, for those the projection
+// deleted and wrote again since their first write.
+func (ru *runner) expireAll(ctx context.Context) error {
+	w := ru.rdb.Pipeline()
+	n := 0
+	for k := range ru.expiring {
 		w.Expire(ctx, k, ru.ttl)
+		if n++; n%10_000 == 0 {
+			if _, err := w.Exec(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	_, err := w.Exec(ctx)
 	return err
