@@ -15,12 +15,13 @@
 // Key space: "vigie:replay:<random>:{<model>}:v1:…" (projections.KeysIn); the hash tag
 // is the model's, as live. Every key written gets a TTL (so a replay killed half-way
 // leaves nothing for long) and the whole space is deleted once the boards are read.
-// The TTL is set when a key is first written and once more on every key when the
-// build ends (a key the projection deletes and writes again loses it meanwhile):
-// an EXPIRE per key per batch doubled the commands Redis had to run.
+// The TTL is set when a key is first written and once more, when the build ends, on
+// the keys remembered as having it (one the projection deleted and wrote again lost
+// it meanwhile; a key forgotten gets it again on its next write): an EXPIRE per key
+// per batch doubled the commands Redis had to run.
 // Memory: the log is streamed in batches; what a replay holds is one batch per
-// projection, the names of the keys it wrote and the boards it reads back, whatever
-// the length of the log.
+// projection, the names of at most maxExpiring keys per projection and the boards it
+// reads back, whatever the length of the log.
 package replay
 
 import (
@@ -431,6 +432,11 @@ func (ru *runner) write(ctx context.Context, batch []projections.Event) error {
 			seen[k] = true
 		}
 	}
+	if len(ru.expiring) >= maxExpiring {
+		// Forget them rather than grow with the log: a forgotten key gets its TTL
+		// again on its next write, which is all the end's pass needs.
+		clear(ru.expiring)
+	}
 	for k := range seen {
 		if !ru.expiring[k] {
 			ru.expiring[k] = true
@@ -440,6 +446,11 @@ func (ru *runner) write(ctx context.Context, batch []projections.Event) error {
 	_, err := w.Exec(ctx)
 	return err
 }
+
+// maxExpiring bounds the keys a runner remembers as having their TTL (about 6 MiB):
+// the shared indexes, written by every batch, stay in it; most documents are written
+// a few times in a whole log.
+const maxExpiring = 65_536
 
 // expireAll gives every key the runner wrote its TTL again, for those the projection
 // deleted and wrote again since their first write.
