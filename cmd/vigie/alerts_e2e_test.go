@@ -214,9 +214,6 @@ func assertCountsMatch(t *testing.T, a alertState, prov alertProviders, resident
 // resident receives the alert exactly once per channel, and the board's counts match
 // the providers'.
 func TestKillingTheAlertsServiceTenTimesDuringADispatchLosesAndDuplicatesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("10,000 residents: not in -short runs")
-	}
 	rdb := projectiontest.Redis(t)
 	data := t.TempDir()
 	prov := startProviders(t, 5*time.Millisecond)

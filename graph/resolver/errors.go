@@ -106,8 +106,8 @@ func (r *Resolver) canRead(ctx context.Context, domain, object string) bool {
 	return err == nil && r.Authz.Authorize(c.Principal, domain, object, policies.ActionRead) == nil
 }
 
-// notBuilt answers the operations of the contract whose capability is still an open
-// issue (alerts and residents, replay): a clear UNAVAILABLE, never a fake answer.
-func notBuilt(what string) error {
-	return Error(CodeUnavailable, "not available in this version of Vigie yet: "+what)
+// unconfigured answers an operation whose backing part this gateway was not given
+// (e.g. replay without an event store): a clear UNAVAILABLE, never a fake answer.
+func unconfigured(what string) error {
+	return Error(CodeUnavailable, "not available on this gateway: "+what)
 }

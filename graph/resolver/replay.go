@@ -23,7 +23,7 @@ func (r *Resolver) replay(ctx context.Context, domain string, at time.Time) (*mo
 		return nil, err
 	}
 	if r.Replay == nil {
-		return nil, notBuilt("replay (no event store configured for it)")
+		return nil, unconfigured("replay (no event store configured for it)")
 	}
 	b, err := r.Replay.Boards(ctx, domain, at)
 	if err != nil {
@@ -99,7 +99,7 @@ func (r *Resolver) decisionDelays(ctx context.Context, domain string, from, to *
 		return nil, err
 	}
 	if r.Replay == nil {
-		return nil, notBuilt("decision delays (no event store configured for them)")
+		return nil, unconfigured("decision delays (no event store configured for them)")
 	}
 	var f, t time.Time
 	if from != nil {
