@@ -3,6 +3,7 @@ module vigie/projections
 go 1.26.0
 
 require (
+	github.com/google/uuid v1.6.0
 	vigie/events v0.0.0
 	vigie/services/incidents v0.0.0-00010101000000-000000000000
 	vigie/services/resources v0.0.0-00010101000000-000000000000
@@ -25,7 +26,6 @@ require (
 	github.com/gogo/protobuf v1.3.2 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/golang/snappy v0.0.5-0.20231225225746-43d5d4cd4e0e // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.17.11 // indirect
 	github.com/kr/pretty v0.3.1 // indirect
 	github.com/kr/text v0.2.0 // indirect
