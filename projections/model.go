@@ -164,3 +164,14 @@ func Docs[T any](ctx context.Context, rdb redis.Cmdable, k Keys, kind string, id
 	}
 	return out, nil
 }
+
+// Scopes are the domains a read model files something of domain under: a commune's
+// and its département's (the prefecture reads the département), or a département's
+// alone (a grant on "dep:30/*" is the département's).
+func Scopes(domain string) []string {
+	dep, _, found := strings.Cut(domain, "/")
+	if !found || strings.HasSuffix(domain, "/*") {
+		return []string{dep}
+	}
+	return []string{domain, dep}
+}

@@ -158,7 +158,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 			return err
 		}
 		m.W.Set(ctx, m.Key("alert", id), b, 0)
-		for _, scope := range scopes(doc.Domain) {
+		for _, scope := range projections.Scopes(doc.Domain) {
 			score := float64(doc.DraftedAt.UnixMilli())
 			if old := before[id]; old != nil && old.Status != doc.Status {
 				m.W.ZRem(ctx, m.Key("status", scope, old.Status), id)
@@ -277,13 +277,4 @@ func names(chs []alert.Channel) []string {
 		out[i] = string(c)
 	}
 	return out
-}
-
-// scopes are the domains an alert is indexed under: its commune and its département.
-func scopes(domain string) []string {
-	dep, _, found := strings.Cut(domain, "/")
-	if !found {
-		return []string{domain}
-	}
-	return []string{domain, dep}
 }

@@ -279,19 +279,10 @@ func score(doc *Incident) float64 {
 
 func active(doc *Incident) bool { return doc != nil && doc.Status != string(incident.StatusClosed) }
 
-// scopes are the domains an incident is indexed under: its commune and its département.
-func scopes(domain string) []string {
-	dep, _, found := strings.Cut(domain, "/")
-	if !found {
-		return []string{domain}
-	}
-	return []string{domain, dep}
-}
-
 // index moves an incident's entries in the zsets and counters from what they were
 // (old, nil for a new incident) to what they are.
 func index(ctx context.Context, m *projections.Model, old, cur *Incident, deltas counters) {
-	for _, scope := range scopes(cur.Domain) {
+	for _, scope := range projections.Scopes(cur.Domain) {
 		if old != nil {
 			m.W.ZRem(ctx, m.Key("status", scope, old.Status), old.ID)
 			if active(old) {

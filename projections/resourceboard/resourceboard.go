@@ -211,15 +211,6 @@ func apply(doc *Resource, ev events.Event) bool {
 	return true
 }
 
-// scopes are the domains a resource is indexed under: its commune and its département.
-func scopes(domain string) []string {
-	dep, _, found := strings.Cut(domain, "/")
-	if !found {
-		return []string{domain}
-	}
-	return []string{domain, dep}
-}
-
 // member is a resource's member in the zsets: see the package doc.
 func member(doc *Resource) string {
 	return fold(doc.Name) + "\x00" + doc.Name + "\x00" + doc.ID
@@ -233,7 +224,7 @@ func idOf(member string) string {
 // zsets are the listing keys a resource is in.
 func zsets(m *projections.Model, doc *Resource) []string {
 	var out []string
-	for _, scope := range scopes(doc.Domain) {
+	for _, scope := range projections.Scopes(doc.Domain) {
 		out = append(out,
 			m.Key("all", scope),
 			m.Key("kind", scope, doc.Kind),
@@ -270,12 +261,12 @@ func index(ctx context.Context, m *projections.Model, old, cur *Resource, deltas
 		}
 	}
 	if old != nil && old.Shelter() {
-		for _, scope := range scopes(old.Domain) {
+		for _, scope := range projections.Scopes(old.Domain) {
 			deltas.add(scope, old, -1)
 		}
 	}
 	if cur.Shelter() {
-		for _, scope := range scopes(cur.Domain) {
+		for _, scope := range projections.Scopes(cur.Domain) {
 			deltas.add(scope, cur, 1)
 		}
 	}

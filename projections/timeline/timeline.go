@@ -126,7 +126,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 			return err
 		}
 		var keys []string
-		for _, scope := range scopes(domain) {
+		for _, scope := range projections.Scopes(domain) {
 			keys = append(keys, m.Key("entries", scope))
 		}
 		out = append(out, indexed{keys: keys, score: float64(at.UnixMilli()), member: prefix(e.Position) + string(b)})
@@ -186,16 +186,6 @@ func about(e projections.Event) string {
 		return ""
 	}
 	return events.StreamID(events.CategoryIncident, id)
-}
-
-// scopes are the domains an entry is filed under: a commune's and its département's,
-// or a département's alone.
-func scopes(domain string) []string {
-	dep, _, found := strings.Cut(domain, "/")
-	if !found || strings.HasSuffix(domain, "/*") {
-		return []string{dep}
-	}
-	return []string{domain, dep}
 }
 
 // summary is the one line the timeline shows of an event, in French, without
