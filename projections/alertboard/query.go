@@ -1,7 +1,9 @@
 package alertboard
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/redis/go-redis/v9"
 
@@ -58,12 +60,7 @@ func (r Reader) Get(ctx context.Context, id string) (Alert, bool, error) {
 }
 
 func newestFirst(zs []redis.Z) []string {
-	// insertion sort: a few hundred at most
-	for i := 1; i < len(zs); i++ {
-		for j := i; j > 0 && zs[j].Score > zs[j-1].Score; j-- {
-			zs[j], zs[j-1] = zs[j-1], zs[j]
-		}
-	}
+	slices.SortStableFunc(zs, func(a, b redis.Z) int { return cmp.Compare(b.Score, a.Score) })
 	ids := make([]string, 0, min(len(zs), MaxList))
 	for _, z := range zs[:min(len(zs), MaxList)] {
 		ids = append(ids, z.Member.(string))

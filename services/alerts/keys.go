@@ -23,9 +23,6 @@ type KeyVault struct {
 	Registry *events.Registry
 }
 
-// CategoryResidentKey is the category of the key streams.
-const CategoryResidentKey = resident.KeyCategory
-
 func keyStream(residentID string) string {
 	return resident.KeyStreamID(residentID)
 }

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"vigie/services/alerts/alert"
@@ -74,9 +75,23 @@ func (d *Directory) erase(id string) {
 // Targets returns the residents of domain inside the polygon (the whole commune
 // when it is empty) who chose channel, in bucket b of n, sorted by id.
 func (d *Directory) Targets(domain string, polygon []alert.Point, channel string, b, n int) []*Recipient {
+	var out []*Recipient
+	d.each(domain, polygon, channel, b, n, func(r *Recipient) { out = append(out, r) })
+	slices.SortFunc(out, func(x, y *Recipient) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}
+
+// Count is len(Targets) over every bucket, without building or sorting the list.
+func (d *Directory) Count(domain string, polygon []alert.Point, channel string) int {
+	n := 0
+	d.each(domain, polygon, channel, 0, 1, func(*Recipient) { n++ })
+	return n
+}
+
+// each calls fn for every resident Targets selects, in no order.
+func (d *Directory) each(domain string, polygon []alert.Point, channel string, b, n int, fn func(*Recipient)) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	var out []*Recipient
 	for _, r := range d.byDomain[domain] {
 		if n > 1 && int(r.hash%uint32(n)) != b {
 			continue
@@ -87,23 +102,8 @@ func (d *Directory) Targets(domain string, polygon []alert.Point, channel string
 		if !alert.Covers(polygon, alert.Point{Lat: r.Contact.Location.Lat, Lon: r.Contact.Location.Lon}) {
 			continue
 		}
-		out = append(out, r)
+		fn(r)
 	}
-	slices.SortFunc(out, func(a, b *Recipient) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
-// Count is len(Targets) over every bucket.
-func (d *Directory) Count(domain string, polygon []alert.Point, channel string) int {
-	return len(d.Targets(domain, polygon, channel, 0, 1))
 }
 
 // Still reports whether the resident is still registered (not erased).

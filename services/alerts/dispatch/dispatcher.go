@@ -318,6 +318,7 @@ func (d *Dispatcher) communeWork(t *tracked, m alert.Message) []unit {
 type snapshot struct {
 	id, domain string
 	content    alert.Content
+	channels   []alert.Channel
 	exercise   bool
 	message    alert.Message
 	start      bool
@@ -335,7 +336,7 @@ func (d *Dispatcher) snapshot(id string) (snapshot, bool) {
 		return snapshot{}, false
 	}
 	s := t.state
-	return snapshot{id: id, domain: s.Domain(), content: s.Content(), exercise: s.Exercise(), message: m,
+	return snapshot{id: id, domain: s.Domain(), content: s.Content(), channels: s.Channels(), exercise: s.Exercise(), message: m,
 		start: !t.started[m.Identifier], units: d.work(t), finish: d.needsSent(t), journal: t.journal}, true
 }
 
@@ -355,10 +356,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, id string) error {
 	}
 	if snap.start {
 		counts := map[string]int{}
-		d.mu.Lock()
-		chans := d.alerts[id].state.Channels()
-		d.mu.Unlock()
-		for _, c := range chans {
+		for _, c := range snap.channels {
 			if slices.Contains(perMessage, string(c)) {
 				counts[string(c)] = 1
 			} else {
