@@ -48,10 +48,29 @@ type alertView struct {
 	ApprovedBy         *string
 	Exercise           bool
 	CapURL             string
-	Deliveries         []struct {
-		Channel                             string
-		Recipients, Sent, Delivered, Failed int
+	Deliveries         []delivery
+	Cancellations      []delivery
+	Published          *struct {
+		Version  int
+		Headline string
 	}
+}
+
+type delivery struct {
+	Channel, State                      string
+	Reason                              *string
+	CountsKnown                         bool
+	Recipients, Sent, Delivered, Failed int
+}
+
+// delivery returns the channel's delivery, or one with no state.
+func (a alertView) delivery(channel string) delivery {
+	for _, d := range a.Deliveries {
+		if d.Channel == channel {
+			return d
+		}
+	}
+	return delivery{Channel: channel}
 }
 
 func alertOf(t *testing.T, r gatewaytest.Response, name string) alertView {
@@ -223,14 +242,11 @@ func TestFrAlertWaitsForThePrefecture(t *testing.T) {
 	if err := sinks.frAlert.Wait(ctx, 1); err != nil {
 		t.Fatalf("no FR-Alert broadcast request after validation: %v", err)
 	}
-	waitAlert(t, env, mayor, a.ID, func(a alertView) bool {
-		for _, d := range a.Deliveries {
-			if d.Channel == "FR_ALERT" && d.Sent == 1 {
-				return true
-			}
-		}
-		return false
-	})
+	// Broadcast through the State's intake: delivered, and nobody can say to how many.
+	got = waitAlert(t, env, mayor, a.ID, func(a alertView) bool { return a.delivery("FR_ALERT").State == "DELIVERED" })
+	if d := got.delivery("FR_ALERT"); d.CountsKnown || d.Recipients != 0 || d.Sent != 0 {
+		t.Errorf("FR-Alert's counts: %+v, want them unknown (countsKnown false, zeros)", d)
+	}
 }
 
 func waitAlert(t *testing.T, env *gatewaytest.Env, token, id string, cond func(alertView) bool) alertView {
@@ -238,7 +254,9 @@ func waitAlert(t *testing.T, env *gatewaytest.Env, token, id string, cond func(a
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var list []alertView
-		json.Unmarshal(field(t, must(t, env.Do(t, token, `query($d: String!){ alerts(domain: $d){ id status approvedBy deliveries { channel recipients sent delivered failed } } }`, map[string]any{"d": nimes})), "alerts"), &list)
+		json.Unmarshal(field(t, must(t, env.Do(t, token, `query($d: String!){ alerts(domain: $d){ id status approvedBy published { version headline }
+			deliveries { channel state reason countsKnown recipients sent delivered failed }
+			cancellations { channel state reason countsKnown recipients sent delivered failed } } }`, map[string]any{"d": nimes})), "alerts"), &list)
 		for _, a := range list {
 			if a.ID == id && cond(a) {
 				return a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vigie/graph/gatewaytest"
+	"vigie/services/alerts/alert"
 )
 
 // The authorization matrix of the gateway, end to end over HTTP: every operation of
@@ -80,6 +81,8 @@ approveAlert                 oN.N FN.N  FN.N     FN.N  FN.N     FF.N       NN.N
 rejectAlert                  oN.N FN.N  FN.N     FN.N  FN.N     FF.N       NN.N
 validateFrAlert              FN.N FN.N  FN.N     FN.N  FN.N     oo.N       NN.N
 refuseFrAlert                FN.N FN.N  FN.N     FN.N  FN.N     oo.N       NN.N
+confirmFrAlertBroadcast      FN.N FN.N  FN.N     FN.N  FN.N     oo.N       NN.N
+alertAudience                oN.N oN.N  oN.N     oN.N  oN.N     oo.N       NN.N
 cancelAlert                  oN.N oN.N  FN.N     FN.N  FN.N     FF.N       NN.N
 registerResident             oFFF oFFF  oFFF     FFFF  FFFF     FFFF       FFFF
 eraseResident                oN.N NN.N  NN.N     NN.N  NN.N     NN.N       NN.N
@@ -165,6 +168,8 @@ var operations = []operation{
 	{name: "rejectAlert", mutation: true, byID: true, fixture: "alert.pending", query: `mutation($id:ID!){ rejectAlert(id:$id, reason:"Trop alarmiste"){ id status } }`, vars: idVar},
 	{name: "validateFrAlert", mutation: true, byID: true, fixture: "alert.frrequested", query: `mutation($id:ID!){ validateFrAlert(id:$id){ id status } }`, vars: idVar},
 	{name: "refuseFrAlert", mutation: true, byID: true, fixture: "alert.frrequested", query: `mutation($id:ID!){ refuseFrAlert(id:$id, reason:"Zone trop restreinte"){ id status } }`, vars: idVar},
+	{name: "confirmFrAlertBroadcast", mutation: true, byID: true, fixture: "alert.frvalidated", query: `mutation($id:ID!){ confirmFrAlertBroadcast(id:$id){ id status } }`, vars: idVar},
+	{name: "alertAudience", byID: true, fixture: "alert.draft", query: `query($id:ID!){ alertAudience(id:$id){ channel recipients known } }`, vars: idVar},
 	{name: "cancelAlert", mutation: true, byID: true, fixture: "alert.draft", query: `mutation($id:ID!){ cancelAlert(id:$id, reason:"Décrue"){ id status } }`, vars: idVar},
 	{name: "registerResident", mutation: true,
 		query: `mutation($d:String!){ registerResident(input:{domain:$d, phone:"+33600000001", location:{lat:43.83, lon:4.35}, channels:[SMS]}){ id domain } }`, vars: domainVar},
@@ -269,7 +274,7 @@ func TestEveryOperationIsAuthorizedForEveryRoleInEveryPlace(t *testing.T) {
 		}
 	}
 	// One caller per role; no rate limit (the matrix is several hundred requests).
-	env := gatewaytest.Start(t, gatewaytest.WithRateLimit(1e6, 1e6))
+	env := gatewaytest.Start(t, gatewaytest.WithRateLimit(1e6, 1e6), gatewaytest.WithAudience(fixedAudience{}))
 	fx := newFixtures(t, env)
 	tokens := map[string]string{}
 	for _, role := range roles {
@@ -471,4 +476,18 @@ func subscriptionsMatrix(t *testing.T, env *gatewaytest.Env, fx *fixtures, want 
 			}
 		}
 	}
+}
+
+// fixedAudience counts 3 residents on every channel sent to people, and none (not
+// counted) on the others.
+type fixedAudience struct{}
+
+func (fixedAudience) Audience(_ string, _ []alert.Point, channels []alert.Channel, _ bool) map[alert.Channel]int {
+	out := map[alert.Channel]int{}
+	for _, c := range channels {
+		if c != alert.ChannelCAPFeed && c != alert.ChannelFrAlert && c != alert.ChannelWebhook {
+			out[c] = 3
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -12,86 +13,58 @@ import (
 )
 
 // The public CAP documents (CONTRACT: GET /cap/alerts/{id}.xml and
-// /cap/{commune}/feed.atom). Only messages that went out are public: a draft or an
-// alert waiting for the mayor is not found here, whoever asks.
+// /cap/{commune}/feed.atom). Only the published version of an alert is public,
+// the one a mayor approved last: a draft, an alert waiting for the mayor and a
+// revision of a sent alert waiting for approval are never served here, whoever
+// asks. Every document is validated before it is served; one that does not
+// validate is never served (the feed leaves its entry out).
 
-// capSender names the commune as CAP's sender: no spaces, commas, '<' or '&'.
-func capSender(domain string) string {
-	return "vigie." + strings.NewReplacer(":", "", "/", ".").Replace(domain)
+// The answers' texts, in French: residents and their applications read them.
+const (
+	noPublicMessage = "Aucun message public pour cette alerte."
+	notFound        = "Document introuvable : les messages CAP sont sous /cap/alerts/{id}.xml, le flux d'une commune sous /cap/{code INSEE}/feed.atom."
+	noCommune       = "Aucune commune n'a ce code : le flux d'une commune est /cap/{code INSEE à 5 caractères}/feed.atom."
+	unavailable     = "Le tableau des alertes est momentanément indisponible : réessayez dans un instant."
+	invalidDocument = "Le message CAP de cette alerte est momentanément indisponible : il ne passe pas la validation du schéma CAP 1.2 et n'est donc pas publié."
+	invalidFeed     = "Le flux des alertes de cette commune est momentanément indisponible."
+)
+
+// publicInput is what the alert's public CAP document is rendered from: its latest
+// message with the published content. ok is false when nothing is public yet.
+func publicInput(d alertboard.Alert) (cap.AlertInput, bool) {
+	if d.Published == nil || len(d.Messages) == 0 {
+		return cap.AlertInput{}, false
+	}
+	return cap.AlertInput{Domain: d.Domain, Exercise: d.Exercise, Messages: d.Messages, Content: d.Published.Content}.Latest(), true
 }
 
-func insee(domain string) string {
-	_, com, _ := strings.Cut(domain, "/com:")
-	return com
-}
-
-// CAPMessage renders the i-th message of an alert as CAP 1.2: Update and Cancel
-// name every earlier message in references.
-func CAPMessage(d alertboard.Alert, i int) cap.Alert {
-	m := d.Messages[i]
-	c := d.Content
-	status := "Actual"
-	if d.Exercise {
-		status = "Exercise"
-	}
-	out := cap.Alert{
-		Identifier: m.Identifier, Sender: capSender(d.Domain), Sent: cap.At(m.Sent), Status: status,
-		MsgType: string(m.MsgType), Scope: "Public",
-	}
-	var refs []cap.Reference
-	for _, prev := range d.Messages[:i] {
-		refs = append(refs, cap.Reference{Sender: out.Sender, Identifier: prev.Identifier, Sent: cap.At(prev.Sent)})
-	}
-	if len(refs) > 0 {
-		out.References = cap.FormatReferences(refs)
-	}
-	area := cap.Area{AreaDesc: c.AreaDesc, Geocodes: []cap.NameValue{{ValueName: "INSEE", Value: insee(d.Domain)}}}
-	if len(c.Polygon) >= 3 {
-		pts := make([][2]float64, len(c.Polygon))
-		for j, p := range c.Polygon {
-			pts[j] = [2]float64{p.Lat, p.Lon}
-		}
-		area.Polygons = []string{cap.Polygon(pts)}
-	}
-	info := cap.Info{
-		Language: c.Language, Categories: []string{string(c.Category)}, Event: c.Event,
-		Urgency: string(c.Urgency), Severity: string(c.Severity), Certainty: string(c.Certainty),
-		SenderName: "Vigie — " + d.Domain, Headline: c.Headline, Description: c.Description, Instruction: c.Instruction,
-		Areas: []cap.Area{area},
-	}
-	if c.Effective != nil {
-		info.Effective = cap.At(*c.Effective)
-	}
-	// CAP forbids expires before sent; an alert approved after its content's expiry
-	// is refused by the domain, but a Cancel may come later: it then carries no expiry.
-	if c.Expires != nil && !c.Expires.Before(m.Sent) {
-		info.Expires = cap.At(*c.Expires)
-	}
-	out.Infos = []cap.Info{info}
-	return out
-}
-
-// capHandler serves the CAP documents from the alerts board.
-func capHandler(rdb redis.UniversalClient) http.Handler {
+// capHandlerLogged serves the CAP documents from the alerts board. A document
+// that does not validate is logged with the alert's id and the validation error
+// only: an alert's public text, never anyone's contact details.
+func capHandlerLogged(rdb redis.UniversalClient, log *slog.Logger) http.Handler {
 	board := func() alertboard.Reader { return alertboard.Reader{Redis: rdb} }
 	alertDoc := func(w http.ResponseWriter, r *http.Request) {
 		id, ok := strings.CutSuffix(r.PathValue("file"), ".xml")
 		if !ok || id == "" || len(id) > 200 {
-			http.NotFound(w, r)
+			http.Error(w, notFound, http.StatusNotFound)
 			return
 		}
 		d, found, err := board().Get(r.Context(), id)
 		if err != nil {
-			http.Error(w, "read model unavailable", http.StatusServiceUnavailable)
+			http.Error(w, unavailable, http.StatusServiceUnavailable)
 			return
 		}
-		if !found || len(d.Messages) == 0 {
-			http.NotFound(w, r)
+		// The same answer whether the alert does not exist or is not public:
+		// a draft's existence is nobody's business outside the crisis cell.
+		in, public := publicInput(d)
+		if !found || !public {
+			http.Error(w, noPublicMessage, http.StatusNotFound)
 			return
 		}
-		b, err := cap.Marshal(CAPMessage(d, len(d.Messages)-1))
+		b, err := cap.Document(in)
 		if err != nil {
-			http.Error(w, "CAP rendering failed", http.StatusInternalServerError)
+			log.Error("cap: document not served, it does not validate", "alert", d.ID, "domain", d.Domain, "err", err)
+			http.Error(w, invalidDocument, http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", cap.MIMEType+"; charset=utf-8")
@@ -100,7 +73,7 @@ func capHandler(rdb redis.UniversalClient) http.Handler {
 	feed := func(w http.ResponseWriter, r *http.Request) {
 		code := strings.TrimPrefix(r.PathValue("commune"), "com:")
 		if len(code) != 5 {
-			http.NotFound(w, r)
+			http.Error(w, noCommune, http.StatusNotFound)
 			return
 		}
 		dep := code[:2]
@@ -110,28 +83,35 @@ func capHandler(rdb redis.UniversalClient) http.Handler {
 		domain := "dep:" + dep + "/com:" + code
 		docs, err := board().List(r.Context(), domain, nil)
 		if err != nil {
-			http.Error(w, "read model unavailable", http.StatusServiceUnavailable)
+			http.Error(w, unavailable, http.StatusServiceUnavailable)
 			return
 		}
 		base := "urn:vigie:cap:" + code
-		feed := cap.Feed{ID: base, Title: "Alertes de la commune " + code, Link: "/cap/" + code + "/feed.atom", Author: capSender(domain), Updated: time.Unix(0, 0).UTC()}
+		feed := cap.Feed{ID: base, Title: "Alertes de la commune " + code, Link: "/cap/" + code + "/feed.atom", Author: cap.Sender(domain), Updated: time.Unix(0, 0).UTC()}
 		for _, d := range docs {
-			if len(d.Messages) == 0 {
+			in, public := publicInput(d)
+			if !public {
 				continue
 			}
-			last := d.Messages[len(d.Messages)-1]
+			// The entry stands for the document it links to: not served, not listed.
+			if err := cap.Check(in); err != nil {
+				log.Error("cap: feed entry left out, its document does not validate", "alert", d.ID, "domain", d.Domain, "err", err)
+				continue
+			}
+			last, c := in.Messages[in.Index], d.Published.Content
 			if last.Sent.After(feed.Updated) {
 				feed.Updated = last.Sent
 			}
-			title := d.Content.Headline
+			title := c.Headline
 			if last.MsgType == "Cancel" {
 				title = "Annulé : " + title
 			}
-			feed.Entries = append(feed.Entries, cap.Entry{ID: base + ":" + last.Identifier, Title: title, Updated: last.Sent, Summary: d.Content.Description, Link: "/cap/alerts/" + d.ID + ".xml"})
+			feed.Entries = append(feed.Entries, cap.Entry{ID: base + ":" + last.Identifier, Title: title, Updated: last.Sent, Summary: c.Description, Link: "/cap/alerts/" + d.ID + ".xml"})
 		}
 		b, err := cap.MarshalFeed(feed)
 		if err != nil {
-			http.Error(w, "feed rendering failed", http.StatusInternalServerError)
+			log.Error("cap: feed not served", "domain", domain, "err", err)
+			http.Error(w, invalidFeed, http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
@@ -147,8 +127,13 @@ func capHandler(rdb redis.UniversalClient) http.Handler {
 		case r.PathValue("file") == "feed.atom":
 			feed(w, r)
 		default:
-			http.NotFound(w, r)
+			http.Error(w, notFound, http.StatusNotFound)
 		}
+	})
+	// Anything else under /cap/ (the gateway routes the whole prefix here): the
+	// same French answer rather than the mux's English one.
+	mux.HandleFunc("/cap/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, notFound, http.StatusNotFound)
 	})
 	return mux
 }

@@ -32,6 +32,7 @@ import (
 	"vigie/graph/generated"
 	"vigie/graph/model"
 	"vigie/graph/resolver"
+	"vigie/policies"
 )
 
 // Config assembles a gateway.
@@ -46,6 +47,10 @@ type Config struct {
 	Metrics http.Handler // /metrics; nil: not served
 	Static  http.Handler // the dashboard at /; nil: not served
 	Log     *slog.Logger
+	// DemoInbox is what the demonstration's local providers received, served at GET
+	// /demo/messages.json for the dashboard's « Messages reçus (démonstration) » page;
+	// nil (anything but `vigie demo`): not served, 404.
+	DemoInbox DemoInbox
 
 	MaxBodyBytes int64      // per request; 256 KiB when zero
 	RateLimit    rate.Limit // operations per second per caller; 20 when zero
@@ -76,7 +81,8 @@ func (c *Config) setDefaults() {
 }
 
 // New returns the gateway's HTTP handler: /graphql (POST, GET and websocket),
-// /healthz, /readyz, /metrics and the dashboard at /.
+// /healthz, /readyz, /metrics, the public CAP documents, the after-action reports,
+// the demonstration's received messages (with a DemoInbox) and the dashboard at /.
 func New(cfg Config) http.Handler {
 	cfg.setDefaults()
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: cfg.Resolver, Complexity: listCosts()}))
@@ -167,8 +173,15 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
 	if cfg.Resolver != nil && cfg.Resolver.Redis != nil {
-		mux.Handle("GET /cap/", capHandler(cfg.Resolver.Redis))
+		mux.Handle("GET /cap/", capHandlerLogged(cfg.Resolver.Redis, cfg.Log))
 		mux.Handle("GET /report/", auth.Middleware(cfg.Auth, cfg.Resolver.ReportHandler()))
+	}
+	if cfg.DemoInbox != nil {
+		var authz *policies.Authorizer
+		if cfg.Resolver != nil {
+			authz = cfg.Resolver.Authz
+		}
+		mux.Handle("GET /demo/messages.json", auth.Middleware(cfg.Auth, demoHandler(cfg.DemoInbox, authz)))
 	}
 	if cfg.Static != nil {
 		mux.Handle("/", cfg.Static)

@@ -209,6 +209,10 @@ func (f *fixtures) make(kind, scope string) string {
 		id := f.make("alert.frpending", scope)
 		f.do(m(), `mutation($id:ID!){ approveAlert(id:$id){ id } }`, map[string]any{"id": id}, "approveAlert")
 		return id
+	case "alert.frvalidated":
+		id := f.make("alert.frrequested", scope)
+		f.do(f.prefecture(scope), `mutation($id:ID!){ validateFrAlert(id:$id){ id } }`, map[string]any{"id": id}, "validateFrAlert")
+		return id
 	case "resident":
 		return str(t, f.do(m(), `mutation($d:String!){ registerResident(input:{domain:$d, phone:"+33612345678", location:{lat:43.83, lon:4.35}, channels:[SMS]}){ id } }`,
 			map[string]any{"d": scope}, "registerResident"), "id")

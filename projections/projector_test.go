@@ -76,7 +76,13 @@ func TestCrashAtAnyPointNeitherSkipsNorDoublesEvents(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(50+rand.IntN(351)) * time.Millisecond)
+		// Kill at a random point of its work, once it has taken the lease: a child
+		// still starting (a race-enabled binary on a loaded machine takes a while)
+		// would prove nothing about crashes mid-batch.
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && !strings.Contains(out.String(), "projection active"); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(20+rand.IntN(331)) * time.Millisecond)
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}

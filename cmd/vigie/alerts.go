@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 
 	"vigie/events/store"
 	"vigie/policies"
@@ -19,37 +21,54 @@ import (
 // the environment (channel.FromEnv: VIGIE_SMTP_*, VIGIE_SMS_URL, …).
 func serveAlerts(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
 	return serveService(ctx, name, "127.0.0.1:7103", args, stdout, stderr, func(c *store.Client, a *policies.Authorizer) (service, error) {
-		svc, err := alerts.New(c, a, nil)
+		log := slog.New(slog.NewTextHandler(stderr, nil))
+		svc, d, err := newAlerts(c, a, channel.FromEnv(os.Getenv).Senders(), os.Getenv("VIGIE_DISPATCHER") != "off", log)
 		if err != nil {
 			return nil, err
 		}
-		if os.Getenv("VIGIE_DISPATCHER") == "off" {
+		if d == nil {
 			return svc, nil
 		}
-		return withDispatcher{Service: svc, client: c, log: slog.New(slog.NewTextHandler(stderr, nil))}, nil
+		return withDispatcher{Service: svc, dispatcher: d, log: log}, nil
 	})
+}
+
+// newAlerts builds the alerts service and, when dispatching, its dispatcher with
+// senders: drafts are refused on channels without a provider (CAP_FEED and FR_ALERT
+// are always offered: the board publishes the one, the prefecture broadcasts the
+// other when there is no intake), and the mayor is shown whom an alert reaches from
+// the dispatcher's own directory of residents. Without a dispatcher in the process,
+// the service has no directory and says the audience is unavailable.
+func newAlerts(client *store.Client, authz *policies.Authorizer, senders map[string]channel.Sender, dispatching bool, log *slog.Logger) (*alerts.Service, *dispatch.Dispatcher, error) {
+	svc, err := alerts.New(client, authz, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc.Offered = alerts.OfferedChannels(slices.Collect(maps.Keys(senders)))
+	if !dispatching {
+		return svc, nil, nil
+	}
+	reg, err := alerts.Registry()
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: senders, Log: log}
+	svc.Audience = d.Directory()
+	return svc, d, nil
 }
 
 // withDispatcher is the alerts service with its dispatcher, run by serveService.
 type withDispatcher struct {
 	*alerts.Service
-	client *store.Client
-	log    *slog.Logger
+	dispatcher *dispatch.Dispatcher
+	log        *slog.Logger
 }
 
-func (w withDispatcher) Run(ctx context.Context) { <-runDispatcher(ctx, w.client, w.log) }
+func (w withDispatcher) Run(ctx context.Context) { <-runDispatcher(ctx, w.dispatcher, w.log) }
 
 // runDispatcher sends approved alerts until ctx ends; the channel closes when it has.
-func runDispatcher(ctx context.Context, client *store.Client, log *slog.Logger) <-chan struct{} {
+func runDispatcher(ctx context.Context, d *dispatch.Dispatcher, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
-	reg, err := alerts.Registry()
-	if err != nil {
-		log.Error("dispatcher not started", "err", err)
-		close(done)
-		return done
-	}
-	cfg := channel.FromEnv(os.Getenv)
-	d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: cfg.Senders(), Log: log}
 	go func() {
 		defer close(done)
 		if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

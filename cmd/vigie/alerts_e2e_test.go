@@ -178,6 +178,10 @@ func TestAlertWorkflowWithEveryComponentAsAProcess(t *testing.T) {
 		t.Errorf("Alès' board shows Nîmes' alerts: %+v", alesBoard)
 	}
 	gql.mutate(prefecture, `mutation($id: ID!){ validateFrAlert(id: $id){ id status } }`, id, "validateFrAlert", nil)
+	// Without an intake configured the prefecture broadcasts on the State's platform: until it
+	// says so, the alert is not sent, whatever the commune's channels did.
+	waitAlertState(t, gql, mayor, nimesDom, a.ID, 30*time.Second, func(s alertState) bool { return s.Status == "DISPATCHING" })
+	gql.mutate(prefecture, `mutation($id: ID!){ confirmFrAlertBroadcast(id: $id){ id status } }`, id, "confirmFrAlertBroadcast", nil)
 	final := waitAlertState(t, gql, mayor, nimesDom, a.ID, 30*time.Second, func(s alertState) bool { return s.Status == "SENT" })
 	assertCountsMatch(t, final, prov, residents)
 }

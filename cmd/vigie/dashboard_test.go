@@ -19,7 +19,13 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/uuid"
 
+	"vigie/events/store"
+	"vigie/graph"
+	dash "vigie/graph/dashboard"
+	"vigie/graph/gatewaytest"
 	"vigie/projections/projectiontest"
+	"vigie/services/alerts/channel"
+	"vigie/services/alerts/channel/channeltest"
 )
 
 // Browser tests of the dashboard: `vigie serve` as a process on a real Redis, driven
@@ -84,7 +90,13 @@ func startDashboard(t *testing.T) *dashEnv {
 	d.proc = startVigieEnv(t, d.env, "serve", "--data", d.data, "--http", "127.0.0.1:0")
 	d.url = d.proc.addr
 	waitOK(t, d.hc, d.url+"/readyz")
+	d.browser = startBrowser(t, chrome)
+	return d
+}
 
+// startBrowser starts headless Chromium for the test.
+func startBrowser(t *testing.T, chrome string) context.Context {
+	t.Helper()
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
 		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1600, 1000))
@@ -97,8 +109,7 @@ func startDashboard(t *testing.T) *dashEnv {
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	d.browser = browser
-	return d
+	return browser
 }
 
 // page opens a browser context of its own (cookies, storage) signed in with token.
@@ -225,6 +236,18 @@ func (d *dashEnv) warmUp(ctx context.Context, token, incident string) {
 	}
 }
 
+// approveInDialog approves the inbox item (a JS expression) through the confirmation
+// dialog: the audience counted, the box ticked, the confirmation clicked.
+func (d *dashEnv) approveInDialog(ctx context.Context, item string) {
+	d.t.Helper()
+	js[bool](d, ctx, item+`.querySelector('[data-testid="approve-alert"]').click() || true`)
+	d.waitJS(ctx, "the confirmation dialog with the audience counted", `document.querySelector('[data-testid="approve-dialog"]').open && document.querySelector('[data-testid="approve-audience"]')?.dataset.loaded === 'true'`)
+	d.shot(ctx, "approve-dialog")
+	d.do(ctx, "tick and confirm", chromedp.Click(chromedp.CSS(`[data-testid="approve-check"]`)),
+		chromedp.WaitEnabled(chromedp.CSS(`[data-testid="approve-confirm"]`)), chromedp.Click(chromedp.CSS(`[data-testid="approve-confirm"]`)))
+	d.waitJS(ctx, "the dialog closed after the approval", `!document.querySelector('[data-testid="approve-dialog"]').open`)
+}
+
 func TestDashboardInBrowser(t *testing.T) {
 	d := startDashboard(t)
 	rac := vigieToken(t, d.data, "rac-nimes", "rac", nimes)
@@ -282,6 +305,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		p := d.page("prefecture", prefecture)
 		d.waitJS(p, "Nîmes in the communes list", `!!document.querySelector('[data-testid="commune-row"][data-code="30189"]')`)
 		d.waitJS(p, "the incidents of the département", fmt.Sprintf(`!!document.querySelector('[data-testid="incident-row"][data-incident-id=%q]')`, second))
+		d.waitJS(p, "the page knows whether the gateway serves the demonstration's messages", `!!document.body.dataset.demo`)
+		if js[bool](d, p, `document.body.dataset.demo !== 'absent' || !document.querySelector('[data-testid="tab-demo"]').hidden`) {
+			t.Error("the demonstration's messages are offered by a gateway that has none (vigie serve)")
+		}
 		if js[bool](d, p, `!!document.querySelector('[data-testid="report-form"]:not([hidden])')`) {
 			t.Error("the prefecture is offered to report an incident, which its role may not do")
 		}
@@ -303,18 +330,23 @@ func TestDashboardInBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS(`[data-testid="alert-area"]`), "Nîmes, quartiers Richelieu et Gambetta"))
 		d.shot(racPage, "alert-form")
 		d.do(racPage, "submit the alert", chromedp.Click(chromedp.CSS(`[data-testid="alert-submit"]`)))
-		d.waitJS(racPage, "the submitted alert in the coordinator's list", fmt.Sprintf(`[...document.querySelectorAll('#alerts-list [data-testid="alert-card"]')].some(c => c.textContent.includes(%q) && c.dataset.status === 'PENDING_APPROVAL')`, headline))
+		card := fmt.Sprintf(`[...document.querySelectorAll('#alerts-list [data-testid="alert-card"]')].find(c => c.textContent.includes(%q))`, headline)
+		d.waitJS(racPage, "the submitted alert in the coordinator's list", card+`?.dataset.status === 'PENDING_APPROVAL'`)
+		if js[bool](d, racPage, `!!`+card+`.querySelector('[data-testid="alert-cap"]')`) {
+			t.Error("a « Message CAP » link is offered for an alert waiting for the mayor: nothing is public yet")
+		}
 		d.shot(racPage, "alert-submitted")
 
 		item := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="approval-item"]')].find(c => c.textContent.includes(%q))`, headline)
 		d.waitJS(mayorPage, "the alert in the mayor's inbox", "!!"+item)
 		d.shot(mayorPage, "inbox")
-		js[bool](d, mayorPage, item+`.querySelector('[data-testid="approve-alert"]').click() || true`)
+		d.approveInDialog(mayorPage, item)
 		d.waitJS(mayorPage, "the inbox emptied of the approved alert", "!"+item)
 		d.shot(mayorPage, "approved")
 
 		d.do(racPage, "back to the board", chromedp.Click(chromedp.CSS(`[data-testid="tab-board"]`)))
 		d.waitJS(racPage, "the alert shown sent on the coordinator's board", fmt.Sprintf(`[...document.querySelectorAll('#board-alerts [data-testid="alert-card"]')].some(c => c.textContent.includes(%q) && c.dataset.status === 'SENT')`, headline))
+		d.waitJS(racPage, "the « Message CAP » link once published", `!!`+card+`.querySelector('[data-testid="alert-cap"]')`)
 		if !js[bool](d, racPage, `window.__noReload === true`) {
 			t.Fatal("the coordinator's page was reloaded")
 		}
@@ -442,4 +474,248 @@ func TestDashboardInBrowser(t *testing.T) {
 		load := js[float64](d, racPage, `performance.getEntriesByType('navigation')[0].loadEventEnd`)
 		t.Logf("first load on loopback: load event at %.0f ms, board ready at %.0f ms", load, ready)
 	})
+}
+
+// sinkInbox is the demonstration's inbox over the test's own providers: what the SMS
+// gateway and the SMTP server received.
+type sinkInbox struct {
+	sms  *channeltest.HTTPSink
+	mail *channeltest.SMTPSink
+}
+
+func (s sinkInbox) Received() []graph.DemoMessage {
+	var out []graph.DemoMessage
+	for _, p := range s.sms.Messages() {
+		out = append(out, graph.DemoMessage{At: p.Received, Channel: p.Channel, To: p.To, Body: p.Text, Exercise: p.Exercise})
+	}
+	for _, m := range s.mail.Messages() {
+		out = append(out, graph.DemoMessage{At: m.Received, Channel: "EMAIL", To: strings.Join(m.To, ", "), Subject: m.Subject, Body: m.Body, Exercise: m.Exercise})
+	}
+	return out
+}
+
+// TestDashboardAlertsInBrowser: what the dashboard says of alerts (issue 13), on the
+// whole stack in process with local providers (an SMS gateway that refuses some
+// numbers, an SMTP server) and the demonstration's inbox over them: the mayor's
+// confirmation dialog (whom it reaches, the area, the text; cancelling approves
+// nothing; the approval records what was shown), a partially failed alert in red
+// with its reason, no CAP link before publication, the prefecture's confirmation of
+// an FR-Alert it broadcast itself, the cancellation's count, and the received
+// messages page.
+func TestDashboardAlertsInBrowser(t *testing.T) {
+	chrome := chromiumPath(t)
+	sms, mail := channeltest.StartHTTP(t), channeltest.StartSMTP(t)
+	senders := channel.Config{SMSURL: sms.URL(), SMTPAddr: mail.Addr(), Retry: channel.Retry{Attempts: 2, Base: 10 * time.Millisecond, Max: 20 * time.Millisecond}}.Senders()
+	env := gatewaytest.Start(t, gatewaytest.WithDispatcher(senders), gatewaytest.WithConfig(func(c *graph.Config) {
+		c.Static = dash.Handler()
+		c.DemoInbox = sinkInbox{sms: sms, mail: mail}
+	}))
+	d := &dashEnv{t: t, root: t, url: env.URL, artifacts: artifactsDir(t), hc: &http.Client{Timeout: 15 * time.Second}}
+	d.browser = startBrowser(t, chrome)
+	rac := env.Token("rac-nimes", "rac", nimes)
+	mayor := env.Token("maire-nimes", "mayor", nimes)
+	prefecture := env.Token("cod-gard", "prefecture", "dep:30")
+
+	// Residents of the area on SMS, and one on e-mail too.
+	const residents = 6
+	for i := range residents {
+		in := map[string]any{"domain": nimes, "phone": fmt.Sprintf("+3361100%04d", i), "location": map[string]float64{"lat": 43.835, "lon": 4.36}, "channels": []string{"SMS"}}
+		if i == 0 {
+			in["email"], in["channels"] = "habitante@example.org", []string{"SMS", "EMAIL"}
+		}
+		d.gql().do(rac, `mutation($in: RegisterResidentInput!){ registerResident(input: $in){ id } }`, map[string]any{"in": in}, "registerResident", nil)
+	}
+	draft := func(headline string, channels ...string) string {
+		var a struct{ ID string }
+		d.gql().mutate(rac, `mutation($in: DraftAlertInput!, $c: ID){ draftAlert(input: $in, commandId: $c){ id } }`, map[string]any{"c": uuid.NewString(), "in": map[string]any{
+			"domain": nimes, "event": "Crue rapide", "headline": headline, "description": "Le Vistre déborde dans les quartiers sud.",
+			"instruction": "Montez à l'étage, ne prenez pas votre véhicule.", "severity": "SEVERE", "urgency": "IMMEDIATE", "certainty": "OBSERVED",
+			"category": "MET", "areaDesc": "Quartiers sud de Nîmes", "channels": channels,
+			"polygon": []map[string]float64{{"lat": 43.80, "lon": 4.30}, {"lat": 43.80, "lon": 4.40}, {"lat": 43.86, "lon": 4.40}, {"lat": 43.86, "lon": 4.30}},
+		}}, "draftAlert", &a)
+		return a.ID
+	}
+	submit := func(id string) {
+		d.gql().mutate(rac, `mutation($id: ID!, $c: ID){ submitAlert(id: $id, commandId: $c){ id } }`, map[string]any{"id": id, "c": uuid.NewString()}, "submitAlert", nil)
+	}
+	status := func(id string) string {
+		var list []struct{ ID, Status string }
+		d.gql().query(mayor, `query($d: String!){ alerts(domain: $d){ id status } }`, map[string]any{"d": nimes}, "alerts", &list)
+		for _, a := range list {
+			if a.ID == id {
+				return a.Status
+			}
+		}
+		return ""
+	}
+
+	headline := "Crue rapide du Vistre : restez chez vous " + uuid.NewString()[:6]
+	flood := draft(headline, "SMS", "EMAIL", "CAP_FEED")
+	submit(flood)
+	draftOnly := draft("Brouillon : coupure de la route de Sauve", "CAP_FEED")
+
+	racPage := d.page("rac", rac)
+	d.do(racPage, "the coordinator's alerts", chromedp.Click(chromedp.CSS(`[data-testid="tab-alerts"]`)))
+	cardOf := func(id string) string {
+		return fmt.Sprintf(`document.querySelector('#alerts-list [data-testid="alert-card"][data-alert-id=%q]')`, id)
+	}
+	d.waitJS(racPage, "the draft and the pending alert listed", `!!(`+cardOf(draftOnly)+` && `+cardOf(flood)+`)`)
+	if js[bool](d, racPage, `!!(`+cardOf(draftOnly)+`.querySelector('[data-testid="alert-cap"]') || `+cardOf(flood)+`.querySelector('[data-testid="alert-cap"]'))`) {
+		t.Error("a « Message CAP » link is offered for a draft or a pending alert: nothing of them is public")
+	}
+
+	mayorPage := d.page("mayor", mayor)
+	d.do(mayorPage, "the mayor's inbox", chromedp.Click(chromedp.CSS(`[data-testid="tab-approvals"]`)))
+	item := fmt.Sprintf(`document.querySelector('[data-testid="approval-item"][data-alert-id=%q]')`, flood)
+	d.waitJS(mayorPage, "the alert in the mayor's inbox", "!!"+item)
+
+	t.Run("the approval dialog shows whom, where and what; cancelling approves nothing", func(t *testing.T) {
+		d.t = t
+		js[bool](d, mayorPage, item+`.querySelector('[data-testid="approve-alert"]').click() || true`)
+		dialog := `document.querySelector('[data-testid="approve-dialog"]')`
+		row := func(ch string) string {
+			return fmt.Sprintf(`%s.querySelector('[data-testid="audience-row"][data-channel=%q]')`, dialog, ch)
+		}
+		d.waitJS(mayorPage, "the audience counted in the dialog", dialog+`.open && `+row("SMS")+`?.dataset.recipients === '6'`)
+		if got := js[string](d, mayorPage, row("SMS")+`.textContent`); !strings.Contains(got, "6 personnes") {
+			t.Errorf("SMS audience reads %q, want « 6 personnes »", got)
+		}
+		if got := js[string](d, mayorPage, row("EMAIL")+`.dataset.recipients`); got != "1" {
+			t.Errorf("e-mail audience %q, want 1", got)
+		}
+		if got := js[string](d, mayorPage, row("CAP_FEED")+`.textContent`); !strings.Contains(got, "inconnu") || strings.Contains(got, "0") {
+			t.Errorf("the CAP feed's audience reads %q: it cannot be counted, and must not say 0", got)
+		}
+		texts := js[string](d, mayorPage, dialog+`.querySelector('[data-testid="approve-text-short"]').textContent + '|' + `+dialog+`.querySelector('[data-testid="approve-text-email"]').textContent`)
+		if !strings.Contains(texts, headline+". Montez à l'étage, ne prenez pas votre véhicule.") || !strings.Contains(texts, "Le Vistre déborde") {
+			t.Errorf("the texts as they go out: %q", texts)
+		}
+		if !js[bool](d, mayorPage, dialog+`.querySelector('[data-testid="approve-map"] .alert-area') !== null`) {
+			t.Error("the alert's area is not drawn on the dialog's map")
+		}
+		if !js[bool](d, mayorPage, `document.querySelector('[data-testid="approve-confirm"]').disabled`) {
+			t.Error("the confirmation is possible before the explicit tick")
+		}
+		d.shot(mayorPage, "approve-dialog")
+		head := env.Head()
+		d.do(mayorPage, "cancel", chromedp.Click(chromedp.CSS(`[data-testid="approve-cancel"]`)))
+		d.waitJS(mayorPage, "the dialog closed", `!`+dialog+`.open`)
+		time.Sleep(300 * time.Millisecond)
+		if env.Head() != head || status(flood) != "PENDING_APPROVAL" {
+			t.Fatalf("cancelling the dialog changed something: log %d → %d, status %s", head, env.Head(), status(flood))
+		}
+		if !js[bool](d, mayorPage, "!!"+item) {
+			t.Error("the alert left the inbox after a cancelled approval")
+		}
+	})
+
+	t.Run("the confirmed approval records what was shown; a partial failure shows in red with its reason", func(t *testing.T) {
+		d.t = t
+		sms.FailNext(2, http.StatusBadRequest) // two numbers refused for good
+		d.approveInDialog(mayorPage, item)
+		d.waitJS(mayorPage, "the inbox emptied of the approved alert", "!"+item)
+		if got := approvalAudience(t, env, flood); got["SMS"] != residents || got["EMAIL"] != 1 {
+			t.Errorf("the approval recorded %v, want the audience shown (SMS %d, EMAIL 1)", got, residents)
+		}
+		d.do(racPage, "the board", chromedp.Click(chromedp.CSS(`[data-testid="tab-board"]`)))
+		board := fmt.Sprintf(`document.querySelector('#board-alerts [data-testid="alert-card"][data-alert-id=%q]')`, flood)
+		d.waitJS(racPage, "the alert partially sent on the board", board+`?.dataset.status === 'PARTIALLY_SENT'`)
+		d.shot(racPage, "partial-failure")
+		var shown struct {
+			Status, Problem, StatusColor, ProblemBg, SMS string
+		}
+		raw := js[string](d, racPage, `(() => { const c = `+board+`; const st = c.querySelector('[data-testid="alert-status"]'); const p = c.querySelector('[data-testid="alert-problem"]');
+			return JSON.stringify({status: st.textContent, problem: p ? p.textContent : '', statusColor: getComputedStyle(st).color, problemBg: p ? getComputedStyle(p).backgroundColor : '',
+				sms: c.querySelector('[data-testid="delivery"][data-channel="SMS"]').textContent}); })()`)
+		if err := json.Unmarshal([]byte(raw), &shown); err != nil {
+			t.Fatal(err)
+		}
+		if shown.Status != "Partiellement diffusée" || shown.StatusColor != "rgb(255, 92, 138)" {
+			t.Errorf("status shown %q in %s, want « Partiellement diffusée » in red", shown.Status, shown.StatusColor)
+		}
+		if !strings.Contains(shown.Problem, "SMS") || !strings.Contains(shown.Problem, "2 messages sur 6 n'ont pas pu être remis") || shown.ProblemBg != "rgb(92, 0, 22)" {
+			t.Errorf("the failure reads %q on %s, want the SMS reason in red under the status", shown.Problem, shown.ProblemBg)
+		}
+		if !strings.Contains(shown.SMS, "Partiellement remis") || !strings.Contains(shown.SMS, "4 reçus") {
+			t.Errorf("the SMS line reads %q", shown.SMS)
+		}
+		d.do(racPage, "the alerts", chromedp.Click(chromedp.CSS(`[data-testid="tab-alerts"]`)))
+		d.waitJS(racPage, "the « Message CAP » link once published", `!!`+cardOf(flood)+`?.querySelector('[data-testid="alert-cap"]') && !`+cardOf(draftOnly)+`.querySelector('[data-testid="alert-cap"]')`)
+		if !js[bool](d, racPage, `!!`+cardOf(flood)+`.querySelector('[data-testid="alert-published"]')`) {
+			t.Error("the published version is not shown as such")
+		}
+	})
+
+	t.Run("the received messages page", func(t *testing.T) {
+		d.t = t
+		d.waitJS(racPage, "the demonstration tab offered", `!document.querySelector('[data-testid="tab-demo"]').hidden`)
+		d.do(racPage, "open it", chromedp.Click(chromedp.CSS(`[data-testid="tab-demo"]`)))
+		if got := js[string](d, racPage, `document.querySelector('#demo-title').textContent`); got != "Messages reçus (démonstration)" {
+			t.Errorf("page title %q", got)
+		}
+		rows := `[...document.querySelectorAll('[data-testid="demo-message"]')]`
+		d.waitJS(racPage, "the messages the providers received", fmt.Sprintf(`%s.filter(r => r.textContent.includes(%q)).length === %d`, rows, headline, residents-2+1))
+		d.shot(racPage, "demo-messages")
+		all := js[string](d, racPage, rows+`.map(r => r.querySelector('[data-testid="demo-to"]').textContent).join(' ')`)
+		if strings.Contains(all, "+3361100") || strings.Contains(all, "habitante@") || !strings.Contains(all, "+33•") {
+			t.Errorf("recipients shown as %q: they must be partially masked", all)
+		}
+		d.do(racPage, "back to the alerts", chromedp.Click(chromedp.CSS(`[data-testid="tab-alerts"]`)))
+	})
+
+	t.Run("the prefecture confirms the FR-Alert it broadcast itself", func(t *testing.T) {
+		d.t = t
+		fr := draft("Alerte FR-Alert : évacuez les berges "+uuid.NewString()[:6], "FR_ALERT", "CAP_FEED")
+		submit(fr)
+		d.gql().mutate(mayor, `mutation($id: ID!, $c: ID){ approveAlert(id: $id, commandId: $c){ id } }`, map[string]any{"id": fr, "c": uuid.NewString()}, "approveAlert", nil)
+		d.gql().mutate(prefecture, `mutation($id: ID!, $c: ID){ validateFrAlert(id: $id, commandId: $c){ id } }`, map[string]any{"id": fr, "c": uuid.NewString()}, "validateFrAlert", nil)
+		p := d.page("prefecture", prefecture)
+		d.do(p, "the prefecture's inbox", chromedp.Click(chromedp.CSS(`[data-testid="tab-approvals"]`)))
+		pitem := fmt.Sprintf(`document.querySelector('[data-testid="approval-item"][data-alert-id=%q]')`, fr)
+		d.waitJS(p, "the FR-Alert to broadcast, with its button", `!!`+pitem+`?.querySelector('[data-testid="confirm-fralert"]')`)
+		if got := js[string](d, p, pitem+`.querySelector('[data-testid="delivery"][data-channel="FR_ALERT"]').textContent`); !strings.Contains(got, "inconnu") || !strings.Contains(got, "préfecture") {
+			t.Errorf("the FR-Alert line reads %q: its count is unknown and the prefecture is to broadcast it", got)
+		}
+		d.shot(p, "fralert-to-confirm")
+		js[bool](d, p, pitem+`.querySelector('[data-testid="confirm-fralert"]').click() || true`)
+		d.waitJS(p, "the confirmed FR-Alert gone from the inbox", `!`+pitem)
+		deadline := time.Now().Add(domWait)
+		for status(fr) != "SENT" && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if s := status(fr); s != "SENT" {
+			t.Errorf("after the confirmation: %s, want SENT", s)
+		}
+	})
+
+	t.Run("the cancellation says how many were told", func(t *testing.T) {
+		d.t = t
+		d.gql().mutate(mayor, `mutation($id: ID!, $c: ID){ cancelAlert(id: $id, reason: "Décrue amorcée", commandId: $c){ id } }`, map[string]any{"id": flood, "c": uuid.NewString()}, "cancelAlert", nil)
+		// Those who received the alert hear of its cancellation: four by SMS (two
+		// numbers had refused it), one by e-mail.
+		d.waitJS(racPage, "the cancellation's count under the alert", `!!`+cardOf(flood)+`?.querySelector('[data-testid="cancel-summary"]')?.textContent.startsWith('Annulation : 4 personnes prévenues par SMS, 1 par courriel')`)
+		d.shot(racPage, "cancelled")
+	})
+}
+
+// approvalAudience is the audience the last approval of the alert recorded in the log.
+func approvalAudience(t *testing.T, env *gatewaytest.Env, id string) map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, err := env.Store.ReadStream(ctx, "alert-"+id, store.Start, store.Forwards, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]int
+	for _, r := range recs {
+		if r.Type == "AlertApproved" {
+			var ev struct{ Audience map[string]int }
+			if err := json.Unmarshal(r.Data, &ev); err != nil {
+				t.Fatal(err)
+			}
+			out = ev.Audience
+		}
+	}
+	return out
 }

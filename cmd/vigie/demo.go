@@ -15,9 +15,22 @@ import (
 )
 
 // demo is `vigie demo`: serve, plus a Cévennes flash flood around Nîmes (dep:30)
-// seeded through the gateway on first start, and tokens to click through it.
+// seeded through the gateway on first start, and tokens to click through it. Its
+// alerts go to an SMS/voice gateway and an SMTP server inside the process
+// (demoproviders.go), so that delivery, failure and cancellation happen for real.
 func demo(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
-	return runAll(ctx, name, args, stdout, stderr, seedDemo)
+	prov, err := startDemoProviders()
+	if err != nil {
+		fmt.Fprintf(stderr, "vigie %s: starting the demo's providers: %v\n", name, err)
+		return exitError
+	}
+	defer prov.Close()
+	return runDemo(ctx, name, args, stdout, stderr, prov)
+}
+
+// runDemo is demo with its providers given, so that a test can read what they received.
+func runDemo(ctx context.Context, name string, args []string, stdout, stderr io.Writer, prov *demoProviders) int {
+	return runAll(ctx, name, args, stdout, stderr, seedDemo, prov)
 }
 
 // The demo's people: opaque subjects, as an identity provider would give.
@@ -144,51 +157,171 @@ func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io
 			return err
 		}
 	}
+	if err := seedResidents(ctx, rac); err != nil {
+		return err
+	}
 	return seedAlerts(ctx, rac, mayor, nimesFlood)
 }
 
-// seedAlerts leaves Nîmes' alerts at three stages: one published in the CAP feed, an
-// FR-Alert request waiting for the prefecture, and one waiting for the mayor. The demo
-// configures no SMS or e-mail provider, so its alerts use the CAP feed and FR-Alert.
+// The demo's residents of Nîmes are fictitious: phone numbers of the +33 6 00 00 00 xx
+// block and example.org addresses (RFC 2606), and the demo's providers run inside the
+// process anyway. Four live in the quartier Richelieu, inside the cadereaux alerts'
+// area; two by the route de Sauve, outside it, one of them on the number the demo's SMS
+// gateway refuses. Some agreed to exercise messages, as residents do at registration.
+var demoResidents = []struct {
+	phone, email string
+	channels     []string
+	exercises    bool
+	lat, lon     float64
+}{
+	{"+33600000001", "camille.martin@example.org", []string{"SMS", "EMAIL"}, true, 43.841, 4.350},
+	{"+33600000002", "lucas.bernard@example.org", []string{"SMS", "EMAIL"}, false, 43.843, 4.352},
+	{"+33600000003", "", []string{"SMS"}, true, 43.839, 4.349},
+	{"", "ines.petit@example.org", []string{"EMAIL"}, false, 43.840, 4.354},
+	{"+33600000005", "hugo.robert@example.org", []string{"SMS", "EMAIL"}, true, 43.822, 4.372},
+	{demoRefusedPhone, "", []string{"SMS"}, false, 43.821, 4.375},
+}
+
+// The areas of the demo's alerts: the cadereaux in the quartier Richelieu, and the
+// route de Sauve by the Vistre bridge.
+var (
+	demoRichelieu = []map[string]float64{{"lat": 43.845, "lon": 4.340}, {"lat": 43.850, "lon": 4.355}, {"lat": 43.838, "lon": 4.362}, {"lat": 43.832, "lon": 4.346}}
+	demoSauve     = []map[string]float64{{"lat": 43.828, "lon": 4.364}, {"lat": 43.829, "lon": 4.382}, {"lat": 43.815, "lon": 4.383}, {"lat": 43.814, "lon": 4.365}}
+)
+
+// seedResidents registers the demo's residents, as the crisis cell does at a
+// resident's request.
+func seedResidents(ctx context.Context, rac gql) error {
+	for i, r := range demoResidents {
+		in := map[string]any{"domain": "dep:30/com:30189", "language": "fr", "channels": r.channels,
+			"location": map[string]float64{"lat": r.lat, "lon": r.lon}}
+		if r.phone != "" {
+			in["phone"] = r.phone
+		}
+		if r.email != "" {
+			in["email"] = r.email
+		}
+		if r.exercises {
+			in["exercises"] = true
+		}
+		err := rac.do(ctx, `mutation($in: RegisterResidentInput!, $c: ID) { registerResident(input: $in, commandId: $c) { id } }`,
+			map[string]any{"in": in, "c": fmt.Sprintf("demo-resident-%d", i+1)}, nil)
+		if err != nil {
+			return fmt.Errorf("registering demo resident %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// demoDispatchWait bounds how long the seed waits for the local providers to take an
+// alert's messages: they answer at once, so this is only reached when dispatch is broken.
+const demoDispatchWait = 30 * time.Second
+
+// seedAlerts leaves Nîmes' alerts at every stage a newcomer should see: one delivered
+// on SMS, e-mail and the CAP feed; one partly failed (the SMS gateway refuses one
+// number, the board says which channel and why); one sent then cancelled (its
+// residents receive « ANNULATION : … »); an FR-Alert request waiting for the
+// prefecture; and one waiting for the mayor. The demo's messages go to its in-process
+// providers (demoproviders.go), whose « Messages reçus » the dashboard shows.
 func seedAlerts(ctx context.Context, rac, mayor gql, incident string) error {
-	draft := func(cmd, headline, instruction string, channels ...string) (string, error) {
+	draft := func(cmd, headline, description, instruction, area string, polygon []map[string]float64, channels ...string) (string, error) {
 		var r struct{ DraftAlert struct{ ID string } }
 		err := rac.do(ctx, `mutation($in: DraftAlertInput!, $c: ID) { draftAlert(input: $in, commandId: $c) { id } }`, map[string]any{"c": cmd, "in": map[string]any{
 			"domain": "dep:30/com:30189", "incidentId": incident, "event": "Crue soudaine", "headline": headline,
-			"description": "Les cadereaux débordent dans les quartiers Richelieu et route d'Uzès ; la pluie continue.",
-			"instruction": instruction, "severity": "SEVERE", "urgency": "IMMEDIATE", "certainty": "OBSERVED", "category": "MET",
-			"areaDesc": "Nîmes, quartiers Richelieu et route d'Uzès", "channels": channels,
-			"polygon": []map[string]float64{{"lat": 43.845, "lon": 4.340}, {"lat": 43.850, "lon": 4.355}, {"lat": 43.838, "lon": 4.362}, {"lat": 43.832, "lon": 4.346}},
+			"description": description, "instruction": instruction, "severity": "SEVERE", "urgency": "IMMEDIATE", "certainty": "OBSERVED", "category": "MET",
+			"areaDesc": area, "channels": channels, "polygon": polygon,
 		}}, &r)
 		return r.DraftAlert.ID, err
 	}
 	act := func(g gql, op, id, cmd string) error {
 		return g.do(ctx, `mutation($id: ID!, $c: ID) { `+op+`(id: $id, commandId: $c) { id } }`, map[string]any{"id": id, "c": cmd}, nil)
 	}
-	published, err := draft("demo-alert-1", "Crue des cadereaux : montez à l'étage", "Montez à l'étage. Ne prenez pas votre voiture.", "CAP_FEED")
+	const (
+		cadereaux = "Les cadereaux débordent dans les quartiers Richelieu et route d'Uzès ; la pluie continue."
+		richelieu = "Nîmes, quartiers Richelieu et route d'Uzès"
+	)
+	delivered, err := draft("demo-alert-1", "Crue des cadereaux : montez à l'étage", cadereaux,
+		"Montez à l'étage. Ne prenez pas votre voiture.", richelieu, demoRichelieu, "SMS", "EMAIL", "CAP_FEED")
 	if err != nil {
 		return err
 	}
-	frAlert, err := draft("demo-alert-2", "Crue majeure : ne sortez pas", "Restez chez vous, à l'étage. N'allez pas chercher vos enfants à l'école.", "CAP_FEED", "FR_ALERT")
+	frAlert, err := draft("demo-alert-2", "Crue majeure : ne sortez pas", cadereaux,
+		"Restez chez vous, à l'étage. N'allez pas chercher vos enfants à l'école.", richelieu, demoRichelieu, "CAP_FEED", "FR_ALERT")
 	if err != nil {
 		return err
 	}
-	waiting, err := draft("demo-alert-3", "Fermeture des écoles demain", "Gardez vos enfants à la maison.", "CAP_FEED")
+	waiting, err := draft("demo-alert-3", "Fermeture des écoles demain", cadereaux,
+		"Gardez vos enfants à la maison.", richelieu, demoRichelieu, "CAP_FEED")
+	if err != nil {
+		return err
+	}
+	partial, err := draft("demo-alert-9", "Route de Sauve coupée au pont du Vistre",
+		"Le Vistre recouvre la route de Sauve au pont ; le passage est fermé dans les deux sens.",
+		"Ne vous engagez pas sur la route de Sauve. Contournez par le boulevard Allende.",
+		"Nîmes, route de Sauve au pont du Vistre", demoSauve, "SMS", "EMAIL", "CAP_FEED")
+	if err != nil {
+		return err
+	}
+	cancelled, err := draft("demo-alert-10", "Évacuation de la rue Bonfa", cadereaux,
+		"Quittez les rez-de-chaussée de la rue Bonfa ; rejoignez le gymnase Jean Bouin.", richelieu, demoRichelieu, "SMS", "EMAIL", "CAP_FEED")
 	if err != nil {
 		return err
 	}
 	for _, step := range []func() error{
-		func() error { return act(rac, "submitAlert", published, "demo-alert-4") },
-		func() error { return act(mayor, "approveAlert", published, "demo-alert-5") },
+		func() error { return act(rac, "submitAlert", delivered, "demo-alert-4") },
+		func() error { return act(mayor, "approveAlert", delivered, "demo-alert-5") },
 		func() error { return act(rac, "submitAlert", frAlert, "demo-alert-6") },
 		func() error { return act(mayor, "approveAlert", frAlert, "demo-alert-7") },
 		func() error { return act(rac, "submitAlert", waiting, "demo-alert-8") },
+		func() error { return act(rac, "submitAlert", partial, "demo-alert-11") },
+		func() error { return act(mayor, "approveAlert", partial, "demo-alert-12") },
+		func() error { return act(rac, "submitAlert", cancelled, "demo-alert-13") },
+		func() error { return act(mayor, "approveAlert", cancelled, "demo-alert-14") },
+		// A cancellation reaches those who received the alert: wait until it has
+		// gone out, as the crisis cell would have before learning that the water fell.
+		func() error { return waitDispatched(ctx, mayor, cancelled) },
+		func() error {
+			return mayor.do(ctx, `mutation($id: ID!, $r: String!, $c: ID) { cancelAlert(id: $id, reason: $r, commandId: $c) { id } }`,
+				map[string]any{"id": cancelled, "r": "Le cadereau d'Uzès redescend : l'évacuation n'est plus nécessaire.", "c": "demo-alert-15"}, nil)
+		},
+		// The demo starts with its deliveries done, so that the board a newcomer
+		// opens shows outcomes, not alerts still being sent.
+		func() error { return waitDispatched(ctx, mayor, delivered) },
+		func() error { return waitDispatched(ctx, mayor, partial) },
 	} {
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// waitDispatched waits until the dispatcher has finished sending alert id, whatever
+// the outcome (sent, partly sent, failed).
+func waitDispatched(ctx context.Context, g gql, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, demoDispatchWait)
+	defer cancel()
+	var last string
+	for {
+		var r struct{ Alerts []struct{ ID, Status string } }
+		if err := g.do(ctx, `query { alerts(domain: "dep:30/com:30189") { id status } }`, nil, &r); err != nil && ctx.Err() == nil {
+			return err
+		}
+		for _, a := range r.Alerts {
+			if a.ID == id {
+				last = a.Status
+			}
+		}
+		switch last {
+		case "SENT", "PARTIALLY_SENT", "FAILED", "CANCELLED":
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("alert %s still %q after %v: the dispatcher did not finish with the demo's providers", id, last, demoDispatchWait)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // seedResources registers Nîmes' and Sommières' means, engages them, fills the

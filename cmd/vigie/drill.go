@@ -542,10 +542,8 @@ func (d *drill) translate(r recordedEvent, shift func(time.Time) time.Time) (*is
 		return plain("approveAlert"), ""
 	case alert.AlertRejected:
 		return because("rejectAlert", e.Reason), ""
-	case alert.FrAlertValidated:
-		return plain("validateFrAlert"), ""
-	case alert.FrAlertRefused:
-		return because("refuseFrAlert", e.Reason), ""
+	case alert.FrAlertValidated, alert.FrAlertRefused:
+		return nil, "FR-Alert n'est jamais utilisé en exercice"
 	case alert.AlertCancelled:
 		return because("cancelAlert", e.Reason), ""
 	}
@@ -555,9 +553,16 @@ func (d *drill) translate(r recordedEvent, shift func(time.Time) time.Time) (*is
 // alertInput is a DraftAlertInput for the exercise domain, marked exercise, with its
 // times moved to the drill's clock.
 func (d *drill) alertInput(c alert.Content, channels []alert.Channel, shift func(time.Time) time.Time) map[string]any {
-	chs := make([]string, len(channels))
-	for i, ch := range channels {
-		chs[i] = string(ch)
+	// An exercise never goes out on FR-Alert: cell broadcast reaches every phone in
+	// the area, registered for exercises or not (the domain refuses it).
+	var chs []string
+	for _, ch := range channels {
+		if ch != alert.ChannelFrAlert {
+			chs = append(chs, string(ch))
+		}
+	}
+	if len(chs) == 0 {
+		chs = []string{string(alert.ChannelCAPFeed)}
 	}
 	in := map[string]any{
 		"domain": d.to, "exercise": true, "event": c.Event, "headline": c.Headline,

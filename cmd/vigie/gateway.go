@@ -46,6 +46,7 @@ type gatewayDeps struct {
 	log           *slog.Logger
 	oidcIssuer    string // production: identities from this OpenID Connect issuer
 	oidcClientID  string
+	demoInbox     graph.DemoInbox // `vigie demo` only: what its local providers received
 }
 
 // buildGateway connects to the services and returns the gateway's handler; run starts
@@ -93,6 +94,8 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 		Metrics: d.metrics,
 		Static:  dashboard(),
 		Log:     d.log,
+
+		DemoInbox: d.demoInbox,
 	})
 	return h, []*grpc.ClientConn{inc, res, alr}, nil
 }

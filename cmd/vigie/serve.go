@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"vigie/events/embedded"
+	"vigie/services/alerts/channel"
 )
 
 // defaultData is the data directory when neither --data nor VIGIE_DATA says otherwise.
@@ -24,6 +25,19 @@ func dataDefault() string {
 		return d
 	}
 	return defaultData
+}
+
+// allInOneSenders are the alert providers of the all-in-one process, by channel:
+// the demo's in-process ones when demo is given, else those the environment
+// configures (channel.FromEnv), never a mix. `vigie serve` thus offers SMS, voice
+// or e-mail only with a real provider behind it (without one, CAP_FEED and
+// FR_ALERT only), and the demo never reaches a real provider, even in a shell
+// where VIGIE_SMTP_ADDR or VIGIE_FRALERT_URL are set: its residents are fictitious.
+func allInOneSenders(getenv func(string) string, demo *demoProviders) map[string]channel.Sender {
+	if demo != nil {
+		return demo.Senders()
+	}
+	return channel.FromEnv(getenv).Senders()
 }
 
 // serveEventstore runs the embedded event store alone until SIGINT or SIGTERM.

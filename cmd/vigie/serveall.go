@@ -28,7 +28,6 @@ import (
 	"vigie/policies/guard"
 	"vigie/policies/identity"
 	"vigie/policies/role"
-	"vigie/services/alerts"
 	"vigie/services/incidents"
 	"vigie/services/resources"
 )
@@ -192,13 +191,15 @@ func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, st
 
 // serveAll is `vigie serve`: everything in one process on the embedded defaults.
 func serveAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
-	return runAll(ctx, name, args, stdout, stderr, nil)
+	return runAll(ctx, name, args, stdout, stderr, nil, nil)
 }
 
 // runAll starts the embedded event store, the read-model store (REDIS_URL, or an
 // in-process Redis-protocol server whose models are rebuilt from the log), both
-// services, the projector and the gateway; seed, when given, runs once all is up.
-func runAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer, seed func(ctx context.Context, key ed25519.PrivateKey, gatewayURL string, stdout io.Writer) error) int {
+// services, the projector and the gateway; seed, when given, runs once all is up. The
+// alerts go out through demo's providers when given, else through the environment's
+// (allInOneSenders).
+func runAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer, seed func(ctx context.Context, key ed25519.PrivateKey, gatewayURL string, stdout io.Writer) error, demo *demoProviders) int {
 	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", dataDefault(), "data directory: the event log and the signing key (env VIGIE_DATA)")
@@ -267,14 +268,16 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	if err != nil {
 		return fail(err)
 	}
-	alr, err := alerts.New(client, authz, nil)
+	// newAlerts offers the senders' channels and shows the mayor the dispatcher's
+	// count of residents.
+	alr, dispatcher, err := newAlerts(client, authz, allInOneSenders(os.Getenv, demo), true, log)
 	if err != nil {
 		return fail(err)
 	}
 	inc.Register(g)
 	res.Register(g)
 	alr.Register(g)
-	dispatched := runDispatcher(ctx, client, log)
+	dispatched := runDispatcher(ctx, dispatcher, log)
 	defer func() { <-dispatched }()
 	glis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -294,6 +297,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		key: key, redis: rdb, store: client, authz: authz, metrics: metricsHandler, log: log,
 		incidentsAddr: glis.Addr().String(), resourcesAddr: glis.Addr().String(), alertsAddr: glis.Addr().String(),
 		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
+		demoInbox: demoInboxOf(demo),
 	})
 	if err != nil {
 		return fail(err)

@@ -125,6 +125,13 @@ func (h *Handler[S]) Handle(ctx context.Context, cmd Command[S]) (Result[S], err
 	return res, err
 }
 
+// Load returns the aggregate of a stream as it is now (h.New() for a stream
+// that does not exist), for a query about one aggregate.
+func (h *Handler[S]) Load(ctx context.Context, stream string) (S, error) {
+	res, _, err := h.load(ctx, stream, "", nil)
+	return res.State, err
+}
+
 func (h *Handler[S]) handle(ctx context.Context, tracer trace.Tracer, cmd Command[S]) (Result[S], int, error) {
 	if cmd.CommandID == "" {
 		return Result[S]{}, 0, errors.New("command: a command id is required")

@@ -73,3 +73,13 @@ func digits(s string) bool {
 	}
 	return s != ""
 }
+
+// ExerciseCommune reports whether domain is a commune kept for exercises: by
+// the drills' convention com:<département>999 (dep:30/com:30999), which is no
+// INSEE code, so nobody lives there who did not register for exercises.
+func ExerciseCommune(domain string) bool {
+	if CommuneDomain(nil, domain) != nil {
+		return false
+	}
+	return strings.HasSuffix(domain, "999")
+}

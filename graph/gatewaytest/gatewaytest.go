@@ -45,6 +45,7 @@ import (
 	"vigie/projections/projectiontest"
 	"vigie/projections/replay"
 	"vigie/services/alerts"
+	"vigie/services/alerts/alert"
 	alertspb "vigie/services/alerts/alertspb"
 	"vigie/services/alerts/channel"
 	"vigie/services/alerts/dispatch"
@@ -64,6 +65,7 @@ type options struct {
 	dev             bool
 	config          func(*graph.Config)
 	senders         map[string]channel.Sender
+	audience        alerts.AudienceCounter
 }
 
 // WithConsistencyWait bounds the read-your-writes wait of mutations (2 s by default,
@@ -77,14 +79,22 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 	return func(o *options) { o.rateLimit, o.rateBurst = limit, burst }
 }
 
-// WithDev says whether the gateway runs in development mode (introspection on). The
-// default is true, like `vigie serve` without an OIDC issuer.
 // WithDispatcher runs the alerts' dispatcher with these senders (channel name →
 // sender, e.g. channeltest sinks); without it approved alerts stay undispatched.
 func WithDispatcher(senders map[string]channel.Sender) Option {
 	return func(o *options) { o.senders = senders }
 }
 
+// WithAudience makes the alerts service count audiences (alertAudience, and the
+// approvals that carry none) with counter; by default it counts them in the
+// dispatcher's directory when there is a dispatcher (WithDispatcher), and answers
+// UNAVAILABLE otherwise.
+func WithAudience(counter alerts.AudienceCounter) Option {
+	return func(o *options) { o.audience = counter }
+}
+
+// WithDev says whether the gateway runs in development mode (introspection on). The
+// default is true, like `vigie serve` without an OIDC issuer.
 func WithDev(dev bool) Option {
 	return func(o *options) { o.dev = dev }
 }
@@ -155,6 +165,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	alr.Audience = o.audience
 	inc.Register(g)
 	res.Register(g)
 	alr.Register(g)
@@ -164,6 +175,11 @@ func Start(t testing.TB, opts ...Option) *Env {
 			t.Fatal(err)
 		}
 		d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: o.senders, Log: log}
+		// As `vigie serve` does: the service counts audiences in the dispatcher's
+		// directory of residents.
+		if o.audience == nil {
+			alr.Audience = dispatcherAudience{d}
+		}
 		running.Add(1)
 		go func() { defer running.Done(); _ = d.Run(ctx) }()
 	}
@@ -258,6 +274,19 @@ func Start(t testing.TB, opts ...Option) *Env {
 			projecting.Wait()
 		},
 	}
+}
+
+// dispatcherAudience counts an alert's audience in a running dispatcher's directory,
+// once the dispatcher has read the log (its directory exists from then on).
+type dispatcherAudience struct{ d *dispatch.Dispatcher }
+
+func (a dispatcherAudience) Audience(domain string, polygon []alert.Point, channels []alert.Channel, exercise bool) map[alert.Channel]int {
+	for deadline := time.Now().Add(10 * time.Second); !a.d.CaughtUp(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return nil
+		}
+	}
+	return a.d.Directory().Audience(domain, polygon, channels, exercise)
 }
 
 // followGrants is cmd/vigie's: the authorizer follows role grants from the log, and

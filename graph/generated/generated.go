@@ -49,6 +49,7 @@ type ComplexityRoot struct {
 		ApprovedBy         func(childComplexity int) int
 		AreaDesc           func(childComplexity int) int
 		Author             func(childComplexity int) int
+		Cancellations      func(childComplexity int) int
 		CapURL             func(childComplexity int) int
 		Category           func(childComplexity int) int
 		Certainty          func(childComplexity int) int
@@ -65,13 +66,25 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		IncidentID         func(childComplexity int) int
 		Instruction        func(childComplexity int) int
+		PendingRevision    func(childComplexity int) int
 		Polygon            func(childComplexity int) int
+		Published          func(childComplexity int) int
 		Reason             func(childComplexity int) int
 		SelfApprovalWaived func(childComplexity int) int
 		SentAt             func(childComplexity int) int
 		Severity           func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Urgency            func(childComplexity int) int
+	}
+
+	AlertContent struct {
+		ApprovedAt  func(childComplexity int) int
+		ApprovedBy  func(childComplexity int) int
+		Description func(childComplexity int) int
+		Headline    func(childComplexity int) int
+		Instruction func(childComplexity int) int
+		Severity    func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	AlertDelays struct {
@@ -84,6 +97,12 @@ type ComplexityRoot struct {
 		FrAlertRequestToDecision func(childComplexity int) int
 		Headline                 func(childComplexity int) int
 		IncidentID               func(childComplexity int) int
+	}
+
+	Audience struct {
+		Channel    func(childComplexity int) int
+		Known      func(childComplexity int) int
+		Recipients func(childComplexity int) int
 	}
 
 	BoardChange struct {
@@ -119,11 +138,14 @@ type ComplexityRoot struct {
 	}
 
 	Delivery struct {
-		Channel    func(childComplexity int) int
-		Delivered  func(childComplexity int) int
-		Failed     func(childComplexity int) int
-		Recipients func(childComplexity int) int
-		Sent       func(childComplexity int) int
+		Channel     func(childComplexity int) int
+		CountsKnown func(childComplexity int) int
+		Delivered   func(childComplexity int) int
+		Failed      func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Recipients  func(childComplexity int) int
+		Sent        func(childComplexity int) int
+		State       func(childComplexity int) int
 	}
 
 	DeliveryFailure struct {
@@ -168,9 +190,10 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcceptReinforcement         func(childComplexity int, id string, quantity int, note *string, commandID *string) int
 		AddLogEntry                 func(childComplexity int, incidentID string, text string, commandID *string) int
-		ApproveAlert                func(childComplexity int, id string, commandID *string) int
+		ApproveAlert                func(childComplexity int, id string, commandID *string, audience []model.AudienceInput) int
 		CancelAlert                 func(childComplexity int, id string, reason string, commandID *string) int
 		CloseIncident               func(childComplexity int, id string, summary string, commandID *string) int
+		ConfirmFrAlertBroadcast     func(childComplexity int, id string, commandID *string) int
 		ConfirmReinforcementArrival func(childComplexity int, id string, commandID *string) int
 		CorrectLogEntry             func(childComplexity int, incidentID string, entryID string, text string, commandID *string) int
 		DispatchReinforcement       func(childComplexity int, id string, commandID *string) int
@@ -205,6 +228,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AlertAudience    func(childComplexity int, id string) int
 		Alerts           func(childComplexity int, domain string, status []model.AlertStatus) int
 		CausalChain      func(childComplexity int, domain string, eventID string) int
 		DecisionDelays   func(childComplexity int, domain string, from *time.Time, to *time.Time) int
@@ -309,7 +333,7 @@ type MutationResolver interface {
 	SetShelterOccupancy(ctx context.Context, resourceID string, occupancy int, commandID *string) (*model.Resource, error)
 	DraftAlert(ctx context.Context, input model.DraftAlertInput, commandID *string) (*model.Alert, error)
 	SubmitAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error)
-	ApproveAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error)
+	ApproveAlert(ctx context.Context, id string, commandID *string, audience []model.AudienceInput) (*model.Alert, error)
 	RejectAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error)
 	ValidateFrAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error)
 	RefuseFrAlert(ctx context.Context, id string, reason string, commandID *string) (*model.Alert, error)
@@ -318,6 +342,7 @@ type MutationResolver interface {
 	EraseResident(ctx context.Context, id string, commandID *string) (bool, error)
 	GrantRole(ctx context.Context, subject string, role string, domain string, commandID *string) (*model.Actor, error)
 	RevokeRole(ctx context.Context, subject string, role string, domain string, commandID *string) (*model.Actor, error)
+	ConfirmFrAlertBroadcast(ctx context.Context, id string, commandID *string) (*model.Alert, error)
 	RequestReinforcement(ctx context.Context, input model.RequestReinforcementInput, commandID *string) (*model.Reinforcement, error)
 	AcceptReinforcement(ctx context.Context, id string, quantity int, note *string, commandID *string) (*model.Reinforcement, error)
 	RefuseReinforcement(ctx context.Context, id string, reason string, commandID *string) (*model.Reinforcement, error)
@@ -336,6 +361,7 @@ type QueryResolver interface {
 	PendingApprovals(ctx context.Context) ([]model.Alert, error)
 	Timeline(ctx context.Context, domain string, from *time.Time, to *time.Time) ([]model.TimelineEntry, error)
 	Replay(ctx context.Context, domain string, at time.Time) (*model.Replay, error)
+	AlertAudience(ctx context.Context, id string) ([]model.Audience, error)
 	IncidentCounts(ctx context.Context, domain string) ([]model.Count, error)
 	Overview(ctx context.Context, domain string, first *int, offset *int) ([]model.Incident, error)
 	Reinforcements(ctx context.Context, domain string, status []model.ReinforcementStatus) ([]model.Reinforcement, error)
@@ -403,6 +429,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Author(childComplexity), true
+	case "Alert.cancellations":
+		if e.ComplexityRoot.Alert.Cancellations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Cancellations(childComplexity), true
 	case "Alert.capUrl":
 		if e.ComplexityRoot.Alert.CapURL == nil {
 			break
@@ -499,12 +531,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Instruction(childComplexity), true
+	case "Alert.pendingRevision":
+		if e.ComplexityRoot.Alert.PendingRevision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.PendingRevision(childComplexity), true
 	case "Alert.polygon":
 		if e.ComplexityRoot.Alert.Polygon == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Alert.Polygon(childComplexity), true
+	case "Alert.published":
+		if e.ComplexityRoot.Alert.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Published(childComplexity), true
 	case "Alert.reason":
 		if e.ComplexityRoot.Alert.Reason == nil {
 			break
@@ -541,6 +585,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Urgency(childComplexity), true
+
+	case "AlertContent.approvedAt":
+		if e.ComplexityRoot.AlertContent.ApprovedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertContent.ApprovedAt(childComplexity), true
+	case "AlertContent.approvedBy":
+		if e.ComplexityRoot.AlertContent.ApprovedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertContent.ApprovedBy(childComplexity), true
+	case "AlertContent.description":
+		if e.ComplexityRoot.AlertContent.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertContent.Description(childComplexity), true
+	case "AlertContent.headline":
+		if e.ComplexityRoot.AlertContent.Headline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertContent.Headline(childComplexity), true
+	case "AlertContent.instruction":
+		if e.ComplexityRoot.AlertContent.Instruction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertContent.Instruction(childComplexity), true
+	case "AlertContent.severity":
+		if e.ComplexityRoot.AlertContent.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertContent.Severity(childComplexity), true
+	case "AlertContent.version":
+		if e.ComplexityRoot.AlertContent.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertContent.Version(childComplexity), true
 
 	case "AlertDelays.alertId":
 		if e.ComplexityRoot.AlertDelays.AlertID == nil {
@@ -596,6 +683,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertDelays.IncidentID(childComplexity), true
+
+	case "Audience.channel":
+		if e.ComplexityRoot.Audience.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.Channel(childComplexity), true
+	case "Audience.known":
+		if e.ComplexityRoot.Audience.Known == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.Known(childComplexity), true
+	case "Audience.recipients":
+		if e.ComplexityRoot.Audience.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.Recipients(childComplexity), true
 
 	case "BoardChange.at":
 		if e.ComplexityRoot.BoardChange.At == nil {
@@ -710,6 +816,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.Channel(childComplexity), true
+	case "Delivery.countsKnown":
+		if e.ComplexityRoot.Delivery.CountsKnown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.CountsKnown(childComplexity), true
 	case "Delivery.delivered":
 		if e.ComplexityRoot.Delivery.Delivered == nil {
 			break
@@ -722,6 +834,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.Failed(childComplexity), true
+	case "Delivery.reason":
+		if e.ComplexityRoot.Delivery.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Reason(childComplexity), true
 	case "Delivery.recipients":
 		if e.ComplexityRoot.Delivery.Recipients == nil {
 			break
@@ -734,6 +852,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.Sent(childComplexity), true
+	case "Delivery.state":
+		if e.ComplexityRoot.Delivery.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.State(childComplexity), true
 
 	case "DeliveryFailure.at":
 		if e.ComplexityRoot.DeliveryFailure.At == nil {
@@ -933,7 +1057,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ApproveAlert(childComplexity, args["id"].(string), args["commandId"].(*string)), true
+		return e.ComplexityRoot.Mutation.ApproveAlert(childComplexity, args["id"].(string), args["commandId"].(*string), args["audience"].([]model.AudienceInput)), true
 	case "Mutation.cancelAlert":
 		if e.ComplexityRoot.Mutation.CancelAlert == nil {
 			break
@@ -956,6 +1080,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseIncident(childComplexity, args["id"].(string), args["summary"].(string), args["commandId"].(*string)), true
+	case "Mutation.confirmFrAlertBroadcast":
+		if e.ComplexityRoot.Mutation.ConfirmFrAlertBroadcast == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmFrAlertBroadcast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmFrAlertBroadcast(childComplexity, args["id"].(string), args["commandId"].(*string)), true
 	case "Mutation.confirmReinforcementArrival":
 		if e.ComplexityRoot.Mutation.ConfirmReinforcementArrival == nil {
 			break
@@ -1256,6 +1391,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Point.Lon(childComplexity), true
 
+	case "Query.alertAudience":
+		if e.ComplexityRoot.Query.AlertAudience == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alertAudience_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AlertAudience(childComplexity, args["id"].(string)), true
 	case "Query.alerts":
 		if e.ComplexityRoot.Query.Alerts == nil {
 			break
@@ -1669,6 +1815,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AudienceInput", ec.unmarshalInputAudienceInput),
 			graphql.NewInputUnmarshaler("DraftAlertInput", ec.unmarshalInputDraftAlertInput),
 			graphql.NewInputUnmarshaler("PointInput", ec.unmarshalInputPointInput),
 			graphql.NewInputUnmarshaler("RegisterResidentInput", ec.unmarshalInputRegisterResidentInput),
@@ -1768,6 +1915,52 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/contract-additions.graphqls", Input: `# Additions to contract.graphqls. The same rules hold: every name here works exactly as
+# written (names, arguments, input fields, enum values, result fields); add freely, never break.
+# Each block names the capability it belongs to.
+# Only the blocks of capabilities this gateway implements are here, verbatim.
+
+# ---------- Alerts say exactly what was approved and what happened ----------
+extend enum AlertStatus { PARTIALLY_SENT FR_ALERT_REFUSED }
+"A channel's outcome, from the dispatch journal: DELIVERED only when every targeted recipient got it."
+enum ChannelState { PENDING SENDING DELIVERED PARTIAL FAILED REFUSED }
+extend type Delivery {
+  state: ChannelState!
+  "Why the channel is FAILED, PARTIAL or REFUSED, in French."
+  reason: String
+}
+"An alert's content as one version: what the mayor approved, or a revision waiting for approval."
+type AlertContent {
+  version: Int!
+  headline: String!
+  description: String!
+  instruction: String!
+  severity: Severity!
+  approvedBy: String
+  approvedAt: Time
+}
+extend type Alert {
+  "The content that is public now (CAP document, feed, messages): the last approved version; null before the first approval."
+  published: AlertContent
+  "A revision waiting for approval, if any; never public."
+  pendingRevision: AlertContent
+  "Cancellation messages sent to the people who received the alert, per channel."
+  cancellations: [Delivery!]!
+}
+"Who an approval would reach, per channel, counted from the residents' directory now."
+type Audience { channel: AlertChannel!, recipients: Int! }
+extend type Query {
+  alertAudience(id: ID!): [Audience!]!
+}
+extend type Mutation {
+  "Prefecture: the validated FR-Alert was broadcast on the State's platform (when no intake is configured)."
+  confirmFrAlertBroadcast(id: ID!, commandId: ID): Alert!
+}
+extend input RegisterResidentInput {
+  "The resident agrees to receive exercise messages (default false: exercises never reach them)."
+  exercises: Boolean
+}
+`, BuiltIn: false},
 	{Name: "../schema/contract.graphqls", Input: `# Vigie — the minimum GraphQL contract.
 # The gateway's schema must accept every operation below exactly as written
 # (same names, argument names, input fields, enum values, result fields).
@@ -1807,7 +2000,8 @@ type Mutation {
 
   draftAlert(input: DraftAlertInput!, commandId: ID): Alert!
   submitAlert(id: ID!, commandId: ID): Alert!
-  approveAlert(id: ID!, commandId: ID): Alert!
+  "audience: what the approver was shown (alertAudience), recorded with the approval. An optional argument added to the contract here, as SDL cannot add one by extension."
+  approveAlert(id: ID!, commandId: ID, audience: [AudienceInput!]): Alert!
   rejectAlert(id: ID!, reason: String!, commandId: ID): Alert!
   validateFrAlert(id: ID!, commandId: ID): Alert!
   refuseFrAlert(id: ID!, reason: String!, commandId: ID): Alert!
@@ -2092,6 +2286,21 @@ type DecisionDelays {
   alerts: [AlertDelays!]!
   summary: [DelaySummary!]!
 }
+
+# Alerts say exactly what was approved and what happened (with contract-additions.graphqls).
+
+extend type Delivery {
+  "False where nobody can count the recipients (FR-Alert: the State reports none): the counts are then 0 and mean nothing; show them as unknown."
+  countsKnown: Boolean!
+}
+
+extend type Audience {
+  "False where nobody can count: FR_ALERT reaches everyone in the area, CAP_FEED is public; recipients is then 0 and means nothing."
+  known: Boolean!
+}
+
+"What the approver was shown for a channel (alertAudience), recorded with the approval."
+input AudienceInput { channel: AlertChannel!, recipients: Int! }
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2134,6 +2343,12 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_capUrl(ctx, field)
 	case "deliveries":
 		return ec.fieldContext_Alert_deliveries(ctx, field)
+	case "published":
+		return ec.fieldContext_Alert_published(ctx, field)
+	case "pendingRevision":
+		return ec.fieldContext_Alert_pendingRevision(ctx, field)
+	case "cancellations":
+		return ec.fieldContext_Alert_cancellations(ctx, field)
 	case "incidentId":
 		return ec.fieldContext_Alert_incidentId(ctx, field)
 	case "description":
@@ -2170,6 +2385,26 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
 }
 
+func (ec *executionContext) childFields_AlertContent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_AlertContent_version(ctx, field)
+	case "headline":
+		return ec.fieldContext_AlertContent_headline(ctx, field)
+	case "description":
+		return ec.fieldContext_AlertContent_description(ctx, field)
+	case "instruction":
+		return ec.fieldContext_AlertContent_instruction(ctx, field)
+	case "severity":
+		return ec.fieldContext_AlertContent_severity(ctx, field)
+	case "approvedBy":
+		return ec.fieldContext_AlertContent_approvedBy(ctx, field)
+	case "approvedAt":
+		return ec.fieldContext_AlertContent_approvedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertContent", field.Name)
+}
+
 func (ec *executionContext) childFields_AlertDelays(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "alertId":
@@ -2192,6 +2427,18 @@ func (ec *executionContext) childFields_AlertDelays(ctx context.Context, field g
 		return ec.fieldContext_AlertDelays_frAlertDecision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertDelays", field.Name)
+}
+
+func (ec *executionContext) childFields_Audience(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_Audience_channel(ctx, field)
+	case "recipients":
+		return ec.fieldContext_Audience_recipients(ctx, field)
+	case "known":
+		return ec.fieldContext_Audience_known(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Audience", field.Name)
 }
 
 func (ec *executionContext) childFields_BoardChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2268,8 +2515,14 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 		return ec.fieldContext_Delivery_delivered(ctx, field)
 	case "failed":
 		return ec.fieldContext_Delivery_failed(ctx, field)
+	case "state":
+		return ec.fieldContext_Delivery_state(ctx, field)
+	case "reason":
+		return ec.fieldContext_Delivery_reason(ctx, field)
 	case "recipients":
 		return ec.fieldContext_Delivery_recipients(ctx, field)
+	case "countsKnown":
+		return ec.fieldContext_Delivery_countsKnown(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
 }
@@ -2683,6 +2936,14 @@ func (ec *executionContext) field_Mutation_approveAlert_args(ctx context.Context
 		return nil, err
 	}
 	args["commandId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) ([]model.AudienceInput, error) {
+			return ec.unmarshalOAudienceInput2ᚕvigieᚋgraphᚋmodelᚐAudienceInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg2
 	return args, nil
 }
 
@@ -2743,6 +3004,28 @@ func (ec *executionContext) field_Mutation_closeIncident_args(ctx context.Contex
 		return nil, err
 	}
 	args["commandId"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmFrAlertBroadcast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "commandId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["commandId"] = arg1
 	return args, nil
 }
 
@@ -3468,6 +3751,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_alertAudience_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4159,6 +4456,102 @@ func (ec *executionContext) fieldContext_Alert_deliveries(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Alert_published(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_published(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Published, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertContent) graphql.Marshaler {
+			return ec.marshalOAlertContent2ᚖvigieᚋgraphᚋmodelᚐAlertContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_published(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertContent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_pendingRevision(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_pendingRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingRevision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertContent) graphql.Marshaler {
+			return ec.marshalOAlertContent2ᚖvigieᚋgraphᚋmodelᚐAlertContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_pendingRevision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertContent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_cancellations(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_cancellations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancellations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Delivery) graphql.Marshaler {
+			return ec.marshalNDelivery2ᚕvigieᚋgraphᚋmodelᚐDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_cancellations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Alert_incidentId(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4545,6 +4938,167 @@ func (ec *executionContext) fieldContext_Alert_failures(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _AlertContent_version(ctx context.Context, field graphql.CollectedField, obj *model.AlertContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertContent_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertContent_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertContent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertContent_headline(ctx context.Context, field graphql.CollectedField, obj *model.AlertContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertContent_headline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertContent_headline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertContent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertContent_description(ctx context.Context, field graphql.CollectedField, obj *model.AlertContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertContent_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertContent_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertContent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertContent_instruction(ctx context.Context, field graphql.CollectedField, obj *model.AlertContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertContent_instruction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instruction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertContent_instruction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertContent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertContent_severity(ctx context.Context, field graphql.CollectedField, obj *model.AlertContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertContent_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2vigieᚋgraphᚋmodelᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertContent_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertContent", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _AlertContent_approvedBy(ctx context.Context, field graphql.CollectedField, obj *model.AlertContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertContent_approvedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertContent_approvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertContent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertContent_approvedAt(ctx context.Context, field graphql.CollectedField, obj *model.AlertContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertContent_approvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApprovedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertContent_approvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertContent", field, false, false, "Time")
+}
+
 func (ec *executionContext) _AlertDelays_alertId(ctx context.Context, field graphql.CollectedField, obj *model.AlertDelays) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4777,6 +5331,75 @@ func (ec *executionContext) _AlertDelays_frAlertDecision(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_AlertDelays_frAlertDecision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertDelays", field, false, false, "String")
+}
+
+func (ec *executionContext) _Audience_channel(ctx context.Context, field graphql.CollectedField, obj *model.Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AlertChannel) graphql.Marshaler {
+			return ec.marshalNAlertChannel2vigieᚋgraphᚋmodelᚐAlertChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audience", field, false, false, "AlertChannel")
+}
+
+func (ec *executionContext) _Audience_recipients(ctx context.Context, field graphql.CollectedField, obj *model.Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audience", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Audience_known(ctx context.Context, field graphql.CollectedField, obj *model.Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_known(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Known, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_known(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audience", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _BoardChange_domain(ctx context.Context, field graphql.CollectedField, obj *model.BoardChange) (ret graphql.Marshaler) {
@@ -5289,6 +5912,52 @@ func (ec *executionContext) fieldContext_Delivery_failed(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Delivery_state(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChannelState) graphql.Marshaler {
+			return ec.marshalNChannelState2vigieᚋgraphᚋmodelᚐChannelState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "ChannelState")
+}
+
+func (ec *executionContext) _Delivery_reason(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
+}
+
 func (ec *executionContext) _Delivery_recipients(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5310,6 +5979,29 @@ func (ec *executionContext) _Delivery_recipients(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Delivery_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Delivery_countsKnown(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_countsKnown(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountsKnown, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_countsKnown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _DeliveryFailure_channel(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryFailure) (ret graphql.Marshaler) {
@@ -6613,7 +7305,7 @@ func (ec *executionContext) _Mutation_approveAlert(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ApproveAlert(ctx, fc.Args["id"].(string), fc.Args["commandId"].(*string))
+			return ec.Resolvers.Mutation().ApproveAlert(ctx, fc.Args["id"].(string), fc.Args["commandId"].(*string), fc.Args["audience"].([]model.AudienceInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Alert) graphql.Marshaler {
@@ -6993,6 +7685,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeRole(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmFrAlertBroadcast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmFrAlertBroadcast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmFrAlertBroadcast(ctx, fc.Args["id"].(string), fc.Args["commandId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖvigieᚋgraphᚋmodelᚐAlert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmFrAlertBroadcast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmFrAlertBroadcast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7719,6 +8455,50 @@ func (ec *executionContext) fieldContext_Query_replay(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_replay_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_alertAudience(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alertAudience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AlertAudience(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2ᚕvigieᚋgraphᚋmodelᚐAudienceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alertAudience(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Audience(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alertAudience_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10127,6 +10907,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAudienceInput(ctx context.Context, obj any) (model.AudienceInput, error) {
+	var it model.AudienceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"channel", "recipients"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNAlertChannel2vigieᚋgraphᚋmodelᚐAlertChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "recipients":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recipients"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Recipients = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAudienceInput unmarshals raw into the AudienceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAudienceInput(ctx context.Context, raw any) (model.AudienceInput, error) {
+	var out model.AudienceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AudienceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDraftAlertInput(ctx context.Context, obj any) (model.DraftAlertInput, error) {
 	var it model.DraftAlertInput
 	if obj == nil {
@@ -10341,7 +11170,7 @@ func (ec *executionContext) unmarshalInputRegisterResidentInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"domain", "phone", "email", "language", "location", "channels", "consent"}
+	fieldsInOrder := [...]string{"domain", "phone", "email", "language", "location", "channels", "exercises", "consent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10390,6 +11219,13 @@ func (ec *executionContext) unmarshalInputRegisterResidentInput(ctx context.Cont
 				return it, err
 			}
 			it.Channels = data
+		case "exercises":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exercises"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exercises = data
 		case "consent":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -10736,6 +11572,21 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "published":
+			out.Values[i] = ec._Alert_published(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pendingRevision":
+			out.Values[i] = ec._Alert_pendingRevision(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cancellations":
+			out.Values[i] = ec._Alert_cancellations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "incidentId":
 			out.Values[i] = ec._Alert_incidentId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -10833,6 +11684,69 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var alertContentImplementors = []string{"AlertContent"}
+
+func (ec *executionContext) _AlertContent(ctx context.Context, sel ast.SelectionSet, obj *model.AlertContent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertContentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertContent")
+		case "version":
+			out.Values[i] = ec._AlertContent_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headline":
+			out.Values[i] = ec._AlertContent_headline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._AlertContent_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "instruction":
+			out.Values[i] = ec._AlertContent_instruction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._AlertContent_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approvedBy":
+			out.Values[i] = ec._AlertContent_approvedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "approvedAt":
+			out.Values[i] = ec._AlertContent_approvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var alertDelaysImplementors = []string{"AlertDelays"}
 
 func (ec *executionContext) _AlertDelays(ctx context.Context, sel ast.SelectionSet, obj *model.AlertDelays) graphql.Marshaler {
@@ -10887,6 +11801,49 @@ func (ec *executionContext) _AlertDelays(ctx context.Context, sel ast.SelectionS
 		case "frAlertDecision":
 			out.Values[i] = ec._AlertDelays_frAlertDecision(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audienceImplementors = []string{"Audience"}
+
+func (ec *executionContext) _Audience(ctx context.Context, sel ast.SelectionSet, obj *model.Audience) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audienceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Audience")
+		case "channel":
+			out.Values[i] = ec._Audience_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recipients":
+			out.Values[i] = ec._Audience_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "known":
+			out.Values[i] = ec._Audience_known(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -11162,8 +12119,23 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "state":
+			out.Values[i] = ec._Delivery_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Delivery_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "recipients":
 			out.Values[i] = ec._Delivery_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "countsKnown":
+			out.Values[i] = ec._Delivery_countsKnown(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11613,6 +12585,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "confirmFrAlertBroadcast":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmFrAlertBroadcast(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "requestReinforcement":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestReinforcement(ctx, field)
@@ -11790,6 +12769,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_replay(ctx, field)
+				})
+		case "alertAudience":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alertAudience(ctx, field)
 				})
 		case "incidentCounts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -12744,6 +13729,31 @@ func (ec *executionContext) marshalNAlertStatus2vigieᚋgraphᚋmodelᚐAlertSta
 	return v
 }
 
+func (ec *executionContext) marshalNAudience2vigieᚋgraphᚋmodelᚐAudience(ctx context.Context, sel ast.SelectionSet, v model.Audience) graphql.Marshaler {
+	return ec._Audience(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAudience2ᚕvigieᚋgraphᚋmodelᚐAudienceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Audience) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudience2vigieᚋgraphᚋmodelᚐAudience(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAudienceInput2vigieᚋgraphᚋmodelᚐAudienceInput(ctx context.Context, v any) (model.AudienceInput, error) {
+	res, err := ec.unmarshalInputAudienceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNBoardChange2ᚖvigieᚋgraphᚋmodelᚐBoardChange(ctx context.Context, sel ast.SelectionSet, v *model.BoardChange) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BoardChange!")
@@ -12773,6 +13783,16 @@ func (ec *executionContext) unmarshalNCertainty2vigieᚋgraphᚋmodelᚐCertaint
 }
 
 func (ec *executionContext) marshalNCertainty2vigieᚋgraphᚋmodelᚐCertainty(ctx context.Context, sel ast.SelectionSet, v model.Certainty) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNChannelState2vigieᚋgraphᚋmodelᚐChannelState(ctx context.Context, v any) (model.ChannelState, error) {
+	var res model.ChannelState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChannelState2vigieᚋgraphᚋmodelᚐChannelState(ctx context.Context, sel ast.SelectionSet, v model.ChannelState) graphql.Marshaler {
 	return v
 }
 
@@ -13373,6 +14393,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAlertContent2ᚖvigieᚋgraphᚋmodelᚐAlertContent(ctx context.Context, sel ast.SelectionSet, v *model.AlertContent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AlertContent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAlertStatus2ᚕvigieᚋgraphᚋmodelᚐAlertStatusᚄ(ctx context.Context, v any) ([]model.AlertStatus, error) {
 	if v == nil {
 		return nil, nil
@@ -13407,6 +14434,23 @@ func (ec *executionContext) marshalOAlertStatus2ᚕvigieᚋgraphᚋmodelᚐAlert
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOAudienceInput2ᚕvigieᚋgraphᚋmodelᚐAudienceInputᚄ(ctx context.Context, v any) ([]model.AudienceInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AudienceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAudienceInput2vigieᚋgraphᚋmodelᚐAudienceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

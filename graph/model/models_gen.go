@@ -26,17 +26,23 @@ type Alert struct {
 	Exercise   bool           `json:"exercise"`
 	Channels   []AlertChannel `json:"channels"`
 	// Path of the CAP 1.2 document, e.g. /cap/alerts/<id>.xml
-	CapURL      string        `json:"capUrl"`
-	Deliveries  []Delivery    `json:"deliveries"`
-	IncidentID  *string       `json:"incidentId,omitempty"`
-	Description string        `json:"description"`
-	Instruction string        `json:"instruction"`
-	Severity    Severity      `json:"severity"`
-	Urgency     Urgency       `json:"urgency"`
-	Certainty   Certainty     `json:"certainty"`
-	Category    AlertCategory `json:"category"`
-	AreaDesc    string        `json:"areaDesc"`
-	Polygon     []Point       `json:"polygon,omitempty"`
+	CapURL     string     `json:"capUrl"`
+	Deliveries []Delivery `json:"deliveries"`
+	// The content that is public now (CAP document, feed, messages): the last approved version; null before the first approval.
+	Published *AlertContent `json:"published,omitempty"`
+	// A revision waiting for approval, if any; never public.
+	PendingRevision *AlertContent `json:"pendingRevision,omitempty"`
+	// Cancellation messages sent to the people who received the alert, per channel.
+	Cancellations []Delivery    `json:"cancellations"`
+	IncidentID    *string       `json:"incidentId,omitempty"`
+	Description   string        `json:"description"`
+	Instruction   string        `json:"instruction"`
+	Severity      Severity      `json:"severity"`
+	Urgency       Urgency       `json:"urgency"`
+	Certainty     Certainty     `json:"certainty"`
+	Category      AlertCategory `json:"category"`
+	AreaDesc      string        `json:"areaDesc"`
+	Polygon       []Point       `json:"polygon,omitempty"`
 	// True when the two-person rule was waived (exercise only).
 	SelfApprovalWaived bool `json:"selfApprovalWaived"`
 	// Why it was last rejected, refused for FR-Alert, or cancelled.
@@ -47,6 +53,17 @@ type Alert struct {
 	ApprovedAt *time.Time        `json:"approvedAt,omitempty"`
 	SentAt     *time.Time        `json:"sentAt,omitempty"`
 	Failures   []DeliveryFailure `json:"failures"`
+}
+
+// An alert's content as one version: what the mayor approved, or a revision waiting for approval.
+type AlertContent struct {
+	Version     int        `json:"version"`
+	Headline    string     `json:"headline"`
+	Description string     `json:"description"`
+	Instruction string     `json:"instruction"`
+	Severity    Severity   `json:"severity"`
+	ApprovedBy  *string    `json:"approvedBy,omitempty"`
+	ApprovedAt  *time.Time `json:"approvedAt,omitempty"`
 }
 
 type AlertDelays struct {
@@ -60,6 +77,20 @@ type AlertDelays struct {
 	FrAlertRequestToDecision *DelaySpan `json:"frAlertRequestToDecision,omitempty"`
 	// validated or refused
 	FrAlertDecision *string `json:"frAlertDecision,omitempty"`
+}
+
+// Who an approval would reach, per channel, counted from the residents' directory now.
+type Audience struct {
+	Channel    AlertChannel `json:"channel"`
+	Recipients int          `json:"recipients"`
+	// False where nobody can count: FR_ALERT reaches everyone in the area, CAP_FEED is public; recipients is then 0 and means nothing.
+	Known bool `json:"known"`
+}
+
+// What the approver was shown for a channel (alertAudience), recorded with the approval.
+type AudienceInput struct {
+	Channel    AlertChannel `json:"channel"`
+	Recipients int          `json:"recipients"`
 }
 
 type BoardChange struct {
@@ -102,8 +133,13 @@ type Delivery struct {
 	Sent      int          `json:"sent"`
 	Delivered int          `json:"delivered"`
 	Failed    int          `json:"failed"`
+	State     ChannelState `json:"state"`
+	// Why the channel is FAILED, PARTIAL or REFUSED, in French.
+	Reason *string `json:"reason,omitempty"`
 	// Residents targeted on the channel when the dispatch started.
 	Recipients int `json:"recipients"`
+	// False where nobody can count the recipients (FR-Alert: the State reports none): the counts are then 0 and mean nothing; show them as unknown.
+	CountsKnown bool `json:"countsKnown"`
 }
 
 type DeliveryFailure struct {
@@ -193,6 +229,8 @@ type RegisterResidentInput struct {
 	Language *string        `json:"language,omitempty"`
 	Location *PointInput    `json:"location"`
 	Channels []AlertChannel `json:"channels"`
+	// The resident agrees to receive exercise messages (default false: exercises never reach them).
+	Exercises *bool `json:"exercises,omitempty"`
 	// The resident's consent, recorded with the registration. Registering someone is
 	// done at their request, so an absent value means given; false is refused.
 	Consent *bool `json:"consent,omitempty"`
@@ -440,6 +478,8 @@ const (
 	AlertStatusCancelled        AlertStatus = "CANCELLED"
 	AlertStatusExpired          AlertStatus = "EXPIRED"
 	AlertStatusFailed           AlertStatus = "FAILED"
+	AlertStatusPartiallySent    AlertStatus = "PARTIALLY_SENT"
+	AlertStatusFrAlertRefused   AlertStatus = "FR_ALERT_REFUSED"
 )
 
 var AllAlertStatus = []AlertStatus{
@@ -453,11 +493,13 @@ var AllAlertStatus = []AlertStatus{
 	AlertStatusCancelled,
 	AlertStatusExpired,
 	AlertStatusFailed,
+	AlertStatusPartiallySent,
+	AlertStatusFrAlertRefused,
 }
 
 func (e AlertStatus) IsValid() bool {
 	switch e {
-	case AlertStatusDraft, AlertStatusPendingApproval, AlertStatusApproved, AlertStatusFrAlertRequested, AlertStatusDispatching, AlertStatusSent, AlertStatusRejected, AlertStatusCancelled, AlertStatusExpired, AlertStatusFailed:
+	case AlertStatusDraft, AlertStatusPendingApproval, AlertStatusApproved, AlertStatusFrAlertRequested, AlertStatusDispatching, AlertStatusSent, AlertStatusRejected, AlertStatusCancelled, AlertStatusExpired, AlertStatusFailed, AlertStatusPartiallySent, AlertStatusFrAlertRefused:
 		return true
 	}
 	return false
@@ -554,6 +596,70 @@ func (e *Certainty) UnmarshalJSON(b []byte) error {
 }
 
 func (e Certainty) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A channel's outcome, from the dispatch journal: DELIVERED only when every targeted recipient got it.
+type ChannelState string
+
+const (
+	ChannelStatePending   ChannelState = "PENDING"
+	ChannelStateSending   ChannelState = "SENDING"
+	ChannelStateDelivered ChannelState = "DELIVERED"
+	ChannelStatePartial   ChannelState = "PARTIAL"
+	ChannelStateFailed    ChannelState = "FAILED"
+	ChannelStateRefused   ChannelState = "REFUSED"
+)
+
+var AllChannelState = []ChannelState{
+	ChannelStatePending,
+	ChannelStateSending,
+	ChannelStateDelivered,
+	ChannelStatePartial,
+	ChannelStateFailed,
+	ChannelStateRefused,
+}
+
+func (e ChannelState) IsValid() bool {
+	switch e {
+	case ChannelStatePending, ChannelStateSending, ChannelStateDelivered, ChannelStatePartial, ChannelStateFailed, ChannelStateRefused:
+		return true
+	}
+	return false
+}
+
+func (e ChannelState) String() string {
+	return string(e)
+}
+
+func (e *ChannelState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChannelState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChannelState", str)
+	}
+	return nil
+}
+
+func (e ChannelState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChannelState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChannelState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

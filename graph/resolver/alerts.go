@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -49,7 +50,8 @@ func (r *Resolver) alertAfter(ctx context.Context, reply *alertspb.AlertReply) (
 	if !ok {
 		// The board has not caught up (the answer says STALE): what the service told.
 		return &model.Alert{ID: reply.AlertId, Domain: reply.Domain, Status: model.AlertStatus(upper(reply.Status)),
-			CapURL: capURL(reply.AlertId), Channels: []model.AlertChannel{}, Deliveries: []model.Delivery{}, Failures: []model.DeliveryFailure{}}, nil
+			CapURL: capURL(reply.AlertId), Channels: []model.AlertChannel{}, Deliveries: []model.Delivery{}, Cancellations: []model.Delivery{},
+			Failures: []model.DeliveryFailure{}}, nil
 	}
 	out := alertFrom(doc)
 	return &out, nil
@@ -66,7 +68,8 @@ func alertFrom(d alertboard.Alert) model.Alert {
 		Severity: model.Severity(upper(string(c.Severity))), Urgency: model.Urgency(upper(string(c.Urgency))),
 		Certainty: model.Certainty(upper(string(c.Certainty))), Category: model.AlertCategory(upper(string(c.Category))),
 		SelfApprovalWaived: d.Waived, DraftedAt: d.DraftedAt, ApprovedAt: d.ApprovedAt, SentAt: d.SentAt,
-		Channels: []model.AlertChannel{}, Deliveries: []model.Delivery{}, Failures: []model.DeliveryFailure{},
+		Channels: []model.AlertChannel{}, Deliveries: deliveriesFrom(d.Deliveries), Cancellations: deliveriesFrom(d.Cancellations),
+		Failures: []model.DeliveryFailure{}, Published: versionFrom(d.Published), PendingRevision: versionFrom(d.PendingRevision),
 	}
 	if d.ApprovedBy != "" {
 		out.ApprovedBy = &d.ApprovedBy
@@ -87,11 +90,50 @@ func alertFrom(d alertboard.Alert) model.Alert {
 	for _, ch := range d.Channels {
 		out.Channels = append(out.Channels, model.AlertChannel(ch))
 	}
-	for _, dl := range d.Deliveries {
-		out.Deliveries = append(out.Deliveries, model.Delivery{Channel: model.AlertChannel(dl.Channel), Recipients: dl.Recipients, Sent: dl.Sent, Delivered: dl.Delivered, Failed: dl.Failed})
-	}
 	for _, f := range d.Failures {
 		out.Failures = append(out.Failures, model.DeliveryFailure{Channel: model.AlertChannel(f.Channel), Reason: f.Reason, At: f.At})
+	}
+	return out
+}
+
+// deliveriesFrom: each channel's state, its French reason and its counts. Counts
+// nobody can know (FR-Alert) stay 0 with countsKnown false: a client shows them as
+// unknown, never as zero.
+func deliveriesFrom(ds []alertboard.Delivery) []model.Delivery {
+	out := make([]model.Delivery, 0, len(ds))
+	for _, dl := range ds {
+		state := model.ChannelState(upper(dl.State))
+		if !state.IsValid() {
+			// A document written before channels had a state: nothing is known yet.
+			state = model.ChannelStatePending
+		}
+		m := model.Delivery{Channel: model.AlertChannel(dl.Channel), State: state, CountsKnown: dl.CountsKnown,
+			Recipients: dl.Recipients, Sent: dl.Sent, Delivered: dl.Delivered, Failed: dl.Failed}
+		if !dl.CountsKnown {
+			m.Recipients, m.Sent, m.Delivered, m.Failed = 0, 0, 0, 0
+		}
+		if dl.Reason != "" {
+			reason := dl.Reason
+			m.Reason = &reason
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// versionFrom is one version of the content: the published one or a revision
+// waiting for approval; nil when there is none.
+func versionFrom(v *alertboard.Version) *model.AlertContent {
+	if v == nil {
+		return nil
+	}
+	out := &model.AlertContent{
+		Version: v.Version, Headline: v.Content.Headline, Description: v.Content.Description, Instruction: v.Content.Instruction,
+		Severity: model.Severity(upper(string(v.Content.Severity))), ApprovedAt: v.ApprovedAt,
+	}
+	if v.ApprovedBy != "" {
+		by := v.ApprovedBy
+		out.ApprovedBy = &by
 	}
 	return out
 }
@@ -150,6 +192,60 @@ func (r *Resolver) updateAlert(ctx context.Context, id string, in model.DraftAle
 	})
 }
 
+// approveAlert approves with the audience the approver was shown (alertAudience),
+// which the approval records; without one the service counts it at approval.
+func (r *Resolver) approveAlert(ctx context.Context, id string, audience []model.AudienceInput, cmd *string) (*model.Alert, error) {
+	req := &alertspb.ApproveRequest{CommandId: cmdID(cmd), AlertId: id}
+	for _, a := range audience {
+		if !a.Channel.IsValid() {
+			return nil, Error(CodeInvalidInput, "audience: unknown channel "+string(a.Channel))
+		}
+		if a.Recipients < 0 || a.Recipients > math.MaxInt32 {
+			return nil, Error(CodeInvalidInput, "audience: recipients of "+string(a.Channel)+" must be between 0 and 2147483647")
+		}
+		if req.Audience == nil {
+			req.Audience = make(map[string]int32, len(audience))
+		}
+		if _, twice := req.Audience[string(a.Channel)]; twice {
+			return nil, Error(CodeInvalidInput, "audience: "+string(a.Channel)+" given twice")
+		}
+		req.Audience[string(a.Channel)] = int32(a.Recipients)
+	}
+	return r.alertCommand(ctx, id, policies.ActionApprove, func(ctx context.Context) (*alertspb.AlertReply, error) {
+		return r.Alerts.Approve(ctx, req)
+	})
+}
+
+// alertAudience: whom an approval of the alert would reach now, per channel,
+// counted by the alerts service from the residents' directory. Read like any
+// alert: one the caller may not read is "not found", as an unknown id.
+func (r *Resolver) alertAudience(ctx context.Context, id string) ([]model.Audience, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	doc, ok, err := r.alertBoard().Get(ctx, id)
+	if err != nil {
+		return nil, Error(CodeUnavailable, "read model unavailable")
+	}
+	if !ok || !r.canRead(ctx, doc.Domain, policies.ObjectAlert) {
+		return nil, errNotFound
+	}
+	reply, err := r.Alerts.Audience(identity.WithToken(ctx, c.Forward), &alertspb.AlertRequest{AlertId: id})
+	if err != nil {
+		return nil, fromService(err)
+	}
+	out := make([]model.Audience, 0, len(reply.Counts))
+	for _, n := range reply.Counts {
+		a := model.Audience{Channel: model.AlertChannel(n.Channel), Known: n.Known}
+		if n.Known {
+			a.Recipients = int(n.Recipients)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
 func (r *Resolver) alertAction(ctx context.Context, id, action string, cmd *string, call func(context.Context, *alertspb.AlertRequest) (*alertspb.AlertReply, error)) (*model.Alert, error) {
 	return r.alertCommand(ctx, id, action, func(ctx context.Context) (*alertspb.AlertReply, error) {
 		return call(ctx, &alertspb.AlertRequest{CommandId: cmdID(cmd), AlertId: id})
@@ -167,8 +263,8 @@ func (r *Resolver) alertReason(ctx context.Context, id, reason, action string, c
 func (r *Resolver) submit(ctx context.Context, req *alertspb.AlertRequest) (*alertspb.AlertReply, error) {
 	return r.Alerts.Submit(ctx, req)
 }
-func (r *Resolver) approve(ctx context.Context, req *alertspb.AlertRequest) (*alertspb.AlertReply, error) {
-	return r.Alerts.Approve(ctx, req)
+func (r *Resolver) confirmFrAlertBroadcast(ctx context.Context, req *alertspb.AlertRequest) (*alertspb.AlertReply, error) {
+	return r.Alerts.ConfirmFrAlertBroadcast(ctx, req)
 }
 func (r *Resolver) validateFrAlert(ctx context.Context, req *alertspb.AlertRequest) (*alertspb.AlertReply, error) {
 	return r.Alerts.ValidateFrAlert(ctx, req)

@@ -107,8 +107,8 @@ func (r *mutationResolver) SubmitAlert(ctx context.Context, id string, commandID
 }
 
 // ApproveAlert is the resolver for the approveAlert field.
-func (r *mutationResolver) ApproveAlert(ctx context.Context, id string, commandID *string) (*model.Alert, error) {
-	return r.alertAction(ctx, id, policies.ActionApprove, commandID, r.approve)
+func (r *mutationResolver) ApproveAlert(ctx context.Context, id string, commandID *string, audience []model.AudienceInput) (*model.Alert, error) {
+	return r.approveAlert(ctx, id, audience, commandID)
 }
 
 // RejectAlert is the resolver for the rejectAlert field.

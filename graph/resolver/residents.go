@@ -16,7 +16,8 @@ func (r *Resolver) registerResident(ctx context.Context, in model.RegisterReside
 	if err != nil {
 		return nil, err
 	}
-	req := &alertspb.RegisterResidentRequest{CommandId: cmdID(cmd), Domain: in.Domain, Consent: in.Consent == nil || *in.Consent}
+	req := &alertspb.RegisterResidentRequest{CommandId: cmdID(cmd), Domain: in.Domain, Consent: in.Consent == nil || *in.Consent,
+		Exercises: in.Exercises != nil && *in.Exercises}
 	if in.Phone != nil {
 		req.Phone = *in.Phone
 	}

@@ -1,13 +1,14 @@
 // Package alertboard is the alerts board and the approvals inbox: every alert of a
-// commune with its status, CAP content and messages, and delivery counts per channel.
-// It holds no resident's data: the dispatch journal gives counts only.
+// commune with its status, its published content and the revision waiting for
+// approval, its CAP messages, and each channel's state and counts. It holds no
+// resident's data: the dispatch journal gives counts only.
 //
 // Keys (under the projection's versioned prefix):
 //
 //	alert:<id>            JSON document of the alert
 //	board:<domain>        zset of the alerts of a commune or a département, by draft time
-//	status:<domain>:<st>  zset of the alerts in a status (the inbox reads pending_approval
-//	                      and fr_alert_requested), same score
+//	status:<domain>:<st>  zset of the alerts in a status, one of alert.Statuses (the
+//	                      inbox reads pending_approval and fr_alert_requested), same score
 //
 // Every alert is indexed under its commune and its département.
 package alertboard
@@ -31,13 +32,28 @@ import (
 // Name of the read model.
 const Name = "alerts"
 
-// Delivery counts one channel's messages over every message of the alert.
+// Delivery is one channel of the latest approved message (or of the
+// cancellation): its state, why in French when it is not plainly delivered,
+// and its counts. CountsKnown is false where nobody can count (FR-Alert).
 type Delivery struct {
-	Channel    string `json:"channel"`
-	Recipients int    `json:"recipients"`
-	Sent       int    `json:"sent"`
-	Delivered  int    `json:"delivered"`
-	Failed     int    `json:"failed"`
+	Channel     string `json:"channel"`
+	State       string `json:"state"` // PENDING SENDING DELIVERED PARTIAL FAILED REFUSED
+	Reason      string `json:"reason,omitempty"`
+	CountsKnown bool   `json:"countsKnown"`
+	Recipients  int    `json:"recipients"`
+	Sent        int    `json:"sent"`
+	Delivered   int    `json:"delivered"`
+	Failed      int    `json:"failed"`
+}
+
+// Version is one version of an alert's content: the published one (approved
+// last) or a revision waiting for approval.
+type Version struct {
+	Version    int           `json:"version"`
+	Content    alert.Content `json:"content"`
+	Channels   []string      `json:"channels"`
+	ApprovedBy string        `json:"approvedBy,omitempty"`
+	ApprovedAt *time.Time    `json:"approvedAt,omitempty"`
 }
 
 // Failure is a technical failure of a channel, shown, never hidden.
@@ -50,29 +66,41 @@ type Failure struct {
 
 // Alert is the board's view of one alert.
 type Alert struct {
-	ID          string          `json:"id"`
-	Domain      string          `json:"domain"`
-	IncidentID  string          `json:"incidentId,omitempty"`
-	Status      string          `json:"status"`
-	Content     alert.Content   `json:"content"`
-	Channels    []string        `json:"channels"`
-	Exercise    bool            `json:"exercise"`
-	Author      string          `json:"author"`
-	ApprovedBy  string          `json:"approvedBy,omitempty"`
-	Waived      bool            `json:"selfApprovalWaived,omitempty"`
-	FrAlert     string          `json:"frAlert,omitempty"` // requested, validated, refused
-	Reason      string          `json:"reason,omitempty"`  // of the last rejection, refusal or cancellation
-	Messages    []alert.Message `json:"messages"`
-	Deliveries  []Delivery      `json:"deliveries"`
-	Failures    []Failure       `json:"failures,omitempty"`
-	DraftedAt   time.Time       `json:"draftedAt"`
-	SubmittedAt *time.Time      `json:"submittedAt,omitempty"`
-	ApprovedAt  *time.Time      `json:"approvedAt,omitempty"`
-	SentAt      *time.Time      `json:"sentAt,omitempty"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
-	// sent remembers that a message went out, so the FR-Alert decision returns the
-	// status to where the dispatch is.
-	Dispatch string `json:"dispatch,omitempty"` // "", dispatching, sent
+	ID         string          `json:"id"`
+	Domain     string          `json:"domain"`
+	IncidentID string          `json:"incidentId,omitempty"`
+	Status     string          `json:"status"`
+	Content    alert.Content   `json:"content"`
+	Channels   []string        `json:"channels"`
+	Exercise   bool            `json:"exercise"`
+	Author     string          `json:"author"`
+	ApprovedBy string          `json:"approvedBy,omitempty"`
+	Waived     bool            `json:"selfApprovalWaived,omitempty"`
+	FrAlert    string          `json:"frAlert,omitempty"` // requested, validated, refused
+	Reason     string          `json:"reason,omitempty"`  // of the last rejection, refusal or cancellation
+	Messages   []alert.Message `json:"messages"`
+	// Version is the number of the latest version of the content (Content
+	// above): 1 when drafted, one more for each revision.
+	Version int `json:"version"`
+	// Published is the last approved version: the only content ever public
+	// (CAP, feed) or sent; nil before the first approval. PendingRevision is
+	// the latest version while it waits for approval (a first draft too);
+	// Content above is always the latest version written.
+	Published       *Version `json:"published,omitempty"`
+	PendingRevision *Version `json:"pendingRevision,omitempty"`
+	// Audience is what the approver was shown: recipients per channel.
+	Audience map[string]int `json:"audience,omitempty"`
+	// Progress decides the status and each channel's state (alert.Progress).
+	Progress      alert.Progress `json:"progress"`
+	Deliveries    []Delivery     `json:"deliveries"`
+	Cancellations []Delivery     `json:"cancellations"`
+	Failures      []Failure      `json:"failures,omitempty"`
+	DraftedAt     time.Time      `json:"draftedAt"`
+	SubmittedAt   *time.Time     `json:"submittedAt,omitempty"`
+	ApprovedAt    *time.Time     `json:"approvedAt,omitempty"`
+	// SentAt is when the dispatcher finished the latest approved message.
+	SentAt    *time.Time `json:"sentAt,omitempty"`
+	UpdatedAt time.Time  `json:"updatedAt"`
 }
 
 // Projection builds the board.
@@ -140,7 +168,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 			if !ok {
 				continue
 			}
-			doc = &Alert{ID: d.AlertID, Domain: d.Domain, DraftedAt: d.At, Messages: []alert.Message{}, Deliveries: []Delivery{}}
+			doc = &Alert{ID: d.AlertID, Domain: d.Domain, DraftedAt: d.At, Messages: []alert.Message{}, Deliveries: []Delivery{}, Cancellations: []Delivery{}}
 			after[id] = doc
 		}
 		if apply(doc, e.Event) {
@@ -171,104 +199,93 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 }
 
 // apply evolves a document with one event and reports whether it changed. The
-// status follows the domain's lifecycle (alert.Alert); the board keeps only what
-// screens show.
+// status and every channel's state are alert.Progress's, the one place they are
+// decided (the command side keeps the same): the board never works them out
+// itself, so the screens and the domain cannot disagree.
 func apply(doc *Alert, e events.Event) bool {
 	switch ev := e.(type) {
 	case alert.AlertDrafted:
-		doc.IncidentID, doc.Content, doc.Channels, doc.Exercise, doc.Author = ev.IncidentID, ev.Content, names(ev.Channels), ev.Exercise, ev.By
-		doc.Status = string(alert.StatusDraft)
+		doc.IncidentID, doc.Content, doc.Channels, doc.Exercise, doc.Author = ev.IncidentID, cloneContent(ev.Content), names(ev.Channels), ev.Exercise, ev.By
+		doc.Version = 1
 	case alert.AlertRevised:
-		doc.Content, doc.Channels, doc.Author = ev.Content, names(ev.Channels), ev.By
-		doc.Status, doc.ApprovedBy, doc.Waived = string(alert.StatusDraft), "", false
-		doc.FrAlert, doc.Dispatch = "", ""
+		// The published version stays as it was: a revision is only pending
+		// until a mayor approves it.
+		doc.Content, doc.Channels, doc.Author = cloneContent(ev.Content), names(ev.Channels), ev.By
+		doc.Version++
 	case alert.AlertSubmitted:
-		doc.Status, doc.SubmittedAt = string(alert.StatusPendingApproval), &ev.At
+		doc.SubmittedAt = &ev.At
 	case alert.AlertApproved:
-		doc.Status, doc.ApprovedBy, doc.Waived, doc.ApprovedAt = string(alert.StatusApproved), ev.By, ev.SelfApprovalWaived, &ev.At
+		doc.ApprovedBy, doc.Waived, doc.ApprovedAt = ev.By, ev.SelfApprovalWaived, &ev.At
 		doc.Messages = append(doc.Messages, ev.Message)
 		doc.Reason = ""
+		at := ev.At
+		doc.Published = &Version{Version: doc.Version, Content: cloneContent(doc.Content), Channels: slices.Clone(doc.Channels), ApprovedBy: ev.By, ApprovedAt: &at}
+		doc.Audience = maps.Clone(ev.Audience)
 	case alert.AlertRejected:
-		doc.Status, doc.Reason = string(alert.StatusRejected), ev.Reason
-	case alert.FrAlertRequested:
-		doc.FrAlert, doc.Status = "requested", string(alert.StatusFrAlertRequested)
-	case alert.FrAlertValidated:
-		doc.FrAlert, doc.Status = "validated", dispatchStatus(doc)
+		doc.Reason = ev.Reason
 	case alert.FrAlertRefused:
-		doc.FrAlert, doc.Reason, doc.Status = "refused", ev.Reason, dispatchStatus(doc)
+		doc.Reason = ev.Reason
 	case alert.AlertCancelled:
-		doc.Status, doc.Reason = string(alert.StatusCancelled), ev.Reason
+		doc.Reason = ev.Reason
 		if ev.Message != nil {
 			doc.Messages = append(doc.Messages, *ev.Message)
 		}
-	case alert.AlertExpired:
-		doc.Status = string(alert.StatusExpired)
-	case alert.AlertDispatchStarted:
-		doc.Dispatch = "dispatching"
-		// In the alert's order of channels, not the map's: a rebuild must write the
-		// same document byte for byte.
-		for _, ch := range slices.Sorted(maps.Keys(ev.Recipients)) {
-			delivery(doc, ch).Recipients += ev.Recipients[ch]
-		}
-		slices.SortStableFunc(doc.Deliveries, func(a, b Delivery) int {
-			return slices.Index(doc.Channels, a.Channel) - slices.Index(doc.Channels, b.Channel)
-		})
-		if doc.FrAlert != "requested" {
-			doc.Status = string(alert.StatusDispatching)
-		}
-	case alert.AlertSent:
-		doc.Dispatch, doc.SentAt = "sent", &ev.At
-		if doc.FrAlert != "requested" {
-			doc.Status = string(alert.StatusSent)
-		}
 	case alert.AlertDispatchFailed:
 		doc.Failures = append(doc.Failures, Failure{Identifier: ev.Identifier, Channel: string(ev.Channel), Reason: ev.Reason, At: ev.At})
-		if len(doc.Failures) >= len(doc.Channels) && doc.FrAlert != "requested" && allFailed(doc) {
-			doc.Status = string(alert.StatusFailed)
+	case alert.AlertSent:
+		// The cancellation's dispatch ends with an AlertSent too: SentAt is the
+		// alert's own message's.
+		if ev.Identifier == doc.Progress.Latest {
+			doc.SentAt = &ev.At
 		}
-	case alert.DeliveriesRecorded:
-		d := delivery(doc, string(ev.Channel))
-		d.Sent += ev.Sent
-		d.Delivered += ev.Delivered
-		d.Failed += ev.Failed
+	case alert.FrAlertRequested, alert.FrAlertValidated, alert.FrAlertBroadcastConfirmed,
+		alert.AlertExpired, alert.AlertDispatchStarted, alert.DeliveriesRecorded:
 	default:
 		return false
 	}
+	doc.Progress.Apply(e)
+	derive(doc)
 	return true
 }
 
-func dispatchStatus(doc *Alert) string {
-	switch doc.Dispatch {
-	case "dispatching":
-		return string(alert.StatusDispatching)
-	case "sent":
-		return string(alert.StatusSent)
+// derive sets what follows from the progress and the versions.
+func derive(doc *Alert) {
+	doc.Status = string(doc.Progress.Status())
+	doc.FrAlert = string(doc.Progress.FrAlert)
+	doc.Deliveries = deliveries(doc.Progress.Outcomes())
+	doc.Cancellations = deliveries(doc.Progress.CancellationOutcomes())
+	doc.PendingRevision = nil
+	if doc.Published == nil || doc.Published.Version != doc.Version {
+		doc.PendingRevision = &Version{Version: doc.Version, Content: cloneContent(doc.Content), Channels: slices.Clone(doc.Channels)}
 	}
-	return string(alert.StatusApproved)
 }
 
-// allFailed: every channel of the latest message failed for good.
-func allFailed(doc *Alert) bool {
-	if len(doc.Messages) == 0 {
-		return false
+// deliveries is the board's form of the outcomes, never nil (the screens show
+// an empty list, not null).
+func deliveries(outcomes []alert.ChannelOutcome) []Delivery {
+	out := make([]Delivery, 0, len(outcomes))
+	for _, o := range outcomes {
+		out = append(out, Delivery{
+			Channel: string(o.Channel), State: string(o.State), Reason: o.Reason, CountsKnown: o.CountsKnown,
+			Recipients: o.Recipients, Sent: o.Sent, Delivered: o.Delivered, Failed: o.Failed,
+		})
 	}
-	latest := doc.Messages[len(doc.Messages)-1].Identifier
-	for _, ch := range doc.Channels {
-		if !slices.ContainsFunc(doc.Failures, func(f Failure) bool { return f.Identifier == latest && f.Channel == ch }) {
-			return false
-		}
-	}
-	return true
+	return out
 }
 
-func delivery(doc *Alert, ch string) *Delivery {
-	for i := range doc.Deliveries {
-		if doc.Deliveries[i].Channel == ch {
-			return &doc.Deliveries[i]
-		}
+// cloneContent copies what a Content shares (its polygon and dates), so the
+// published version and the latest one never alias each other.
+func cloneContent(c alert.Content) alert.Content {
+	c.Polygon = slices.Clone(c.Polygon)
+	if c.Effective != nil {
+		t := *c.Effective
+		c.Effective = &t
 	}
-	doc.Deliveries = append(doc.Deliveries, Delivery{Channel: ch})
-	return &doc.Deliveries[len(doc.Deliveries)-1]
+	if c.Expires != nil {
+		t := *c.Expires
+		c.Expires = &t
+	}
+	return c
 }
 
 func names(chs []alert.Channel) []string {

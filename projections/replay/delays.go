@@ -21,7 +21,9 @@ import (
 //	                           the incident (0 when a resource was engaged before)
 //	draftToApproval            AlertDrafted → its first AlertApproved
 //	approvalToFirstDelivery    that approval → the first DeliveriesRecorded of the alert
-//	                           (dispatch-<alertId>) with a delivery
+//	                           (dispatch-<alertId>) with a delivery, or the prefecture's
+//	                           confirmation that it broadcast the FR-Alert, whichever
+//	                           comes first; the cancellation's deliveries never count
 //	frAlertRequestToDecision   FrAlertRequested → FrAlertValidated or FrAlertRefused
 //
 // Times are the events' occurredAt (the store's time when missing), as the timeline.
@@ -108,6 +110,9 @@ type Tracker struct {
 type alertTrack struct {
 	AlertDelays
 	approvedAt, requestedAt time.Time
+	// cancelID is the CAP Cancel's identifier: its dispatch tells those who
+	// received the alert that it is withdrawn, which is no delivery of the alert.
+	cancelID string
 }
 
 // NewTracker returns an empty tracker.
@@ -152,8 +157,16 @@ func (t *Tracker) Add(e projections.Event) {
 			a.DraftToApproval = span(a.DraftedAt, at)
 		}
 	case alert.DeliveriesRecorded:
-		if a := t.alerts[ev.AlertID]; a != nil && a.ApprovalToFirstDelivery == nil && ev.Delivered > 0 {
-			a.ApprovalToFirstDelivery = span(a.approvedAt, at)
+		if a := t.alerts[ev.AlertID]; a != nil && ev.Delivered > 0 && (ev.Identifier == "" || ev.Identifier != a.cancelID) {
+			a.delivered(at)
+		}
+	case alert.FrAlertBroadcastConfirmed:
+		if a := t.alerts[id]; a != nil {
+			a.delivered(at)
+		}
+	case alert.AlertCancelled:
+		if a := t.alerts[id]; a != nil && ev.Message != nil {
+			a.cancelID = ev.Message.Identifier
 		}
 	case alert.FrAlertRequested:
 		if a := t.alerts[id]; a != nil && a.requestedAt.IsZero() {
@@ -163,6 +176,13 @@ func (t *Tracker) Add(e projections.Event) {
 		t.frDecision(id, "validated", at)
 	case alert.FrAlertRefused:
 		t.frDecision(id, "refused", at)
+	}
+}
+
+// delivered records that the alert reached someone at at: the first time only.
+func (a *alertTrack) delivered(at time.Time) {
+	if a.ApprovalToFirstDelivery == nil {
+		a.ApprovalToFirstDelivery = span(a.approvedAt, at)
 	}
 }
 

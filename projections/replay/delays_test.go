@@ -88,3 +88,38 @@ func TestDecisionDelaysOfAKnownSequence(t *testing.T) {
 		t.Errorf("from 06:21 to 06:40: %+v", late)
 	}
 }
+
+// TestTheFirstDeliveryIsTheAlertsOwn: a cancellation's deliveries are no delivery
+// of the alert; the prefecture's confirmation that it broadcast the FR-Alert is.
+func TestTheFirstDeliveryIsTheAlertsOwn(t *testing.T) {
+	t0 := time.Date(2026, 10, 17, 6, 0, 0, 0, time.UTC)
+	min := func(m float64) time.Time { return t0.Add(time.Duration(m * float64(time.Minute))) }
+	ev := func(stream string, at time.Time, e events.Event) projections.Event {
+		return projections.Event{StreamID: stream, Type: e.EventType(), Event: e, Meta: events.Metadata{OccurredAt: at}}
+	}
+	evs := []projections.Event{
+		// X: every SMS failed, then cancelled; the cancellation reaches nobody new.
+		ev("alert-X", min(0), alert.AlertDrafted{AlertID: "X", Domain: nimes}),
+		ev("alert-X", min(2), alert.AlertApproved{Message: alert.Message{Identifier: "X.1"}}),
+		ev("dispatch-X", min(3), alert.DeliveriesRecorded{AlertID: "X", Domain: nimes, Identifier: "X.1", Sent: 5, Failed: 5}),
+		ev("alert-X", min(4), alert.AlertCancelled{Message: &alert.Message{Identifier: "X.2", MsgType: alert.MsgTypeCancel}}),
+		ev("dispatch-X", min(5), alert.DeliveriesRecorded{AlertID: "X", Domain: nimes, Identifier: "X.2", Sent: 1, Delivered: 1}),
+		// Y: FR-Alert only, broadcast by the prefecture by hand, confirmed 7 min
+		// after the approval.
+		ev("alert-Y", min(10), alert.AlertDrafted{AlertID: "Y", Domain: nimes}),
+		ev("alert-Y", min(12), alert.AlertApproved{Message: alert.Message{Identifier: "Y.1"}}),
+		ev("alert-Y", min(12), alert.FrAlertRequested{}),
+		ev("alert-Y", min(15), alert.FrAlertValidated{}),
+		ev("alert-Y", min(19), alert.FrAlertBroadcastConfirmed{}),
+	}
+	d := replay.ComputeDelays(evs, gard, time.Time{}, time.Time{})
+	if len(d.Alerts) != 2 {
+		t.Fatalf("alerts: %+v", d.Alerts)
+	}
+	if x := d.Alerts[0]; x.ApprovalToFirstDelivery != nil {
+		t.Errorf("X reached nobody, yet its first delivery is %+v (the cancellation's)", x.ApprovalToFirstDelivery)
+	}
+	if y := d.Alerts[1]; y.ApprovalToFirstDelivery == nil || y.ApprovalToFirstDelivery.Seconds != 7*60 {
+		t.Errorf("Y: first delivery %+v, want the confirmed broadcast 7 min after the approval", y.ApprovalToFirstDelivery)
+	}
+}

@@ -160,6 +160,7 @@ func crisis(s *script) []func() {
 			s.alert("alert-"+s.ID("X"), mayor, alert.AlertDispatchStarted{Identifier: "urn:x", Recipients: map[string]int{"SMS": 40}, At: s.Now()})
 			s.alert("dispatch-"+s.ID("X"), mayor, alert.DeliveriesRecorded{AlertID: s.ID("X"), Domain: nimes, Identifier: "urn:x",
 				Channel: alert.ChannelSMS, Sent: 40, Delivered: 38, Failed: 2, At: s.Now()})
+			s.alert("alert-"+s.ID("X"), mayor, alert.AlertSent{Identifier: "urn:x", At: s.Now()})
 		},
 	}
 }
@@ -321,10 +322,16 @@ func TestReportOfACrisis(t *testing.T) {
 	if err := rep.WriteHTML(&page); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Crue A", "Évacuez les berges du Vistre", "Incident signalé", "Signalement → qualification", "Gymnase Jean-Bouin"} {
+	for _, want := range []string{"Crue A", "Évacuez les berges du Vistre", "Incident signalé", "Signalement → qualification", "Gymnase Jean-Bouin",
+		// The alert's outcome as it was, per channel, in French.
+		"Partiellement diffusée", "SMS : Partiellement remis (2 messages sur 40 n&#39;ont pas pu être remis) — 40 / 38 / 2",
+		"Alerte diffusée : SMS partiel (2 échecs sur 40)"} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("the HTML report lacks %q", want)
 		}
+	}
+	if strings.Contains(page.String(), "tous ses canaux") || strings.Contains(page.String(), "partially_sent") {
+		t.Errorf("the report says the alert went out on every channel, or shows a status untranslated:\n%s", page.String())
 	}
 	// One stream: its entries and its items only.
 	one, err := r.Report(ctx, replay.ReportOptions{Domain: gard, Stream: "incident-" + s.ID("B")})

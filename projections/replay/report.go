@@ -150,9 +150,42 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		}
 		return (time.Duration(s.Seconds) * time.Second).String()
 	},
-	"seconds":    func(s float64) string { return (time.Duration(s) * time.Second).String() },
-	"delayLabel": func(name string) string { return delayLabels[name] },
+	"seconds":      func(s float64) string { return (time.Duration(s) * time.Second).String() },
+	"delayLabel":   func(name string) string { return delayLabels[name] },
+	"statusLabel":  func(s string) string { return label(alertStatuses, s) },
+	"stateLabel":   func(s string) string { return label(channelStates, s) },
+	"channelLabel": func(c string) string { return label(channels, c) },
+	"frAlertLabel": func(s string) string { return label(frAlertStates, s) },
 }).Parse(reportHTML))
+
+// label is v in French, v itself when the report does not know it (a status
+// added later still shows).
+func label(labels map[string]string, v string) string {
+	if l, ok := labels[v]; ok {
+		return l
+	}
+	return v
+}
+
+// The French labels of the report, the dashboard's (graph/dashboard's
+// labels.js): the report says what the screens said.
+var (
+	alertStatuses = map[string]string{
+		"draft": "Brouillon", "pending_approval": "En attente du maire", "approved": "Approuvée",
+		"fr_alert_requested": "FR-Alert demandée à la préfecture", "dispatching": "Diffusion en cours", "sent": "Diffusée",
+		"rejected": "Refusée", "cancelled": "Annulée", "expired": "Expirée", "failed": "Échec de la diffusion",
+		"partially_sent": "Partiellement diffusée", "fr_alert_refused": "FR-Alert refusée par la préfecture",
+	}
+	channelStates = map[string]string{
+		"PENDING": "En attente", "SENDING": "Envoi en cours", "DELIVERED": "Remis à tous", "PARTIAL": "Partiellement remis",
+		"FAILED": "Échec", "REFUSED": "Refusé",
+	}
+	channels = map[string]string{
+		"SMS": "SMS", "VOICE": "Appel vocal", "EMAIL": "Courriel", "PUSH": "Notification", "WEBHOOK": "Webhook",
+		"CAP_FEED": "Flux CAP", "FR_ALERT": "FR-Alert",
+	}
+	frAlertStates = map[string]string{"requested": "demandée", "validated": "validée", "refused": "refusée"}
+)
 
 // paris is the time zone the report is printed in (the crisis cells' and the
 // prefectures' of metropolitan France), UTC if the system has no zone database.

@@ -7,6 +7,8 @@
 //
 //	entries:<domain>   zset of the domain's entries; score = occurredAt of the event in
 //	                   ms (its metadata's; the store's time only when that is missing)
+//	alert:<id>         JSON of where an alert stands (alert.Progress): what the summary
+//	                   of the end of a dispatch says, channel by channel
 //
 // Every event is indexed under its domain (the metadata's) and, for a commune's, its
 // département's too. A member is "<commit>.<prepare>|<JSON entry>", the position of
@@ -98,13 +100,19 @@ func (*Projection) StreamPrefixes() []string {
 }
 func (p *Projection) Registry() *events.Registry { return p.reg }
 
-// Apply indexes each event of the batch under its domain and département. It reads
-// nothing: an entry depends on its event alone.
+// Apply indexes each event of the batch under its domain and département. An entry
+// depends on its event alone, except the end of an alert's dispatch, which says what
+// happened on each channel: for those, Apply reads where the alerts of the batch
+// stand, evolves them in memory and writes each once.
 func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []projections.Event) error {
 	type indexed struct {
 		keys   []string
 		score  float64
 		member string
+	}
+	alerts, err := loadAlerts(ctx, m, batch)
+	if err != nil {
+		return err
 	}
 	out := make([]indexed, 0, len(batch))
 	for _, e := range batch {
@@ -118,7 +126,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 		}
 		entry := Entry{
 			At: at.UTC(), Domain: domain, Actor: e.Meta.Actor, Role: e.Meta.Role, Type: e.Type, StreamID: e.StreamID,
-			Summary: summary(e.Event), EventID: e.Meta.EventID, CorrelationID: e.Meta.CorrelationID, CausationID: e.Meta.CausationID,
+			Summary: alerts.summary(e), EventID: e.Meta.EventID, CorrelationID: e.Meta.CorrelationID, CausationID: e.Meta.CausationID,
 			About: about(e), Position: e.Position,
 		}
 		b, err := json.Marshal(entry)
@@ -136,7 +144,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 			m.W.ZAdd(ctx, k, redis.Z{Score: x.score, Member: x.member})
 		}
 	}
-	return nil
+	return alerts.save(ctx, m)
 }
 
 // prefix orders the members of one millisecond by their position in the log.
@@ -256,10 +264,14 @@ func summary(ev events.Event) string {
 	case alert.AlertSubmitted:
 		return "Alerte soumise à l'approbation du maire"
 	case alert.AlertApproved:
-		if ev.SelfApprovalWaived {
-			return "Alerte approuvée (règle des deux personnes levée : exercice)"
+		s := "Alerte approuvée"
+		if ev.Version > 1 {
+			s = fmt.Sprintf("Révision approuvée (version %d)", ev.Version)
 		}
-		return "Alerte approuvée"
+		if ev.SelfApprovalWaived {
+			s += " (règle des deux personnes levée : exercice)"
+		}
+		return s
 	case alert.AlertRejected:
 		return "Alerte rejetée"
 	case alert.FrAlertRequested:
@@ -268,22 +280,22 @@ func summary(ev events.Event) string {
 		return "FR-Alert validée par la préfecture"
 	case alert.FrAlertRefused:
 		return "FR-Alert refusée par la préfecture"
+	case alert.FrAlertBroadcastConfirmed:
+		return "Diffusion FR-Alert confirmée par la préfecture"
 	case alert.AlertCancelled:
 		return "Alerte annulée"
 	case alert.AlertExpired:
 		return "Alerte expirée"
 	case alert.AlertDispatchStarted:
-		n := 0
-		for _, c := range ev.Recipients {
-			n += c
-		}
-		return fmt.Sprintf("Diffusion commencée : %d destinataires", n)
+		return started("Diffusion commencée", ev.Recipients)
 	case alert.AlertSent:
-		return "Alerte diffusée sur tous ses canaux"
+		// Without the alert's progress (alerts.summary has it) nothing more can
+		// be said truthfully.
+		return "Diffusion terminée"
 	case alert.AlertDispatchFailed:
-		return "Échec de diffusion sur le canal " + string(ev.Channel)
+		return "Échec de diffusion sur le canal " + channelLabel(ev.Channel)
 	case alert.DeliveriesRecorded:
-		return fmt.Sprintf("Diffusion %s : %d envoyés, %d remis, %d échecs", ev.Channel, ev.Sent, ev.Delivered, ev.Failed)
+		return fmt.Sprintf("Diffusion %s : %d envoyés, %d remis, %d échecs", channelLabel(ev.Channel), ev.Sent, ev.Delivered, ev.Failed)
 
 	case resident.ResidentRegistered:
 		return fmt.Sprintf("Résident inscrit (%d canaux)", len(ev.Channels))

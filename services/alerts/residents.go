@@ -48,7 +48,8 @@ func (a residentsAPI) Register(ctx context.Context, req *pb.RegisterResidentRequ
 	}
 	reg := resident.Registration{
 		ResidentID: id, Domain: req.Domain, Channels: req.Channels, Language: req.Language, Consent: req.Consent,
-		Contact: resident.Contact{Phone: req.Phone, Email: req.Email, Location: loc},
+		Exercises: req.Exercises,
+		Contact:   resident.Contact{Phone: req.Phone, Email: req.Email, Location: loc},
 	}
 	// The domain checks the registration before a key is made for it.
 	if err := reg.Validate(); err != nil {

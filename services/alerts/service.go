@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"vigie/events"
 	"vigie/events/command"
@@ -16,6 +19,7 @@ import (
 	"vigie/policies/guard"
 	"vigie/services/alerts/alert"
 	pb "vigie/services/alerts/alertspb"
+	"vigie/services/alerts/cap"
 	"vigie/services/alerts/resident"
 )
 
@@ -26,6 +30,36 @@ type Service struct {
 	guard     guard.Guard
 	alerts    *command.Handler[*alert.Alert]
 	residents *command.Handler[*resident.Resident]
+
+	// Offered are the channels an alert may be drafted with: those whose
+	// provider is configured, with CAP_FEED (the gateway publishes it) and
+	// FR_ALERT (the prefecture broadcasts it, through an intake or by hand).
+	// Nil offers every channel.
+	Offered []alert.Channel
+	// Audience counts the residents an alert would reach now, per channel: the
+	// dispatcher's directory. Nil when this process has none: approvals then
+	// record no audience and Audience answers Unavailable.
+	Audience AudienceCounter
+}
+
+// AudienceCounter counts, per channel, the residents of a commune an alert's
+// area and channels reach now; an exercise reaches only those who agreed to
+// exercises. Per-message channels (CAP_FEED, WEBHOOK, FR_ALERT) are absent.
+type AudienceCounter interface {
+	Audience(domain string, polygon []alert.Point, channels []alert.Channel, exercise bool) map[alert.Channel]int
+}
+
+// OfferedChannels lists the channels that can go out when the given ones have
+// a provider (channel.Config.Senders' keys): those, and always CAP_FEED and
+// FR_ALERT, in the contract's order.
+func OfferedChannels(withProvider []string) []alert.Channel {
+	var out []alert.Channel
+	for _, c := range alert.Channels() {
+		if c == alert.ChannelCAPFeed || c == alert.ChannelFrAlert || slices.Contains(withProvider, string(c)) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Registry returns the event types this service writes, the dispatcher's included.
@@ -122,7 +156,7 @@ func (a alertsAPI) Draft(ctx context.Context, req *pb.DraftRequest) (*pb.AlertRe
 		if err != nil {
 			return nil, err
 		}
-		return al.Draft(alert.Draft{AlertID: id, Domain: req.Domain, IncidentID: req.IncidentId, Content: content, Channels: channels, Exercise: req.Exercise}, by, now)
+		return al.Draft(alert.Draft{AlertID: id, Domain: req.Domain, IncidentID: req.IncidentId, Content: content, Channels: channels, Exercise: req.Exercise, Offered: a.s.Offered}, by, now)
 	})
 }
 
@@ -149,7 +183,7 @@ func (a alertsAPI) Revise(ctx context.Context, req *pb.ReviseRequest) (*pb.Alert
 		if err != nil {
 			return nil, err
 		}
-		return al.Revise(alert.Revision{Content: content, Channels: channels}, by, now)
+		return al.Revise(alert.Revision{Content: content, Channels: channels, Offered: a.s.Offered}, by, now)
 	})
 }
 
@@ -157,8 +191,74 @@ func (a alertsAPI) Submit(ctx context.Context, req *pb.AlertRequest) (*pb.AlertR
 	return a.run(ctx, "SubmitAlert", req.AlertId, req.CommandId, policies.ActionSubmit, "", nil, (*alert.Alert).Submit)
 }
 
-func (a alertsAPI) Approve(ctx context.Context, req *pb.AlertRequest) (*pb.AlertReply, error) {
-	return a.run(ctx, "ApproveAlert", req.AlertId, req.CommandId, policies.ActionApprove, "", nil, (*alert.Alert).Approve)
+// Approve records the audience the approver was shown, or, when the caller
+// showed none, the one counted now.
+func (a alertsAPI) Approve(ctx context.Context, req *pb.ApproveRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "ApproveAlert", req.AlertId, req.CommandId, policies.ActionApprove, "", nil, func(al *alert.Alert, by events.Actor, now time.Time) ([]events.Event, error) {
+		audience := make(map[string]int, len(req.Audience))
+		for ch, n := range req.Audience {
+			audience[ch] = int(n)
+		}
+		if len(audience) == 0 && a.s.Audience != nil {
+			for ch, n := range a.s.Audience.Audience(al.Domain(), al.Content().Polygon, al.Channels(), al.Exercise()) {
+				audience[string(ch)] = n
+			}
+		}
+		decided, err := al.Approve(audience, by, now)
+		if err != nil {
+			return nil, err
+		}
+		// What would go out must be a valid CAP document: one that would not
+		// validate is never published, and the mayor is told why.
+		for _, e := range decided {
+			if ap, ok := e.(alert.AlertApproved); ok {
+				in := cap.AlertInput{Domain: al.Domain(), Exercise: al.Exercise(), Messages: append(al.Messages(), ap.Message), Content: al.Content()}
+				if err := cap.Check(in.Latest()); err != nil {
+					return nil, &alert.InputError{Field: "content", Problem: "le message CAP ne serait pas valide, rien n'est publié : " + err.Error(), Family: alert.ErrInvalidInput}
+				}
+			}
+		}
+		return decided, nil
+	})
+}
+
+func (a alertsAPI) ConfirmFrAlertBroadcast(ctx context.Context, req *pb.AlertRequest) (*pb.AlertReply, error) {
+	return a.run(ctx, "ConfirmFrAlertBroadcast", req.AlertId, req.CommandId, policies.ActionValidateFRAlert, "", nil, (*alert.Alert).ConfirmFrAlertBroadcast)
+}
+
+// Audience counts whom an approval of the alert's latest version would reach
+// now: residents per channel from the directory; FR_ALERT and CAP_FEED are
+// not counted (an area, a public feed). The caller must be allowed to read
+// the alert.
+func (a alertsAPI) Audience(ctx context.Context, req *pb.AlertRequest) (*pb.AudienceReply, error) {
+	p, err := guard.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := guard.Stream(events.CategoryAlert, req.AlertId)
+	if err != nil {
+		return nil, err
+	}
+	al, err := a.s.alerts.Load(ctx, stream)
+	if err != nil {
+		return nil, guard.Status(err)
+	}
+	if !al.Exists() {
+		return nil, guard.Status(alert.ErrNotFound)
+	}
+	if _, err := a.s.guard.ActOn(p, al.Domain(), policies.ObjectAlert, policies.ActionRead); err != nil {
+		return nil, guard.Status(err)
+	}
+	if a.s.Audience == nil {
+		return nil, status.Error(codes.Unavailable, "le répertoire des habitants n'est pas disponible dans ce processus")
+	}
+	counts := a.s.Audience.Audience(al.Domain(), al.Content().Polygon, al.Channels(), al.Exercise())
+	out := &pb.AudienceReply{AlertId: al.ID(), Domain: al.Domain()}
+	for _, c := range al.Channels() {
+		n, known := counts[c]
+		out.Counts = append(out.Counts, &pb.AudienceCount{Channel: string(c), Recipients: int32(n), Known: known})
+	}
+	return out, nil
 }
 
 func (a alertsAPI) Reject(ctx context.Context, req *pb.ReasonRequest) (*pb.AlertReply, error) {

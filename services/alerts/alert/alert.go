@@ -15,45 +15,48 @@ type Alert struct {
 	id         string
 	domain     string
 	incidentID string
-	content    Content
-	channels   []Channel
-	exercise   bool
-	draftedBy  string
+	// content is the version being written (or the one approved last, when
+	// no revision follows it); published is the last approved version, the
+	// only one ever public or sent.
+	content   Content
+	version   int
+	published *Published
+	channels  []Channel
+	exercise  bool
+	draftedBy string
 	// authors wrote the current content: the drafter and every reviser since
 	// the last approval. approvedContent says the content has been approved
 	// since, so the next reviser starts a new list.
 	authors         []string
 	approvedContent bool
-	phase           Status // draft, pending_approval, rejected or approved
 	approvedBy      string
 	rejectReason    string
 	messages        []Message
-	frAlert         FrAlertState
-	frRefusal       string
-	dispatch        dispatch
-	started         []string // identifiers of every message whose dispatch started
-	deliveries      map[Channel]Delivery
+	progress        Progress
+	started         []string  // identifiers of every message whose dispatch started
+	startedOn       []Channel // every channel an earlier message went out on
 	failures        []Failure
-	cancelled       bool
-	expired         bool
 	draftedAt       time.Time
 	submittedAt     time.Time
 	approvedAt      time.Time
 }
 
-// dispatch is the latest message the dispatcher started sending.
-type dispatch struct {
-	identifier string
-	recipients map[string]int
-	sent       bool
+// Published is one approved version of the content: what the CAP document,
+// the feed and every message carry.
+type Published struct {
+	Version  int
+	Content  Content
+	Channels []Channel
+	By       string
+	At       time.Time
+	Message  Message // the CAP message its approval let out
 }
 
-// Delivery counts what the dispatcher reports for one channel, over every
-// message of the alert.
+// Delivery counts what the dispatcher reports for one channel.
 type Delivery struct {
-	Sent      int
-	Delivered int
-	Failed    int
+	Sent      int `json:"sent"`
+	Delivered int `json:"delivered"`
+	Failed    int `json:"failed"`
 }
 
 // Failure is one technical failure of a channel for a message.
@@ -72,8 +75,42 @@ func (a *Alert) Domain() string     { return a.domain }
 func (a *Alert) IncidentID() string { return a.incidentID }
 func (a *Alert) Exercise() bool     { return a.exercise }
 
-// Content returns a copy of the current content.
+// Content returns a copy of the content being written: the latest version,
+// approved or not. Only Published is ever public or sent.
 func (a *Alert) Content() Content { return cloneContent(a.content) }
+
+// Version is the number of the latest version of the content: 1 when
+// drafted, one more for each revision.
+func (a *Alert) Version() int { return a.version }
+
+// Published returns the last approved version; ok is false before the first
+// approval.
+func (a *Alert) Published() (p Published, ok bool) {
+	if a.published == nil {
+		return Published{}, false
+	}
+	p = *a.published
+	p.Content, p.Channels = cloneContent(p.Content), slices.Clone(p.Channels)
+	return p, true
+}
+
+// PendingRevision reports whether the latest version waits for an approval
+// (a first draft, or a revision of a published alert).
+func (a *Alert) PendingRevision() bool {
+	return a.Exists() && (a.published == nil || a.published.Version != a.version)
+}
+
+// Progress returns where the alert stands, channel by channel.
+func (a *Alert) Progress() Progress { return a.progress.Clone() }
+
+// LiveExpiry is the expiry that governs the alert: the published content's
+// once there is one, the draft's before.
+func (a *Alert) LiveExpiry() *time.Time {
+	if a.published != nil {
+		return cloneTime(a.published.Content.Expires)
+	}
+	return cloneTime(a.content.Expires)
+}
 
 // Channels returns a copy of the alert's channels.
 func (a *Alert) Channels() []Channel { return slices.Clone(a.channels) }
@@ -95,13 +132,13 @@ func (a *Alert) ApprovedBy() string { return a.approvedBy }
 func (a *Alert) RejectReason() string { return a.rejectReason }
 
 // FrAlert is where the latest message's FR-Alert request stands.
-func (a *Alert) FrAlert() FrAlertState { return a.frAlert }
+func (a *Alert) FrAlert() FrAlertState { return a.progress.FrAlert }
 
 // FrAlertRefusal is the prefecture's reason when it refused FR-Alert.
-func (a *Alert) FrAlertRefusal() string { return a.frRefusal }
+func (a *Alert) FrAlertRefusal() string { return a.progress.FrReason }
 
-func (a *Alert) Cancelled() bool        { return a.cancelled }
-func (a *Alert) Expired() bool          { return a.expired }
+func (a *Alert) Cancelled() bool        { return a.progress.Cancelled }
+func (a *Alert) Expired() bool          { return a.progress.Expired }
 func (a *Alert) DraftedAt() time.Time   { return a.draftedAt }
 func (a *Alert) SubmittedAt() time.Time { return a.submittedAt }
 func (a *Alert) ApprovedAt() time.Time  { return a.approvedAt }
@@ -130,120 +167,65 @@ func (a *Alert) References() []Message {
 // Dispatch reports the latest message whose dispatch started, whether the
 // dispatcher has finished it, and how many recipients each channel targets.
 func (a *Alert) Dispatch() (identifier string, sent bool, recipients map[string]int) {
-	return a.dispatch.identifier, a.dispatch.sent, maps.Clone(a.dispatch.recipients)
+	d := a.progress.Dispatch
+	return d.Identifier, d.Done, d.RecipientsByName()
 }
 
-// Deliveries returns a copy of the delivery counts per channel.
-func (a *Alert) Deliveries() map[Channel]Delivery { return maps.Clone(a.deliveries) }
+// Deliveries returns a copy of the delivery counts per channel of the latest
+// message.
+func (a *Alert) Deliveries() map[Channel]Delivery { return maps.Clone(a.progress.Dispatch.Counts) }
 
 // Failures returns a copy of every technical failure recorded, oldest first.
 func (a *Alert) Failures() []Failure { return slices.Clone(a.failures) }
 
-// Status is the alert's status in the contract's terms. Closed wins; then the
-// approval lifecycle; once approved, a pending FR-Alert request wins over the
-// dispatch of the commune's own channels, which goes on meanwhile.
-func (a *Alert) Status() Status {
-	switch {
-	case a.cancelled:
-		return StatusCancelled
-	case a.expired:
-		return StatusExpired
-	case a.phase != StatusApproved:
-		return a.phase
-	case a.frAlert == FrAlertStateRequested:
-		return StatusFrAlertRequested
-	}
-	latest, _ := a.LatestMessage()
-	switch {
-	case a.dispatch.identifier == "" || a.dispatch.identifier != latest.Identifier:
-		return StatusApproved
-	case a.everyChannelFailed():
-		return StatusFailed
-	case a.dispatch.sent:
-		return StatusSent
-	}
-	return StatusDispatching
-}
-
-// everyChannelFailed: each channel the latest dispatch goes out on has
-// failed. FR_ALERT goes out only once the prefecture validated it.
-func (a *Alert) everyChannelFailed() bool {
-	expected := 0
-	for _, c := range a.channels {
-		if c == ChannelFrAlert && a.frAlert != FrAlertStateValidated {
-			continue
-		}
-		expected++
-		if !slices.ContainsFunc(a.failures, func(f Failure) bool {
-			return f.Identifier == a.dispatch.identifier && f.Channel == c
-		}) {
-			return false
-		}
-	}
-	return expected > 0
-}
+// Status is the alert's status in the contract's terms (Progress.Status).
+func (a *Alert) Status() Status { return a.progress.Status() }
 
 // Apply evolves the alert by one event of its stream or of its dispatch
 // journal. Events of other types are ignored. Apply copies what it keeps: the
 // event's slices and maps may be reused afterwards.
 func (a *Alert) Apply(e events.Event) {
+	a.progress.Apply(e)
 	switch e := e.(type) {
 	case AlertDrafted:
 		a.id, a.domain, a.incidentID = e.AlertID, e.Domain, e.IncidentID
-		a.content, a.channels = cloneContent(e.Content), slices.Clone(e.Channels)
+		a.content, a.channels, a.version = cloneContent(e.Content), slices.Clone(e.Channels), 1
 		a.exercise = e.Exercise
 		a.draftedBy, a.draftedAt = e.By, e.At
 		a.authors = []string{e.By}
-		a.phase = StatusDraft
 	case AlertRevised:
 		a.content, a.channels = cloneContent(e.Content), slices.Clone(e.Channels)
+		a.version++
 		if a.approvedContent {
 			a.authors, a.approvedContent = nil, false
 		}
 		if !slices.Contains(a.authors, e.By) {
 			a.authors = append(a.authors, e.By)
 		}
-		a.phase = StatusDraft
 	case AlertSubmitted:
-		a.phase, a.submittedAt = StatusPendingApproval, e.At
+		a.submittedAt = e.At
 	case AlertApproved:
-		a.phase, a.approvedBy, a.approvedAt = StatusApproved, e.By, e.At
+		a.approvedBy, a.approvedAt = e.By, e.At
 		a.approvedContent, a.rejectReason = true, ""
 		a.messages = append(a.messages, e.Message)
-		a.frAlert, a.frRefusal = FrAlertStateNone, ""
+		a.published = &Published{Version: a.version, Content: cloneContent(a.content), Channels: slices.Clone(a.channels), By: e.By, At: e.At, Message: e.Message}
 	case AlertRejected:
-		a.phase, a.rejectReason = StatusRejected, e.Reason
-	case FrAlertRequested:
-		a.frAlert = FrAlertStateRequested
-	case FrAlertValidated:
-		a.frAlert = FrAlertStateValidated
-	case FrAlertRefused:
-		a.frAlert, a.frRefusal = FrAlertStateRefused, e.Reason
+		a.rejectReason = e.Reason
 	case AlertCancelled:
-		a.cancelled = true
 		if e.Message != nil {
 			a.messages = append(a.messages, *e.Message)
 		}
-	case AlertExpired:
-		a.expired = true
 	case AlertDispatchStarted:
-		a.dispatch = dispatch{identifier: e.Identifier, recipients: maps.Clone(e.Recipients)}
 		a.started = append(a.started, e.Identifier)
-	case AlertSent:
-		if e.Identifier == a.dispatch.identifier {
-			a.dispatch.sent = true
+		if e.Identifier != a.progress.CancelID {
+			for _, c := range a.progress.Channels {
+				if !slices.Contains(a.startedOn, c) {
+					a.startedOn = append(a.startedOn, c)
+				}
+			}
 		}
 	case AlertDispatchFailed:
 		a.failures = append(a.failures, Failure{Identifier: e.Identifier, Channel: e.Channel, Reason: e.Reason, At: e.At})
-	case DeliveriesRecorded:
-		if a.deliveries == nil {
-			a.deliveries = make(map[Channel]Delivery)
-		}
-		d := a.deliveries[e.Channel]
-		d.Sent += e.Sent
-		d.Delivered += e.Delivered
-		d.Failed += e.Failed
-		a.deliveries[e.Channel] = d
 	}
 }
 

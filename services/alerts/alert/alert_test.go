@@ -82,7 +82,7 @@ func revised(by events.Actor, t int) AlertRevised {
 func submitted(t int) AlertSubmitted { return AlertSubmitted{By: rac.Subject, At: at(t)} }
 
 func approved(n int, t MsgType, minute int) AlertApproved {
-	return AlertApproved{By: mayor.Subject, Message: message(n, t, minute), At: at(minute)}
+	return AlertApproved{By: mayor.Subject, Version: n, Message: message(n, t, minute), At: at(minute)}
 }
 
 func message(n int, t MsgType, minute int) Message {
@@ -126,7 +126,7 @@ func submit(by events.Actor, t time.Time) command {
 	return func(a *Alert) ([]events.Event, error) { return a.Submit(by, t) }
 }
 func approve(by events.Actor, t time.Time) command {
-	return func(a *Alert) ([]events.Event, error) { return a.Approve(by, t) }
+	return func(a *Alert) ([]events.Event, error) { return a.Approve(nil, by, t) }
 }
 func reject(reason string, by events.Actor, t time.Time) command {
 	return func(a *Alert) ([]events.Event, error) { return a.Reject(reason, by, t) }
@@ -144,7 +144,7 @@ func expire(by events.Actor, t time.Time) command {
 	return func(a *Alert) ([]events.Event, error) { return a.Expire(by, t) }
 }
 func startDispatch(id string, recipients map[string]int, by events.Actor, t time.Time) command {
-	return func(a *Alert) ([]events.Event, error) { return a.StartDispatch(id, recipients, by, t) }
+	return func(a *Alert) ([]events.Event, error) { return a.StartDispatch(id, recipients, nil, by, t) }
 }
 func markSent(id string, by events.Actor, t time.Time) command {
 	return func(a *Alert) ([]events.Event, error) { return a.MarkSent(id, by, t) }
@@ -302,7 +302,9 @@ func TestApproveLetsTheFirstMessageOut(t *testing.T) {
 
 func TestApproveAfterARejectionClearsTheReason(t *testing.T) {
 	history := given(drafted(), submitted(2), rejected(), revised(rac, 4), submitted(5))
-	a := thenEvents(t, history, approve(mayor, at(6)), approved(1, MsgTypeAlert, 6))
+	want := approved(1, MsgTypeAlert, 6)
+	want.Version = 2 // the revision after the rejection
+	a := thenEvents(t, history, approve(mayor, at(6)), want)
 	if a.RejectReason() != "" {
 		t.Errorf("reject reason = %q after approval", a.RejectReason())
 	}
@@ -317,12 +319,19 @@ func TestApprovingAnFrAlertAlsoAsksThePrefecture(t *testing.T) {
 	}
 }
 
-func TestInAnExerciseTheMayorMayApproveTheirOwnDraft(t *testing.T) {
+func TestInAnExerciseCommuneTheMayorMayApproveTheirOwnDraft(t *testing.T) {
 	d := exerciseDrafted()
-	d.By = mayor.Subject
+	d.By, d.Domain = mayor.Subject, "dep:30/com:30999"
 	want := approved(1, MsgTypeAlert, 5)
 	want.SelfApprovalWaived = true
 	thenEvents(t, given(d, submitted(2)), approve(mayor, at(5)), want)
+}
+
+// One person must never be able to message a real town, exercise or not.
+func TestAnExerciseInARealCommuneNeedsTwoPeople(t *testing.T) {
+	d := exerciseDrafted()
+	d.By = mayor.Subject
+	thenRefused(t, given(d, submitted(2)), approve(mayor, at(5)), ErrSelfApproval)
 }
 
 func TestARevisedSentAlertGoesOutAsAnUpdate(t *testing.T) {
@@ -373,8 +382,12 @@ func TestThePrefectureRefusesFrAlertAndTheCommuneChannelsGoOn(t *testing.T) {
 	if a.FrAlert() != FrAlertStateRefused || a.FrAlertRefusal() == "" {
 		t.Errorf("FR-Alert = %q (%q)", a.FrAlert(), a.FrAlertRefusal())
 	}
+	// The commune's SMS went out; the status says the prefecture refused.
 	a.Apply(sent(1, 14))
-	wantStatus(t, a, StatusSent)
+	wantStatus(t, a, StatusFrAlertRefused)
+	if o := a.Progress().Outcomes(); len(o) != 2 || o[0].State != ChannelDelivered || o[1].State != ChannelRefused || o[1].Reason == "" {
+		t.Errorf("outcomes = %+v", o)
+	}
 }
 
 func TestCancelBeforeAnyMessageCarriesNone(t *testing.T) {
@@ -425,8 +438,9 @@ func TestTheDispatcherStartsAndFinishesAMessage(t *testing.T) {
 		t.Errorf("failures = %v", got)
 	}
 
+	// The SMS failed and the feed went out: partly sent, never "sent".
 	a = thenEvents(t, append(history, failed(1, ChannelSMS, 7)), markSent("al-1.1", dispatcher, at(9)), sent(1, 9))
-	wantStatus(t, a, StatusSent)
+	wantStatus(t, a, StatusPartiallySent)
 }
 
 func TestDeliveriesAreSummedPerChannel(t *testing.T) {
@@ -455,7 +469,7 @@ func TestEveryChannelFailedIsAFailedAlert(t *testing.T) {
 	t.Run("FR_ALERT counts only once validated", func(t *testing.T) {
 		base := given(drafted(ChannelSMS, ChannelFrAlert), submitted(2), approved(1, MsgTypeAlert, 5),
 			FrAlertRequested{By: mayor.Subject, At: at(5)}, started(1, 6), failed(1, ChannelSMS, 7))
-		wantStatus(t, build(append(base, FrAlertRefused{Reason: "Non", By: cod.Subject, At: at(8)})), StatusFailed)
+		wantStatus(t, build(append(base, FrAlertRefused{Reason: "Non", By: cod.Subject, At: at(8)})), StatusFrAlertRefused)
 		wantStatus(t, build(append(base, FrAlertValidated{By: cod.Subject, At: at(8)})), StatusDispatching)
 	})
 }
@@ -481,7 +495,7 @@ func TestStatusFollowsTheWholeLifecycle(t *testing.T) {
 		{FrAlertRequested{By: mayor.Subject, At: at(32)}, StatusFrAlertRequested},
 		{FrAlertRefused{Reason: "Non", By: cod.Subject, At: at(33)}, StatusApproved},
 		{started(2, 34), StatusDispatching},
-		{sent(2, 36), StatusSent},
+		{sent(2, 36), StatusFrAlertRefused},
 		{AlertExpired{At: at(400)}, StatusExpired},
 	}
 	var a Alert

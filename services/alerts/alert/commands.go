@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"vigie/events"
+	"vigie/events/input"
 )
 
 // Each command below checks the actor and time it is given, then the rules,
@@ -22,6 +23,9 @@ type Draft struct {
 	Content    Content
 	Channels   []Channel
 	Exercise   bool
+	// Offered are the channels that can go out: those with a provider
+	// configured, CAP_FEED and FR_ALERT; nil offers every channel.
+	Offered []Channel
 }
 
 // Draft opens the alert. An exercise's headline, description and instruction
@@ -45,7 +49,7 @@ func (a *Alert) Draft(cmd Draft, by events.Actor, at time.Time) ([]events.Event,
 			return nil, err
 		}
 	}
-	r, err := Revision{Content: cmd.Content, Channels: cmd.Channels}.checked(cmd.Exercise, at)
+	r, err := Revision{Content: cmd.Content, Channels: cmd.Channels, Offered: cmd.Offered}.checked(cmd.Exercise, at)
 	if err != nil {
 		return nil, err
 	}
@@ -59,22 +63,30 @@ func (a *Alert) Draft(cmd Draft, by events.Actor, at time.Time) ([]events.Event,
 type Revision struct {
 	Content  Content
 	Channels []Channel
+	Offered  []Channel // as in Draft
 }
 
-// Revise edits a draft or a rejected alert, or revises an alert once it is
-// out (sent, failed, or approved with FR-Alert refused and nothing going
-// out): that one is a draft again, and its next approval is a CAP Update.
+// Revise writes a new version of the content: of a draft or a rejected
+// alert, or of an alert that went out (its dispatch finished, whatever its
+// outcome). The published version stays public and untouched until the
+// mayor approves the revision, which then goes out as a CAP Update.
 func (a *Alert) Revise(cmd Revision, by events.Actor, at time.Time) ([]events.Event, error) {
 	if err := a.open(by, at); err != nil {
 		return nil, err
 	}
-	switch s := a.Status(); {
-	case s == StatusPendingApproval:
+	switch s := a.Status(); s {
+	case StatusPendingApproval:
 		return nil, fmt.Errorf("%w of the mayor", ErrAwaitingApproval)
-	case s == StatusFrAlertRequested:
+	case StatusFrAlertRequested:
 		return nil, fmt.Errorf("%w of FR-Alert by the prefecture", ErrAwaitingApproval)
-	case s == StatusDispatching, s == StatusApproved && a.frAlert != FrAlertStateRefused:
+	case StatusDispatching:
 		return nil, ErrBeingDispatched
+	case StatusApproved:
+		// Approved and not going out: only when the prefecture refused the
+		// FR-Alert that was all it had to do.
+		if a.progress.FrAlert != FrAlertStateRefused {
+			return nil, ErrBeingDispatched
+		}
 	}
 	r, err := cmd.checked(a.exercise, at)
 	if err != nil {
@@ -90,9 +102,12 @@ func (r Revision) checked(exercise bool, at time.Time) (Revision, error) {
 	if err != nil {
 		return Revision{}, err
 	}
-	chs, err := channels(r.Channels)
+	chs, err := channels(r.Channels, r.Offered)
 	if err != nil {
 		return Revision{}, err
+	}
+	if exercise && slices.Contains(chs, ChannelFrAlert) {
+		return Revision{}, invalid("channels", "FR-Alert n'est jamais utilisé pour un exercice : la diffusion cellulaire atteint tous les téléphones de la zone")
 	}
 	return Revision{Content: c, Channels: chs}, nil
 }
@@ -102,17 +117,20 @@ func (a *Alert) Submit(by events.Actor, at time.Time) ([]events.Event, error) {
 	if err := a.open(by, at); err != nil {
 		return nil, err
 	}
-	if a.phase != StatusDraft && a.phase != StatusRejected {
+	if p := a.progress.Phase; p != StatusDraft && p != StatusRejected {
 		return nil, ErrNotDraft
 	}
 	return []events.Event{AlertSubmitted{By: by.Subject, At: at}}, nil
 }
 
-// Approve is the mayor's approval: it lets out a CAP message, an Alert the
-// first time and an Update after, and asks the prefecture for FR-Alert when
-// the alert has that channel. Nobody approves content they wrote, except in
-// an exercise, where the event says the rule was waived.
-func (a *Alert) Approve(by events.Actor, at time.Time) ([]events.Event, error) {
+// Approve is the mayor's approval of the content's latest version: it
+// publishes that version and lets out a CAP message, an Alert the first time
+// and an Update after, and asks the prefecture for FR-Alert when the alert
+// has that channel. Nobody approves content they wrote; the rule is waived
+// only for an exercise in an exercise commune (com:<dep>999), where nobody
+// is reached who did not register for exercises, and the event says so.
+// audience is what the approver was shown (recipients per channel name).
+func (a *Alert) Approve(audience map[string]int, by events.Actor, at time.Time) ([]events.Event, error) {
 	if err := a.mayorDecision(by, at); err != nil {
 		return nil, err
 	}
@@ -121,17 +139,27 @@ func (a *Alert) Approve(by events.Actor, at time.Time) ([]events.Event, error) {
 	}
 	waived := false
 	if slices.Contains(a.authors, by.Subject) {
-		if !a.exercise {
+		if !a.exercise || !input.ExerciseCommune(a.domain) {
 			return nil, ErrSelfApproval
 		}
 		waived = true
+	}
+	var seen map[string]int
+	for name, n := range audience {
+		if seen == nil {
+			seen = map[string]int{}
+		}
+		if !a.Has(Channel(name)) || n < 0 {
+			return nil, invalid("audience", fmt.Sprintf("%q n'est pas un canal de l'alerte", name))
+		}
+		seen[name] = n
 	}
 	msgType := MsgTypeAlert
 	if len(a.messages) > 0 {
 		msgType = MsgTypeUpdate
 	}
 	decided := []events.Event{AlertApproved{
-		By: by.Subject, SelfApprovalWaived: waived, Message: a.nextMessage(msgType, at), At: at,
+		By: by.Subject, SelfApprovalWaived: waived, Version: a.version, Audience: seen, Message: a.nextMessage(msgType, at), At: at,
 	}}
 	if a.Has(ChannelFrAlert) {
 		decided = append(decided, FrAlertRequested{By: by.Subject, At: at})
@@ -177,7 +205,7 @@ func (a *Alert) mayorDecision(by events.Actor, at time.Time) error {
 	if err := a.open(by, at); err != nil {
 		return err
 	}
-	if a.phase != StatusPendingApproval {
+	if a.progress.Phase != StatusPendingApproval {
 		return ErrNotPending
 	}
 	if by.Role != events.RoleMayor {
@@ -190,13 +218,31 @@ func (a *Alert) frAlertDecision(by events.Actor, at time.Time) error {
 	if err := a.open(by, at); err != nil {
 		return err
 	}
-	if a.phase != StatusApproved || a.frAlert != FrAlertStateRequested {
+	if a.progress.Phase != StatusApproved || a.progress.FrAlert != FrAlertStateRequested {
 		return ErrNoFrAlertRequest
 	}
 	if by.Role != events.RolePrefecture {
 		return ErrFrAlertRole
 	}
 	return nil
+}
+
+// ConfirmFrAlertBroadcast is the prefecture's word that it broadcast the
+// validated FR-Alert on the State's own platform, where Vigie has no intake
+// to send it to.
+func (a *Alert) ConfirmFrAlertBroadcast(by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := a.open(by, at); err != nil {
+		return nil, err
+	}
+	p := a.progress
+	if p.Phase != StatusApproved || p.FrAlert != FrAlertStateValidated || p.Dispatch.Confirmed ||
+		p.Dispatch.Started && !slices.Contains(p.Dispatch.Manual, ChannelFrAlert) {
+		return nil, ErrNoFrAlertToConfirm
+	}
+	if by.Role != events.RolePrefecture {
+		return nil, ErrFrAlertRole
+	}
+	return []events.Event{FrAlertBroadcastConfirmed{By: by.Subject, At: at}}, nil
 }
 
 // Cancel withdraws the alert, whatever its status. Once a message has gone
@@ -228,7 +274,7 @@ func (a *Alert) Expire(by events.Actor, at time.Time) ([]events.Event, error) {
 	if err := a.live(); err != nil {
 		return nil, err
 	}
-	if a.content.Expires == nil || a.content.Expires.After(at) {
+	if exp := a.LiveExpiry(); exp == nil || exp.After(at) {
 		return nil, ErrNotExpired
 	}
 	return []events.Event{AlertExpired{At: at}}, nil
@@ -247,7 +293,7 @@ func (a *Alert) live() error {
 	switch {
 	case !a.Exists():
 		return ErrNotFound
-	case a.cancelled || a.expired:
+	case a.progress.Cancelled || a.progress.Expired:
 		return ErrAlertClosed
 	}
 	return nil

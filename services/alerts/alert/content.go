@@ -98,23 +98,50 @@ func content(c Content, exercise bool, at time.Time) (Content, error) {
 	} else if !ValidLanguage(out.Language) {
 		return Content{}, invalid("language", "not a language tag like fr-FR")
 	}
-	if c.Effective != nil && c.Effective.IsZero() {
-		return Content{}, invalid("effective", "zero time")
-	}
-	if c.Expires != nil {
-		switch {
-		case !c.Expires.After(at):
-			return Content{}, invalid("expires", "must be in the future")
-		case c.Effective != nil && !c.Expires.After(*c.Effective):
-			return Content{}, invalid("expires", "must be after effective")
-		}
+	if err := dates(c.Effective, c.Expires, at); err != nil {
+		return Content{}, err
 	}
 	out.Effective, out.Expires = cloneTime(c.Effective), cloneTime(c.Expires)
 	return out, nil
 }
 
-// channels checks an alert's channels: one to all of them, each once.
-func channels(cs []Channel) ([]Channel, error) {
+// Earliest is the earliest date an alert's content may name: anything before
+// is a typing slip (a year 0000 also makes the CAP document invalid).
+var Earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// MaxAhead bounds how far ahead an alert's dates may be: an alert is about a
+// danger now, not next year.
+const MaxAhead = 366 * 24 * time.Hour
+
+// dates checks the effective and expiry dates: after Earliest, at most
+// MaxAhead from now, the expiry in the future and after the effective date.
+func dates(effective, expires *time.Time, at time.Time) error {
+	for _, d := range []struct {
+		field string
+		t     *time.Time
+	}{{"effective", effective}, {"expires", expires}} {
+		switch {
+		case d.t == nil:
+		case !d.t.After(Earliest):
+			return invalid(d.field, "la date doit être postérieure au 1er janvier 2000")
+		case d.t.After(at.Add(MaxAhead)):
+			return invalid(d.field, "la date doit être dans moins d'un an")
+		}
+	}
+	if expires != nil {
+		switch {
+		case !expires.After(at):
+			return invalid("expires", "l'expiration doit être dans le futur")
+		case effective != nil && !expires.After(*effective):
+			return invalid("expires", "l'expiration doit suivre la date d'effet")
+		}
+	}
+	return nil
+}
+
+// channels checks an alert's channels: one to all of them, each once, each
+// offered (nil offers all).
+func channels(cs, offered []Channel) ([]Channel, error) {
 	if len(cs) == 0 {
 		return nil, invalid("channels", "at least one channel")
 	}
@@ -124,6 +151,13 @@ func channels(cs []Channel) ([]Channel, error) {
 		}
 		if slices.Contains(cs[:n], c) {
 			return nil, invalid("channels", fmt.Sprintf("%s given twice", c))
+		}
+		if offered != nil && !slices.Contains(offered, c) {
+			names := make([]string, len(offered))
+			for i, o := range offered {
+				names[i] = string(o)
+			}
+			return nil, invalid("channels", fmt.Sprintf("aucun fournisseur n'est configuré pour %s ; canaux disponibles : %s", c, strings.Join(names, ", ")))
 		}
 	}
 	return slices.Clone(cs), nil

@@ -13,25 +13,45 @@ import (
 // still be marked sent, and a failure is recorded whatever the alert became.
 
 // StartDispatch begins sending the latest approved message; recipients counts
-// the residents targeted on each channel (contract channel names).
-func (a *Alert) StartDispatch(identifier string, recipients map[string]int, by events.Actor, at time.Time) ([]events.Event, error) {
+// the residents targeted on each channel (contract channel names); manual are
+// the channels left to people (FR_ALERT without an intake).
+func (a *Alert) StartDispatch(identifier string, recipients map[string]int, manual []Channel, by events.Actor, at time.Time) ([]events.Event, error) {
 	if err := dispatcherActor(by, at); err != nil {
 		return nil, err
 	}
 	if err := a.live(); err != nil {
 		return nil, err
 	}
-	latest, _ := a.LatestMessage()
-	if a.phase != StatusApproved || identifier != latest.Identifier {
+	if a.progress.Phase != StatusApproved || identifier != a.progress.Latest {
 		return nil, fmt.Errorf("%w: %q", ErrNotApproved, identifier)
 	}
+	return a.start(identifier, recipients, manual, a.progress.Channels, at)
+}
+
+// StartCancellation begins sending the cancellation of a cancelled alert to
+// the people who received it; recipients counts them per channel, on any
+// channel an earlier message went out on (an update may have dropped one).
+func (a *Alert) StartCancellation(identifier string, recipients map[string]int, by events.Actor, at time.Time) ([]events.Event, error) {
+	if err := dispatcherActor(by, at); err != nil {
+		return nil, err
+	}
+	if !a.Exists() {
+		return nil, ErrNotFound
+	}
+	if !a.progress.Cancelled || identifier == "" || identifier != a.progress.CancelID {
+		return nil, fmt.Errorf("%w: %q", ErrNoCancellation, identifier)
+	}
+	return a.start(identifier, recipients, nil, a.startedOn, at)
+}
+
+func (a *Alert) start(identifier string, recipients map[string]int, manual, allowed []Channel, at time.Time) ([]events.Event, error) {
 	if slices.Contains(a.started, identifier) {
 		return nil, ErrAlreadyDispatching
 	}
 	counts := make(map[string]int, len(recipients))
 	for name, n := range recipients {
 		c := Channel(name)
-		if !a.Has(c) {
+		if !slices.Contains(allowed, c) {
 			return nil, invalid("recipients", fmt.Sprintf("%q is not a channel of the alert", name))
 		}
 		if n < 0 {
@@ -39,7 +59,12 @@ func (a *Alert) StartDispatch(identifier string, recipients map[string]int, by e
 		}
 		counts[name] = n
 	}
-	return []events.Event{AlertDispatchStarted{Identifier: identifier, Recipients: counts, At: at}}, nil
+	for _, c := range manual {
+		if c != ChannelFrAlert || !slices.Contains(allowed, c) {
+			return nil, invalid("manual", fmt.Sprintf("%q cannot be left to people", c))
+		}
+	}
+	return []events.Event{AlertDispatchStarted{Identifier: identifier, Recipients: counts, Manual: slices.Clone(manual), At: at}}, nil
 }
 
 // MarkSent records that every channel of the message being dispatched is
@@ -51,7 +76,14 @@ func (a *Alert) MarkSent(identifier string, by events.Actor, at time.Time) ([]ev
 	if !a.Exists() {
 		return nil, ErrNotFound
 	}
-	if identifier == "" || identifier != a.dispatch.identifier || a.dispatch.sent {
+	var m MessageProgress
+	switch identifier {
+	case a.progress.Latest:
+		m = a.progress.Dispatch
+	case a.progress.CancelID:
+		m = a.progress.Cancellation
+	}
+	if identifier == "" || !m.Started || m.Identifier != identifier || m.Done {
 		return nil, fmt.Errorf("%w: %q", ErrNotDispatching, identifier)
 	}
 	return []events.Event{AlertSent{Identifier: identifier, At: at}}, nil

@@ -143,6 +143,8 @@ const (
 	StatusCancelled        Status = "cancelled"
 	StatusExpired          Status = "expired"
 	StatusFailed           Status = "failed"
+	StatusPartiallySent    Status = "partially_sent"
+	StatusFrAlertRefused   Status = "fr_alert_refused"
 )
 
 // Statuses returns every status, in the contract's order.
@@ -150,6 +152,7 @@ func Statuses() []Status {
 	return []Status{
 		StatusDraft, StatusPendingApproval, StatusApproved, StatusFrAlertRequested, StatusDispatching,
 		StatusSent, StatusRejected, StatusCancelled, StatusExpired, StatusFailed,
+		StatusPartiallySent, StatusFrAlertRefused,
 	}
 }
 

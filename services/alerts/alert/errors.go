@@ -28,6 +28,8 @@ var (
 	ErrNotApproved           = errors.New("alert: the message is not the latest approved one")
 	ErrAlreadyDispatching    = errors.New("alert: the message's dispatch has already started")
 	ErrNotDispatching        = errors.New("alert: the message is not being dispatched")
+	ErrNoFrAlertToConfirm    = errors.New("alert: aucune diffusion FR-Alert validée n'attend la confirmation de la préfecture")
+	ErrNoCancellation        = errors.New("alert: aucune annulation à diffuser pour ce message")
 
 	// ErrInvalidInput is what every *InputError is.
 	ErrInvalidInput = fmt.Errorf("alert: %w", events.ErrInvalidInput)

@@ -73,13 +73,19 @@ type AlertSubmitted struct {
 	At time.Time `json:"at"`
 }
 
-// AlertApproved is the mayor's approval; Message is the CAP message it lets
-// out. SelfApprovalWaived says the two-person rule was waived (exercise only).
+// AlertApproved is the mayor's approval of the content's latest version;
+// Message is the CAP message it lets out. SelfApprovalWaived says the
+// two-person rule was waived (only ever in an exercise commune). Audience is
+// what the approver was shown: recipients per channel (contract channel
+// names) counted from the residents' directory; FR-Alert reaches an area, it
+// has no count.
 type AlertApproved struct {
-	By                 string    `json:"by"`
-	SelfApprovalWaived bool      `json:"selfApprovalWaived,omitempty"`
-	Message            Message   `json:"message"`
-	At                 time.Time `json:"at"`
+	By                 string         `json:"by"`
+	SelfApprovalWaived bool           `json:"selfApprovalWaived,omitempty"`
+	Version            int            `json:"version,omitempty"`
+	Audience           map[string]int `json:"audience,omitempty"`
+	Message            Message        `json:"message"`
+	At                 time.Time      `json:"at"`
 }
 
 // AlertRejected sends the alert back to its author with the reason.
@@ -110,6 +116,14 @@ type FrAlertRefused struct {
 	At     time.Time `json:"at"`
 }
 
+// FrAlertBroadcastConfirmed is the prefecture's word that it broadcast the
+// validated FR-Alert on the State's own platform (no intake configured in
+// Vigie): until then the channel is pending.
+type FrAlertBroadcastConfirmed struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
 // AlertCancelled withdraws the alert; Message is the CAP Cancel when an
 // earlier message was sent, zero otherwise.
 type AlertCancelled struct {
@@ -125,10 +139,14 @@ type AlertExpired struct {
 }
 
 // AlertDispatchStarted is written by the dispatcher when it begins sending a
-// message: Recipients counts the residents targeted on each channel.
+// message (the alert, an update, or the cancellation sent to those who
+// received them): Recipients counts the residents targeted on each channel;
+// Manual lists the channels left to people (FR_ALERT without an intake: the
+// prefecture broadcasts it and confirms).
 type AlertDispatchStarted struct {
 	Identifier string         `json:"identifier"`
 	Recipients map[string]int `json:"recipients"`
+	Manual     []Channel      `json:"manual,omitempty"`
 	At         time.Time      `json:"at"`
 }
 
@@ -151,31 +169,35 @@ type AlertDispatchFailed struct {
 // DeliveriesRecorded is one finished batch of the dispatch journal
 // (dispatch-<alertId>): counts for one channel and one bucket of recipients.
 type DeliveriesRecorded struct {
-	AlertID    string    `json:"alertId"`
-	Domain     string    `json:"domain"`
-	Identifier string    `json:"identifier"`
-	Channel    Channel   `json:"channel"`
-	Bucket     int       `json:"bucket"`
-	Sent       int       `json:"sent"`
-	Delivered  int       `json:"delivered"`
-	Failed     int       `json:"failed"`
-	At         time.Time `json:"at"`
+	AlertID    string  `json:"alertId"`
+	Domain     string  `json:"domain"`
+	Identifier string  `json:"identifier"`
+	Channel    Channel `json:"channel"`
+	Bucket     int     `json:"bucket"`
+	Sent       int     `json:"sent"`
+	Delivered  int     `json:"delivered"`
+	Failed     int     `json:"failed"`
+	// FailedRecipients are the pseudonymous ids of the residents the provider
+	// refused, so a cancellation goes to exactly those who received the alert.
+	FailedRecipients []string  `json:"failedRecipients,omitempty"`
+	At               time.Time `json:"at"`
 }
 
-func (AlertDrafted) EventType() string         { return "AlertDrafted" }
-func (AlertRevised) EventType() string         { return "AlertRevised" }
-func (AlertSubmitted) EventType() string       { return "AlertSubmitted" }
-func (AlertApproved) EventType() string        { return "AlertApproved" }
-func (AlertRejected) EventType() string        { return "AlertRejected" }
-func (FrAlertRequested) EventType() string     { return "FrAlertRequested" }
-func (FrAlertValidated) EventType() string     { return "FrAlertValidated" }
-func (FrAlertRefused) EventType() string       { return "FrAlertRefused" }
-func (AlertCancelled) EventType() string       { return "AlertCancelled" }
-func (AlertExpired) EventType() string         { return "AlertExpired" }
-func (AlertDispatchStarted) EventType() string { return "AlertDispatchStarted" }
-func (AlertSent) EventType() string            { return "AlertSent" }
-func (AlertDispatchFailed) EventType() string  { return "AlertDispatchFailed" }
-func (DeliveriesRecorded) EventType() string   { return "DeliveriesRecorded" }
+func (AlertDrafted) EventType() string              { return "AlertDrafted" }
+func (AlertRevised) EventType() string              { return "AlertRevised" }
+func (AlertSubmitted) EventType() string            { return "AlertSubmitted" }
+func (AlertApproved) EventType() string             { return "AlertApproved" }
+func (AlertRejected) EventType() string             { return "AlertRejected" }
+func (FrAlertRequested) EventType() string          { return "FrAlertRequested" }
+func (FrAlertValidated) EventType() string          { return "FrAlertValidated" }
+func (FrAlertRefused) EventType() string            { return "FrAlertRefused" }
+func (FrAlertBroadcastConfirmed) EventType() string { return "FrAlertBroadcastConfirmed" }
+func (AlertCancelled) EventType() string            { return "AlertCancelled" }
+func (AlertExpired) EventType() string              { return "AlertExpired" }
+func (AlertDispatchStarted) EventType() string      { return "AlertDispatchStarted" }
+func (AlertSent) EventType() string                 { return "AlertSent" }
+func (AlertDispatchFailed) EventType() string       { return "AlertDispatchFailed" }
+func (DeliveriesRecorded) EventType() string        { return "DeliveriesRecorded" }
 
 // Register adds every alert and dispatch event to r, at schema version 1.
 func Register(r *events.Registry) error {
@@ -188,6 +210,7 @@ func Register(r *events.Registry) error {
 		events.Register[FrAlertRequested](r, 1),
 		events.Register[FrAlertValidated](r, 1),
 		events.Register[FrAlertRefused](r, 1),
+		events.Register[FrAlertBroadcastConfirmed](r, 1),
 		events.Register[AlertCancelled](r, 1),
 		events.Register[AlertExpired](r, 1),
 		events.Register[AlertDispatchStarted](r, 1),

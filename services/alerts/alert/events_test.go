@@ -20,6 +20,7 @@ func everyEvent() []events.Event {
 		withEffective, revised(rac, 1), submitted(2), approved(1, MsgTypeAlert, 5), rejected(),
 		FrAlertRequested{By: mayor.Subject, At: at(5)}, FrAlertValidated{By: cod.Subject, At: at(6)},
 		FrAlertRefused{Reason: "Non", By: cod.Subject, At: at(6)},
+		FrAlertBroadcastConfirmed{By: cod.Subject, At: at(7)},
 		AlertCancelled{Reason: "Décrue", By: mayor.Subject, Message: &cancelMsg, At: at(60)},
 		AlertExpired{At: at(400)}, started(1, 6), sent(1, 9), failed(1, ChannelSMS, 7),
 		DeliveriesRecorded{AlertID: "al-1", Domain: nimes, Identifier: "al-1.1", Channel: ChannelSMS, Bucket: 3, Sent: 10, Delivered: 9, Failed: 1, At: at(8)},
@@ -60,20 +61,21 @@ func TestRegisteredEventsRoundTripThroughTheRegistry(t *testing.T) {
 func TestEventJSONKeysAreCamelCase(t *testing.T) {
 	by := []string{"by", "at"}
 	tests := map[string][]string{
-		"AlertDrafted":         {"alertId", "domain", "incidentId", "content", "channels", "exercise", "by", "at"},
-		"AlertRevised":         {"content", "channels", "by", "at"},
-		"AlertSubmitted":       by,
-		"AlertApproved":        {"by", "message", "at"},
-		"AlertRejected":        {"reason", "by", "at"},
-		"FrAlertRequested":     by,
-		"FrAlertValidated":     by,
-		"FrAlertRefused":       {"reason", "by", "at"},
-		"AlertCancelled":       {"reason", "by", "message", "at"},
-		"AlertExpired":         {"at"},
-		"AlertDispatchStarted": {"identifier", "recipients", "at"},
-		"AlertSent":            {"identifier", "at"},
-		"AlertDispatchFailed":  {"identifier", "channel", "reason", "at"},
-		"DeliveriesRecorded":   {"alertId", "domain", "identifier", "channel", "bucket", "sent", "delivered", "failed", "at"},
+		"AlertDrafted":              {"alertId", "domain", "incidentId", "content", "channels", "exercise", "by", "at"},
+		"AlertRevised":              {"content", "channels", "by", "at"},
+		"AlertSubmitted":            by,
+		"AlertApproved":             {"by", "version", "message", "at"},
+		"AlertRejected":             {"reason", "by", "at"},
+		"FrAlertRequested":          by,
+		"FrAlertValidated":          by,
+		"FrAlertRefused":            {"reason", "by", "at"},
+		"FrAlertBroadcastConfirmed": by,
+		"AlertCancelled":            {"reason", "by", "message", "at"},
+		"AlertExpired":              {"at"},
+		"AlertDispatchStarted":      {"identifier", "recipients", "at"},
+		"AlertSent":                 {"identifier", "at"},
+		"AlertDispatchFailed":       {"identifier", "channel", "reason", "at"},
+		"DeliveriesRecorded":        {"alertId", "domain", "identifier", "channel", "bucket", "sent", "delivered", "failed", "at"},
 	}
 	for _, e := range everyEvent() {
 		t.Run(e.EventType(), func(t *testing.T) {

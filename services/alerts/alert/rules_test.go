@@ -142,7 +142,7 @@ func TestTheApproverIsNeverAnAuthor(t *testing.T) {
 		thenRefused(t, append(out(), revised(mayor, 30), submitted(31)), approve(mayor, at(32)), ErrSelfApproval)
 		// Another mayor (a deputy) may approve it.
 		thenEvents(t, append(out(), revised(mayor, 30), submitted(31)), approve(deputy, at(32)),
-			AlertApproved{By: deputy.Subject, Message: message(2, MsgTypeUpdate, 32), At: at(32)})
+			AlertApproved{By: deputy.Subject, Version: 2, Message: message(2, MsgTypeUpdate, 32), At: at(32)})
 	})
 	t.Run("but not the drafter of a content revised since its approval", func(t *testing.T) {
 		d := drafted()

@@ -434,6 +434,189 @@ func (x *AlertRequest) GetAlertId() string {
 	return ""
 }
 
+// ApproveRequest carries the audience the approver was shown (recipients per
+// channel name); empty: the service counts it at approval.
+type ApproveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommandId     string                 `protobuf:"bytes,1,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
+	AlertId       string                 `protobuf:"bytes,2,opt,name=alert_id,json=alertId,proto3" json:"alert_id,omitempty"`
+	Audience      map[string]int32       `protobuf:"bytes,3,rep,name=audience,proto3" json:"audience,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveRequest) Reset() {
+	*x = ApproveRequest{}
+	mi := &file_alerts_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveRequest) ProtoMessage() {}
+
+func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_alerts_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveRequest.ProtoReflect.Descriptor instead.
+func (*ApproveRequest) Descriptor() ([]byte, []int) {
+	return file_alerts_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ApproveRequest) GetCommandId() string {
+	if x != nil {
+		return x.CommandId
+	}
+	return ""
+}
+
+func (x *ApproveRequest) GetAlertId() string {
+	if x != nil {
+		return x.AlertId
+	}
+	return ""
+}
+
+func (x *ApproveRequest) GetAudience() map[string]int32 {
+	if x != nil {
+		return x.Audience
+	}
+	return nil
+}
+
+type AudienceCount struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Channel    string                 `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	Recipients int32                  `protobuf:"varint,2,opt,name=recipients,proto3" json:"recipients,omitempty"`
+	// False where nobody can count (FR_ALERT reaches an area; CAP_FEED is public).
+	Known         bool `protobuf:"varint,3,opt,name=known,proto3" json:"known,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AudienceCount) Reset() {
+	*x = AudienceCount{}
+	mi := &file_alerts_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AudienceCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AudienceCount) ProtoMessage() {}
+
+func (x *AudienceCount) ProtoReflect() protoreflect.Message {
+	mi := &file_alerts_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AudienceCount.ProtoReflect.Descriptor instead.
+func (*AudienceCount) Descriptor() ([]byte, []int) {
+	return file_alerts_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AudienceCount) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *AudienceCount) GetRecipients() int32 {
+	if x != nil {
+		return x.Recipients
+	}
+	return 0
+}
+
+func (x *AudienceCount) GetKnown() bool {
+	if x != nil {
+		return x.Known
+	}
+	return false
+}
+
+type AudienceReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AlertId       string                 `protobuf:"bytes,1,opt,name=alert_id,json=alertId,proto3" json:"alert_id,omitempty"`
+	Domain        string                 `protobuf:"bytes,2,opt,name=domain,proto3" json:"domain,omitempty"`
+	Counts        []*AudienceCount       `protobuf:"bytes,3,rep,name=counts,proto3" json:"counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AudienceReply) Reset() {
+	*x = AudienceReply{}
+	mi := &file_alerts_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AudienceReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AudienceReply) ProtoMessage() {}
+
+func (x *AudienceReply) ProtoReflect() protoreflect.Message {
+	mi := &file_alerts_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AudienceReply.ProtoReflect.Descriptor instead.
+func (*AudienceReply) Descriptor() ([]byte, []int) {
+	return file_alerts_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AudienceReply) GetAlertId() string {
+	if x != nil {
+		return x.AlertId
+	}
+	return ""
+}
+
+func (x *AudienceReply) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *AudienceReply) GetCounts() []*AudienceCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
 type ReasonRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommandId     string                 `protobuf:"bytes,1,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
@@ -445,7 +628,7 @@ type ReasonRequest struct {
 
 func (x *ReasonRequest) Reset() {
 	*x = ReasonRequest{}
-	mi := &file_alerts_proto_msgTypes[5]
+	mi := &file_alerts_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +640,7 @@ func (x *ReasonRequest) String() string {
 func (*ReasonRequest) ProtoMessage() {}
 
 func (x *ReasonRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alerts_proto_msgTypes[5]
+	mi := &file_alerts_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +653,7 @@ func (x *ReasonRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReasonRequest.ProtoReflect.Descriptor instead.
 func (*ReasonRequest) Descriptor() ([]byte, []int) {
-	return file_alerts_proto_rawDescGZIP(), []int{5}
+	return file_alerts_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReasonRequest) GetCommandId() string {
@@ -509,7 +692,7 @@ type AlertReply struct {
 
 func (x *AlertReply) Reset() {
 	*x = AlertReply{}
-	mi := &file_alerts_proto_msgTypes[6]
+	mi := &file_alerts_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +704,7 @@ func (x *AlertReply) String() string {
 func (*AlertReply) ProtoMessage() {}
 
 func (x *AlertReply) ProtoReflect() protoreflect.Message {
-	mi := &file_alerts_proto_msgTypes[6]
+	mi := &file_alerts_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +717,7 @@ func (x *AlertReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertReply.ProtoReflect.Descriptor instead.
 func (*AlertReply) Descriptor() ([]byte, []int) {
-	return file_alerts_proto_rawDescGZIP(), []int{6}
+	return file_alerts_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AlertReply) GetAlertId() string {
@@ -587,23 +770,25 @@ func (x *AlertReply) GetDuplicate() bool {
 }
 
 type RegisterResidentRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CommandId     string                 `protobuf:"bytes,1,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
-	ResidentId    string                 `protobuf:"bytes,2,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"` // optional, derived like alert ids
-	Domain        string                 `protobuf:"bytes,3,opt,name=domain,proto3" json:"domain,omitempty"`
-	Phone         string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
-	Email         string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
-	Language      string                 `protobuf:"bytes,6,opt,name=language,proto3" json:"language,omitempty"`
-	Location      *Point                 `protobuf:"bytes,7,opt,name=location,proto3" json:"location,omitempty"`
-	Channels      []string               `protobuf:"bytes,8,rep,name=channels,proto3" json:"channels,omitempty"`
-	Consent       bool                   `protobuf:"varint,9,opt,name=consent,proto3" json:"consent,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CommandId  string                 `protobuf:"bytes,1,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
+	ResidentId string                 `protobuf:"bytes,2,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"` // optional, derived like alert ids
+	Domain     string                 `protobuf:"bytes,3,opt,name=domain,proto3" json:"domain,omitempty"`
+	Phone      string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	Email      string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	Language   string                 `protobuf:"bytes,6,opt,name=language,proto3" json:"language,omitempty"`
+	Location   *Point                 `protobuf:"bytes,7,opt,name=location,proto3" json:"location,omitempty"`
+	Channels   []string               `protobuf:"bytes,8,rep,name=channels,proto3" json:"channels,omitempty"`
+	Consent    bool                   `protobuf:"varint,9,opt,name=consent,proto3" json:"consent,omitempty"`
+	// The resident agrees to receive exercise messages.
+	Exercises     bool `protobuf:"varint,10,opt,name=exercises,proto3" json:"exercises,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegisterResidentRequest) Reset() {
 	*x = RegisterResidentRequest{}
-	mi := &file_alerts_proto_msgTypes[7]
+	mi := &file_alerts_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -615,7 +800,7 @@ func (x *RegisterResidentRequest) String() string {
 func (*RegisterResidentRequest) ProtoMessage() {}
 
 func (x *RegisterResidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alerts_proto_msgTypes[7]
+	mi := &file_alerts_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -628,7 +813,7 @@ func (x *RegisterResidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterResidentRequest.ProtoReflect.Descriptor instead.
 func (*RegisterResidentRequest) Descriptor() ([]byte, []int) {
-	return file_alerts_proto_rawDescGZIP(), []int{7}
+	return file_alerts_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RegisterResidentRequest) GetCommandId() string {
@@ -694,6 +879,13 @@ func (x *RegisterResidentRequest) GetConsent() bool {
 	return false
 }
 
+func (x *RegisterResidentRequest) GetExercises() bool {
+	if x != nil {
+		return x.Exercises
+	}
+	return false
+}
+
 type EraseResidentRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommandId     string                 `protobuf:"bytes,1,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
@@ -704,7 +896,7 @@ type EraseResidentRequest struct {
 
 func (x *EraseResidentRequest) Reset() {
 	*x = EraseResidentRequest{}
-	mi := &file_alerts_proto_msgTypes[8]
+	mi := &file_alerts_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +908,7 @@ func (x *EraseResidentRequest) String() string {
 func (*EraseResidentRequest) ProtoMessage() {}
 
 func (x *EraseResidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_alerts_proto_msgTypes[8]
+	mi := &file_alerts_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +921,7 @@ func (x *EraseResidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseResidentRequest.ProtoReflect.Descriptor instead.
 func (*EraseResidentRequest) Descriptor() ([]byte, []int) {
-	return file_alerts_proto_rawDescGZIP(), []int{8}
+	return file_alerts_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EraseResidentRequest) GetCommandId() string {
@@ -760,7 +952,7 @@ type ResidentReply struct {
 
 func (x *ResidentReply) Reset() {
 	*x = ResidentReply{}
-	mi := &file_alerts_proto_msgTypes[9]
+	mi := &file_alerts_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +964,7 @@ func (x *ResidentReply) String() string {
 func (*ResidentReply) ProtoMessage() {}
 
 func (x *ResidentReply) ProtoReflect() protoreflect.Message {
-	mi := &file_alerts_proto_msgTypes[9]
+	mi := &file_alerts_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +977,7 @@ func (x *ResidentReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResidentReply.ProtoReflect.Descriptor instead.
 func (*ResidentReply) Descriptor() ([]byte, []int) {
-	return file_alerts_proto_rawDescGZIP(), []int{9}
+	return file_alerts_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResidentReply) GetResidentId() string {
@@ -872,7 +1064,25 @@ const file_alerts_proto_rawDesc = "" +
 	"\fAlertRequest\x12\x1d\n" +
 	"\n" +
 	"command_id\x18\x01 \x01(\tR\tcommandId\x12\x19\n" +
-	"\balert_id\x18\x02 \x01(\tR\aalertId\"a\n" +
+	"\balert_id\x18\x02 \x01(\tR\aalertId\"\xd2\x01\n" +
+	"\x0eApproveRequest\x12\x1d\n" +
+	"\n" +
+	"command_id\x18\x01 \x01(\tR\tcommandId\x12\x19\n" +
+	"\balert_id\x18\x02 \x01(\tR\aalertId\x12I\n" +
+	"\baudience\x18\x03 \x03(\v2-.vigie.alerts.v1.ApproveRequest.AudienceEntryR\baudience\x1a;\n" +
+	"\rAudienceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"_\n" +
+	"\rAudienceCount\x12\x18\n" +
+	"\achannel\x18\x01 \x01(\tR\achannel\x12\x1e\n" +
+	"\n" +
+	"recipients\x18\x02 \x01(\x05R\n" +
+	"recipients\x12\x14\n" +
+	"\x05known\x18\x03 \x01(\bR\x05known\"z\n" +
+	"\rAudienceReply\x12\x19\n" +
+	"\balert_id\x18\x01 \x01(\tR\aalertId\x12\x16\n" +
+	"\x06domain\x18\x02 \x01(\tR\x06domain\x126\n" +
+	"\x06counts\x18\x03 \x03(\v2\x1e.vigie.alerts.v1.AudienceCountR\x06counts\"a\n" +
 	"\rReasonRequest\x12\x1d\n" +
 	"\n" +
 	"command_id\x18\x01 \x01(\tR\tcommandId\x12\x19\n" +
@@ -886,7 +1096,7 @@ const file_alerts_proto_rawDesc = "" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\x12'\n" +
 	"\x0fcommit_position\x18\x05 \x01(\x04R\x0ecommitPosition\x12)\n" +
 	"\x10prepare_position\x18\x06 \x01(\x04R\x0fpreparePosition\x12\x1c\n" +
-	"\tduplicate\x18\a \x01(\bR\tduplicate\"\xa3\x02\n" +
+	"\tduplicate\x18\a \x01(\bR\tduplicate\"\xc1\x02\n" +
 	"\x17RegisterResidentRequest\x12\x1d\n" +
 	"\n" +
 	"command_id\x18\x01 \x01(\tR\tcommandId\x12\x1f\n" +
@@ -898,7 +1108,9 @@ const file_alerts_proto_rawDesc = "" +
 	"\blanguage\x18\x06 \x01(\tR\blanguage\x122\n" +
 	"\blocation\x18\a \x01(\v2\x16.vigie.alerts.v1.PointR\blocation\x12\x1a\n" +
 	"\bchannels\x18\b \x03(\tR\bchannels\x12\x18\n" +
-	"\aconsent\x18\t \x01(\bR\aconsent\"V\n" +
+	"\aconsent\x18\t \x01(\bR\aconsent\x12\x1c\n" +
+	"\texercises\x18\n" +
+	" \x01(\bR\texercises\"V\n" +
 	"\x14EraseResidentRequest\x12\x1d\n" +
 	"\n" +
 	"command_id\x18\x01 \x01(\tR\tcommandId\x12\x1f\n" +
@@ -911,16 +1123,18 @@ const file_alerts_proto_rawDesc = "" +
 	"\bchannels\x18\x03 \x03(\tR\bchannels\x12\x16\n" +
 	"\x06erased\x18\x04 \x01(\bR\x06erased\x12'\n" +
 	"\x0fcommit_position\x18\x05 \x01(\x04R\x0ecommitPosition\x12)\n" +
-	"\x10prepare_position\x18\x06 \x01(\x04R\x0fpreparePosition2\xcc\x04\n" +
+	"\x10prepare_position\x18\x06 \x01(\x04R\x0fpreparePosition2\xf0\x05\n" +
 	"\x06Alerts\x12C\n" +
 	"\x05Draft\x12\x1d.vigie.alerts.v1.DraftRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12E\n" +
 	"\x06Revise\x12\x1e.vigie.alerts.v1.ReviseRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12D\n" +
-	"\x06Submit\x12\x1d.vigie.alerts.v1.AlertRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12E\n" +
-	"\aApprove\x12\x1d.vigie.alerts.v1.AlertRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12E\n" +
+	"\x06Submit\x12\x1d.vigie.alerts.v1.AlertRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12G\n" +
+	"\aApprove\x12\x1f.vigie.alerts.v1.ApproveRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12E\n" +
 	"\x06Reject\x12\x1e.vigie.alerts.v1.ReasonRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12M\n" +
 	"\x0fValidateFrAlert\x12\x1d.vigie.alerts.v1.AlertRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12L\n" +
 	"\rRefuseFrAlert\x12\x1e.vigie.alerts.v1.ReasonRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12E\n" +
-	"\x06Cancel\x12\x1e.vigie.alerts.v1.ReasonRequest\x1a\x1b.vigie.alerts.v1.AlertReply2\xb1\x01\n" +
+	"\x06Cancel\x12\x1e.vigie.alerts.v1.ReasonRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12U\n" +
+	"\x17ConfirmFrAlertBroadcast\x12\x1d.vigie.alerts.v1.AlertRequest\x1a\x1b.vigie.alerts.v1.AlertReply\x12I\n" +
+	"\bAudience\x12\x1d.vigie.alerts.v1.AlertRequest\x1a\x1e.vigie.alerts.v1.AudienceReply2\xb1\x01\n" +
 	"\tResidents\x12T\n" +
 	"\bRegister\x12(.vigie.alerts.v1.RegisterResidentRequest\x1a\x1e.vigie.alerts.v1.ResidentReply\x12N\n" +
 	"\x05Erase\x12%.vigie.alerts.v1.EraseResidentRequest\x1a\x1e.vigie.alerts.v1.ResidentReplyB Z\x1evigie/services/alerts/alertspbb\x06proto3"
@@ -937,49 +1151,59 @@ func file_alerts_proto_rawDescGZIP() []byte {
 	return file_alerts_proto_rawDescData
 }
 
-var file_alerts_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_alerts_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_alerts_proto_goTypes = []any{
 	(*Point)(nil),                   // 0: vigie.alerts.v1.Point
 	(*Content)(nil),                 // 1: vigie.alerts.v1.Content
 	(*DraftRequest)(nil),            // 2: vigie.alerts.v1.DraftRequest
 	(*ReviseRequest)(nil),           // 3: vigie.alerts.v1.ReviseRequest
 	(*AlertRequest)(nil),            // 4: vigie.alerts.v1.AlertRequest
-	(*ReasonRequest)(nil),           // 5: vigie.alerts.v1.ReasonRequest
-	(*AlertReply)(nil),              // 6: vigie.alerts.v1.AlertReply
-	(*RegisterResidentRequest)(nil), // 7: vigie.alerts.v1.RegisterResidentRequest
-	(*EraseResidentRequest)(nil),    // 8: vigie.alerts.v1.EraseResidentRequest
-	(*ResidentReply)(nil),           // 9: vigie.alerts.v1.ResidentReply
+	(*ApproveRequest)(nil),          // 5: vigie.alerts.v1.ApproveRequest
+	(*AudienceCount)(nil),           // 6: vigie.alerts.v1.AudienceCount
+	(*AudienceReply)(nil),           // 7: vigie.alerts.v1.AudienceReply
+	(*ReasonRequest)(nil),           // 8: vigie.alerts.v1.ReasonRequest
+	(*AlertReply)(nil),              // 9: vigie.alerts.v1.AlertReply
+	(*RegisterResidentRequest)(nil), // 10: vigie.alerts.v1.RegisterResidentRequest
+	(*EraseResidentRequest)(nil),    // 11: vigie.alerts.v1.EraseResidentRequest
+	(*ResidentReply)(nil),           // 12: vigie.alerts.v1.ResidentReply
+	nil,                             // 13: vigie.alerts.v1.ApproveRequest.AudienceEntry
 }
 var file_alerts_proto_depIdxs = []int32{
 	0,  // 0: vigie.alerts.v1.Content.polygon:type_name -> vigie.alerts.v1.Point
 	1,  // 1: vigie.alerts.v1.DraftRequest.content:type_name -> vigie.alerts.v1.Content
 	1,  // 2: vigie.alerts.v1.ReviseRequest.content:type_name -> vigie.alerts.v1.Content
-	0,  // 3: vigie.alerts.v1.RegisterResidentRequest.location:type_name -> vigie.alerts.v1.Point
-	2,  // 4: vigie.alerts.v1.Alerts.Draft:input_type -> vigie.alerts.v1.DraftRequest
-	3,  // 5: vigie.alerts.v1.Alerts.Revise:input_type -> vigie.alerts.v1.ReviseRequest
-	4,  // 6: vigie.alerts.v1.Alerts.Submit:input_type -> vigie.alerts.v1.AlertRequest
-	4,  // 7: vigie.alerts.v1.Alerts.Approve:input_type -> vigie.alerts.v1.AlertRequest
-	5,  // 8: vigie.alerts.v1.Alerts.Reject:input_type -> vigie.alerts.v1.ReasonRequest
-	4,  // 9: vigie.alerts.v1.Alerts.ValidateFrAlert:input_type -> vigie.alerts.v1.AlertRequest
-	5,  // 10: vigie.alerts.v1.Alerts.RefuseFrAlert:input_type -> vigie.alerts.v1.ReasonRequest
-	5,  // 11: vigie.alerts.v1.Alerts.Cancel:input_type -> vigie.alerts.v1.ReasonRequest
-	7,  // 12: vigie.alerts.v1.Residents.Register:input_type -> vigie.alerts.v1.RegisterResidentRequest
-	8,  // 13: vigie.alerts.v1.Residents.Erase:input_type -> vigie.alerts.v1.EraseResidentRequest
-	6,  // 14: vigie.alerts.v1.Alerts.Draft:output_type -> vigie.alerts.v1.AlertReply
-	6,  // 15: vigie.alerts.v1.Alerts.Revise:output_type -> vigie.alerts.v1.AlertReply
-	6,  // 16: vigie.alerts.v1.Alerts.Submit:output_type -> vigie.alerts.v1.AlertReply
-	6,  // 17: vigie.alerts.v1.Alerts.Approve:output_type -> vigie.alerts.v1.AlertReply
-	6,  // 18: vigie.alerts.v1.Alerts.Reject:output_type -> vigie.alerts.v1.AlertReply
-	6,  // 19: vigie.alerts.v1.Alerts.ValidateFrAlert:output_type -> vigie.alerts.v1.AlertReply
-	6,  // 20: vigie.alerts.v1.Alerts.RefuseFrAlert:output_type -> vigie.alerts.v1.AlertReply
-	6,  // 21: vigie.alerts.v1.Alerts.Cancel:output_type -> vigie.alerts.v1.AlertReply
-	9,  // 22: vigie.alerts.v1.Residents.Register:output_type -> vigie.alerts.v1.ResidentReply
-	9,  // 23: vigie.alerts.v1.Residents.Erase:output_type -> vigie.alerts.v1.ResidentReply
-	14, // [14:24] is the sub-list for method output_type
-	4,  // [4:14] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	13, // 3: vigie.alerts.v1.ApproveRequest.audience:type_name -> vigie.alerts.v1.ApproveRequest.AudienceEntry
+	6,  // 4: vigie.alerts.v1.AudienceReply.counts:type_name -> vigie.alerts.v1.AudienceCount
+	0,  // 5: vigie.alerts.v1.RegisterResidentRequest.location:type_name -> vigie.alerts.v1.Point
+	2,  // 6: vigie.alerts.v1.Alerts.Draft:input_type -> vigie.alerts.v1.DraftRequest
+	3,  // 7: vigie.alerts.v1.Alerts.Revise:input_type -> vigie.alerts.v1.ReviseRequest
+	4,  // 8: vigie.alerts.v1.Alerts.Submit:input_type -> vigie.alerts.v1.AlertRequest
+	5,  // 9: vigie.alerts.v1.Alerts.Approve:input_type -> vigie.alerts.v1.ApproveRequest
+	8,  // 10: vigie.alerts.v1.Alerts.Reject:input_type -> vigie.alerts.v1.ReasonRequest
+	4,  // 11: vigie.alerts.v1.Alerts.ValidateFrAlert:input_type -> vigie.alerts.v1.AlertRequest
+	8,  // 12: vigie.alerts.v1.Alerts.RefuseFrAlert:input_type -> vigie.alerts.v1.ReasonRequest
+	8,  // 13: vigie.alerts.v1.Alerts.Cancel:input_type -> vigie.alerts.v1.ReasonRequest
+	4,  // 14: vigie.alerts.v1.Alerts.ConfirmFrAlertBroadcast:input_type -> vigie.alerts.v1.AlertRequest
+	4,  // 15: vigie.alerts.v1.Alerts.Audience:input_type -> vigie.alerts.v1.AlertRequest
+	10, // 16: vigie.alerts.v1.Residents.Register:input_type -> vigie.alerts.v1.RegisterResidentRequest
+	11, // 17: vigie.alerts.v1.Residents.Erase:input_type -> vigie.alerts.v1.EraseResidentRequest
+	9,  // 18: vigie.alerts.v1.Alerts.Draft:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 19: vigie.alerts.v1.Alerts.Revise:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 20: vigie.alerts.v1.Alerts.Submit:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 21: vigie.alerts.v1.Alerts.Approve:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 22: vigie.alerts.v1.Alerts.Reject:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 23: vigie.alerts.v1.Alerts.ValidateFrAlert:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 24: vigie.alerts.v1.Alerts.RefuseFrAlert:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 25: vigie.alerts.v1.Alerts.Cancel:output_type -> vigie.alerts.v1.AlertReply
+	9,  // 26: vigie.alerts.v1.Alerts.ConfirmFrAlertBroadcast:output_type -> vigie.alerts.v1.AlertReply
+	7,  // 27: vigie.alerts.v1.Alerts.Audience:output_type -> vigie.alerts.v1.AudienceReply
+	12, // 28: vigie.alerts.v1.Residents.Register:output_type -> vigie.alerts.v1.ResidentReply
+	12, // 29: vigie.alerts.v1.Residents.Erase:output_type -> vigie.alerts.v1.ResidentReply
+	18, // [18:30] is the sub-list for method output_type
+	6,  // [6:18] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_alerts_proto_init() }
@@ -993,7 +1217,7 @@ func file_alerts_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alerts_proto_rawDesc), len(file_alerts_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

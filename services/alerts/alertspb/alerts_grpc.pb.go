@@ -24,14 +24,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Alerts_Draft_FullMethodName           = "/vigie.alerts.v1.Alerts/Draft"
-	Alerts_Revise_FullMethodName          = "/vigie.alerts.v1.Alerts/Revise"
-	Alerts_Submit_FullMethodName          = "/vigie.alerts.v1.Alerts/Submit"
-	Alerts_Approve_FullMethodName         = "/vigie.alerts.v1.Alerts/Approve"
-	Alerts_Reject_FullMethodName          = "/vigie.alerts.v1.Alerts/Reject"
-	Alerts_ValidateFrAlert_FullMethodName = "/vigie.alerts.v1.Alerts/ValidateFrAlert"
-	Alerts_RefuseFrAlert_FullMethodName   = "/vigie.alerts.v1.Alerts/RefuseFrAlert"
-	Alerts_Cancel_FullMethodName          = "/vigie.alerts.v1.Alerts/Cancel"
+	Alerts_Draft_FullMethodName                   = "/vigie.alerts.v1.Alerts/Draft"
+	Alerts_Revise_FullMethodName                  = "/vigie.alerts.v1.Alerts/Revise"
+	Alerts_Submit_FullMethodName                  = "/vigie.alerts.v1.Alerts/Submit"
+	Alerts_Approve_FullMethodName                 = "/vigie.alerts.v1.Alerts/Approve"
+	Alerts_Reject_FullMethodName                  = "/vigie.alerts.v1.Alerts/Reject"
+	Alerts_ValidateFrAlert_FullMethodName         = "/vigie.alerts.v1.Alerts/ValidateFrAlert"
+	Alerts_RefuseFrAlert_FullMethodName           = "/vigie.alerts.v1.Alerts/RefuseFrAlert"
+	Alerts_Cancel_FullMethodName                  = "/vigie.alerts.v1.Alerts/Cancel"
+	Alerts_ConfirmFrAlertBroadcast_FullMethodName = "/vigie.alerts.v1.Alerts/ConfirmFrAlertBroadcast"
+	Alerts_Audience_FullMethodName                = "/vigie.alerts.v1.Alerts/Audience"
 )
 
 // AlertsClient is the client API for Alerts service.
@@ -41,11 +43,15 @@ type AlertsClient interface {
 	Draft(ctx context.Context, in *DraftRequest, opts ...grpc.CallOption) (*AlertReply, error)
 	Revise(ctx context.Context, in *ReviseRequest, opts ...grpc.CallOption) (*AlertReply, error)
 	Submit(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AlertReply, error)
-	Approve(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AlertReply, error)
+	Approve(ctx context.Context, in *ApproveRequest, opts ...grpc.CallOption) (*AlertReply, error)
 	Reject(ctx context.Context, in *ReasonRequest, opts ...grpc.CallOption) (*AlertReply, error)
 	ValidateFrAlert(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AlertReply, error)
 	RefuseFrAlert(ctx context.Context, in *ReasonRequest, opts ...grpc.CallOption) (*AlertReply, error)
 	Cancel(ctx context.Context, in *ReasonRequest, opts ...grpc.CallOption) (*AlertReply, error)
+	// The prefecture broadcast the validated FR-Alert on the State's platform.
+	ConfirmFrAlertBroadcast(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AlertReply, error)
+	// Who an approval of the alert's latest version would reach now, per channel.
+	Audience(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AudienceReply, error)
 }
 
 type alertsClient struct {
@@ -86,7 +92,7 @@ func (c *alertsClient) Submit(ctx context.Context, in *AlertRequest, opts ...grp
 	return out, nil
 }
 
-func (c *alertsClient) Approve(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AlertReply, error) {
+func (c *alertsClient) Approve(ctx context.Context, in *ApproveRequest, opts ...grpc.CallOption) (*AlertReply, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AlertReply)
 	err := c.cc.Invoke(ctx, Alerts_Approve_FullMethodName, in, out, cOpts...)
@@ -136,6 +142,26 @@ func (c *alertsClient) Cancel(ctx context.Context, in *ReasonRequest, opts ...gr
 	return out, nil
 }
 
+func (c *alertsClient) ConfirmFrAlertBroadcast(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AlertReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AlertReply)
+	err := c.cc.Invoke(ctx, Alerts_ConfirmFrAlertBroadcast_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *alertsClient) Audience(ctx context.Context, in *AlertRequest, opts ...grpc.CallOption) (*AudienceReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AudienceReply)
+	err := c.cc.Invoke(ctx, Alerts_Audience_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AlertsServer is the server API for Alerts service.
 // All implementations must embed UnimplementedAlertsServer
 // for forward compatibility.
@@ -143,11 +169,15 @@ type AlertsServer interface {
 	Draft(context.Context, *DraftRequest) (*AlertReply, error)
 	Revise(context.Context, *ReviseRequest) (*AlertReply, error)
 	Submit(context.Context, *AlertRequest) (*AlertReply, error)
-	Approve(context.Context, *AlertRequest) (*AlertReply, error)
+	Approve(context.Context, *ApproveRequest) (*AlertReply, error)
 	Reject(context.Context, *ReasonRequest) (*AlertReply, error)
 	ValidateFrAlert(context.Context, *AlertRequest) (*AlertReply, error)
 	RefuseFrAlert(context.Context, *ReasonRequest) (*AlertReply, error)
 	Cancel(context.Context, *ReasonRequest) (*AlertReply, error)
+	// The prefecture broadcast the validated FR-Alert on the State's platform.
+	ConfirmFrAlertBroadcast(context.Context, *AlertRequest) (*AlertReply, error)
+	// Who an approval of the alert's latest version would reach now, per channel.
+	Audience(context.Context, *AlertRequest) (*AudienceReply, error)
 	mustEmbedUnimplementedAlertsServer()
 }
 
@@ -167,7 +197,7 @@ func (UnimplementedAlertsServer) Revise(context.Context, *ReviseRequest) (*Alert
 func (UnimplementedAlertsServer) Submit(context.Context, *AlertRequest) (*AlertReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Submit not implemented")
 }
-func (UnimplementedAlertsServer) Approve(context.Context, *AlertRequest) (*AlertReply, error) {
+func (UnimplementedAlertsServer) Approve(context.Context, *ApproveRequest) (*AlertReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Approve not implemented")
 }
 func (UnimplementedAlertsServer) Reject(context.Context, *ReasonRequest) (*AlertReply, error) {
@@ -181,6 +211,12 @@ func (UnimplementedAlertsServer) RefuseFrAlert(context.Context, *ReasonRequest) 
 }
 func (UnimplementedAlertsServer) Cancel(context.Context, *ReasonRequest) (*AlertReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Cancel not implemented")
+}
+func (UnimplementedAlertsServer) ConfirmFrAlertBroadcast(context.Context, *AlertRequest) (*AlertReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmFrAlertBroadcast not implemented")
+}
+func (UnimplementedAlertsServer) Audience(context.Context, *AlertRequest) (*AudienceReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Audience not implemented")
 }
 func (UnimplementedAlertsServer) mustEmbedUnimplementedAlertsServer() {}
 func (UnimplementedAlertsServer) testEmbeddedByValue()                {}
@@ -258,7 +294,7 @@ func _Alerts_Submit_Handler(srv interface{}, ctx context.Context, dec func(inter
 }
 
 func _Alerts_Approve_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(AlertRequest)
+	in := new(ApproveRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -270,7 +306,7 @@ func _Alerts_Approve_Handler(srv interface{}, ctx context.Context, dec func(inte
 		FullMethod: Alerts_Approve_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(AlertsServer).Approve(ctx, req.(*AlertRequest))
+		return srv.(AlertsServer).Approve(ctx, req.(*ApproveRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -347,6 +383,42 @@ func _Alerts_Cancel_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Alerts_ConfirmFrAlertBroadcast_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AlertRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AlertsServer).ConfirmFrAlertBroadcast(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Alerts_ConfirmFrAlertBroadcast_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AlertsServer).ConfirmFrAlertBroadcast(ctx, req.(*AlertRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Alerts_Audience_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AlertRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AlertsServer).Audience(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Alerts_Audience_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AlertsServer).Audience(ctx, req.(*AlertRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Alerts_ServiceDesc is the grpc.ServiceDesc for Alerts service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -385,6 +457,14 @@ var Alerts_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Cancel",
 			Handler:    _Alerts_Cancel_Handler,
+		},
+		{
+			MethodName: "ConfirmFrAlertBroadcast",
+			Handler:    _Alerts_ConfirmFrAlertBroadcast_Handler,
+		},
+		{
+			MethodName: "Audience",
+			Handler:    _Alerts_Audience_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

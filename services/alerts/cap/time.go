@@ -2,7 +2,9 @@ package cap
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,7 +30,9 @@ func (t Time) String() string {
 }
 
 // ParseTime reads a CAP dateTime with any numeric offset. It is as strict as the schema:
-// "Z", a missing offset or fractional seconds are refused rather than guessed at.
+// "Z", a missing offset or fractional seconds are refused rather than guessed at, and so
+// is what xs:dateTime refuses beyond CAP's pattern (year 0000, 30 February, an offset
+// beyond ±14:00).
 func ParseTime(s string) (Time, error) {
 	if !capTimeShape(s) {
 		return Time{}, fmt.Errorf("cap: time %q is not YYYY-MM-DDThh:mm:ss±hh:mm (CAP wants a numeric offset, -00:00 for UTC, no Z, no fractions)", s)
@@ -37,7 +41,56 @@ func ParseTime(s string) (Time, error) {
 	if err != nil {
 		return Time{}, fmt.Errorf("cap: time %q: %v", s, err)
 	}
+	if err := xsDateTime(s); err != nil {
+		return Time{}, fmt.Errorf("cap: time %q: %v", s, err)
+	}
 	return Time{t}, nil
+}
+
+// xsDateTime checks what xs:dateTime, the schema's base type, refuses in a string of
+// CAP's shape and time.Parse lets through: the year 0000 (XML Schema 1.0 has no year
+// zero) and a time zone beyond ±14:00 or with minutes past 59. Month, day, hour, minute
+// and second out of range are time.Parse's refusals already.
+func xsDateTime(s string) error {
+	if s[:4] == "0000" {
+		return errors.New("year 0000 does not exist in xs:dateTime")
+	}
+	tz := s[len(s)-5:]
+	h, _ := strconv.Atoi(tz[:2])
+	m, _ := strconv.Atoi(tz[3:])
+	if m > 59 || h*60+m > 14*60 {
+		return fmt.Errorf("time zone %s is beyond ±14:00", s[len(s)-6:])
+	}
+	return nil
+}
+
+// MinYear is the earliest year Validate accepts in a CAP time. xs:dateTime itself
+// accepts 0001 to 9999 (CAP's pattern has four digits), but no alert is about a date
+// before 1000: such a year is a mistyped one (0024 for 2024), and a message carrying it
+// would mislead every consumer that took it at its word.
+const MinYear = 1000
+
+// check says why t, written as Marshal writes it, would not be a CAP dateTime the
+// schema accepts, or would not be the instant t is.
+func (t Time) check() error {
+	s := t.String()
+	if !capTimeShape(s) {
+		return fmt.Errorf("%s cannot be written as YYYY-MM-DDThh:mm:ss±hh:mm (a year out of 0001–9999)", s)
+	}
+	back, err := ParseTime(s)
+	if err != nil {
+		return err
+	}
+	// An offset with seconds (a historical zone's) is written to the minute: the
+	// document would name another instant.
+	if !back.Equal(t.Truncate(time.Second)) {
+		_, off := t.Zone()
+		return fmt.Errorf("%s: the time zone offset %ds is not a whole number of minutes, CAP cannot write it", s, off)
+	}
+	if t.Year() < MinYear {
+		return fmt.Errorf("%s: year %d is before %d, a mistyped date", s, t.Year(), MinYear)
+	}
+	return nil
 }
 
 // capTimeShape checks the schema's pattern by hand: time.Parse alone would also accept

@@ -58,6 +58,8 @@ func (a Alert) Validate() error {
 	p.id("sender", a.Sender)
 	if a.Sent.IsZero() {
 		p.add("sent", "required")
+	} else {
+		p.time("sent", a.Sent)
 	}
 	p.oneOf("status", a.Status, statuses)
 	p.oneOf("msgType", a.MsgType, msgTypes)
@@ -96,6 +98,14 @@ func (p *problems) id(where, v string) {
 	}
 }
 
+// time checks a CAP time as Marshal will write it: a valid xs:dateTime of CAP's
+// pattern, naming the same instant, in a plausible year (Time.check).
+func (p *problems) time(where string, t Time) {
+	if err := t.check(); err != nil {
+		p.add(where, "%v", err)
+	}
+}
+
 func (p *problems) references(a Alert) {
 	switch {
 	case (a.MsgType == "Update" || a.MsgType == "Cancel") && a.References == "":
@@ -108,6 +118,7 @@ func (p *problems) references(a Alert) {
 		*p = append(*p, err)
 	}
 	for _, r := range refs {
+		p.time("references", r.Sent)
 		if !a.Sent.IsZero() && r.Sent.After(a.Sent.Time) {
 			p.add("references", "%s was sent after this message (%s): a reference is to an earlier message", r, a.Sent)
 		}
@@ -133,6 +144,14 @@ func (p *problems) info(where string, in Info, sent Time) {
 	p.oneOf(where+".certainty", in.Certainty, certainty)
 	p.pairs(where+".eventCode", in.EventCodes)
 	p.pairs(where+".parameter", in.Parameters)
+	for _, t := range []struct {
+		name string
+		t    Time
+	}{{"effective", in.Effective}, {"onset", in.Onset}, {"expires", in.Expires}} {
+		if !t.t.IsZero() {
+			p.time(where+"."+t.name, t.t)
+		}
+	}
 	if !in.Expires.IsZero() {
 		if !sent.IsZero() && in.Expires.Before(sent.Time) {
 			p.add(where+".expires", "%s is before sent %s", in.Expires, sent)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"vigie/services/alerts/alert"
 	"vigie/services/alerts/resident"
@@ -19,6 +20,9 @@ type Directory struct {
 	keys     map[string][]byte                // resident id → key, until the registration arrives
 	byDomain map[string]map[string]*Recipient // domain → resident id → recipient
 	domainOf map[string]string
+	// caught: the dispatcher has read the log up to its start once. Before,
+	// the directory is incomplete and counts nobody rather than too few.
+	caught atomic.Bool
 }
 
 // Recipient is one resident as the dispatcher may contact them.
@@ -27,7 +31,27 @@ type Recipient struct {
 	hash     uint32 // of the id, for Bucket
 	Channels []string
 	Language string
+	// Exercises: the resident agreed to receive exercises; no exercise reaches
+	// anyone else.
+	Exercises bool
+	// Position is the commit position of the resident's registration in the
+	// log. A message goes to the residents registered before its dispatch
+	// started, so that what was sent, and therefore who must hear of a
+	// cancellation, is the same whenever and however often it is computed.
+	Position uint64
 	Contact  resident.Contact
+}
+
+// Selection says which residents a message reaches.
+type Selection struct {
+	Domain  string
+	Polygon []alert.Point // empty: the whole commune
+	Channel string
+	// Exercise: the message is an exercise, for those who agreed only.
+	Exercise bool
+	// Before: only residents registered at a commit position below it; 0 for
+	// every resident now in the directory.
+	Before uint64
 }
 
 func NewDirectory() *Directory {
@@ -42,8 +66,9 @@ func (d *Directory) key(k resident.ResidentKeyIssued) {
 }
 
 // register opens the registration's sealed contact; without a key (shredded)
-// the resident stays out of the directory.
-func (d *Directory) register(r resident.ResidentRegistered) {
+// the resident stays out of the directory. position is the registration's
+// commit position in the log.
+func (d *Directory) register(r resident.ResidentRegistered, position uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	key, ok := d.keys[r.ResidentID]
@@ -58,7 +83,8 @@ func (d *Directory) register(r resident.ResidentRegistered) {
 	if d.byDomain[r.Domain] == nil {
 		d.byDomain[r.Domain] = map[string]*Recipient{}
 	}
-	d.byDomain[r.Domain][r.ResidentID] = &Recipient{ID: r.ResidentID, hash: hashID(r.ResidentID), Channels: slices.Clone(r.Channels), Language: r.Language, Contact: c}
+	d.byDomain[r.Domain][r.ResidentID] = &Recipient{ID: r.ResidentID, hash: hashID(r.ResidentID), Channels: slices.Clone(r.Channels),
+		Language: r.Language, Exercises: r.Exercises, Position: position, Contact: c}
 	d.domainOf[r.ResidentID] = r.Domain
 }
 
@@ -72,39 +98,70 @@ func (d *Directory) erase(id string) {
 	}
 }
 
-// Targets returns the residents of domain inside the polygon (the whole commune
-// when it is empty) who chose channel, in bucket b of n, sorted by id.
-func (d *Directory) Targets(domain string, polygon []alert.Point, channel string, b, n int) []*Recipient {
+// Targets returns the residents s selects in bucket b of n, sorted by id.
+func (d *Directory) Targets(s Selection, b, n int) []*Recipient {
 	var out []*Recipient
-	d.each(domain, polygon, channel, b, n, func(r *Recipient) { out = append(out, r) })
+	d.each(s, b, n, func(r *Recipient) { out = append(out, r) })
 	slices.SortFunc(out, func(x, y *Recipient) int { return strings.Compare(x.ID, y.ID) })
 	return out
 }
 
 // Count is len(Targets) over every bucket, without building or sorting the list.
-func (d *Directory) Count(domain string, polygon []alert.Point, channel string) int {
+func (d *Directory) Count(s Selection) int {
 	n := 0
-	d.each(domain, polygon, channel, 0, 1, func(*Recipient) { n++ })
+	d.each(s, 0, 1, func(*Recipient) { n++ })
 	return n
 }
 
+// personal are the channels that reach residents one by one, and so can be
+// counted; the others reach an area (FR_ALERT), a partner (WEBHOOK) or the
+// public (CAP_FEED).
+var personal = []alert.Channel{alert.ChannelSMS, alert.ChannelVoice, alert.ChannelEmail, alert.ChannelPush}
+
+// Audience counts, per channel, the residents an alert of domain over polygon
+// on channels reaches now (those who agreed to exercises, for an exercise):
+// what the mayor is shown before approving. Channels that are not sent to
+// residents one by one are absent, and so is every channel until the
+// dispatcher has read the log once: an unknown count, never a false one.
+func (d *Directory) Audience(domain string, polygon []alert.Point, channels []alert.Channel, exercise bool) map[alert.Channel]int {
+	if !d.caught.Load() {
+		return nil
+	}
+	out := map[alert.Channel]int{}
+	for _, c := range channels {
+		if slices.Contains(personal, c) {
+			out[c] = d.Count(Selection{Domain: domain, Polygon: polygon, Channel: string(c), Exercise: exercise})
+		}
+	}
+	return out
+}
+
 // each calls fn for every resident Targets selects, in no order.
-func (d *Directory) each(domain string, polygon []alert.Point, channel string, b, n int, fn func(*Recipient)) {
+func (d *Directory) each(s Selection, b, n int, fn func(*Recipient)) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	for _, r := range d.byDomain[domain] {
-		if n > 1 && int(r.hash%uint32(n)) != b {
+	for _, r := range d.byDomain[s.Domain] {
+		if n > 1 && r.Bucket(n) != b {
 			continue
 		}
-		if !slices.Contains(r.Channels, channel) {
+		if s.Before != 0 && r.Position >= s.Before {
 			continue
 		}
-		if !alert.Covers(polygon, alert.Point{Lat: r.Contact.Location.Lat, Lon: r.Contact.Location.Lon}) {
+		if s.Exercise && !r.Exercises {
+			continue
+		}
+		if !slices.Contains(r.Channels, s.Channel) {
+			continue
+		}
+		if !alert.Covers(s.Polygon, alert.Point{Lat: r.Contact.Location.Lat, Lon: r.Contact.Location.Lon}) {
 			continue
 		}
 		fn(r)
 	}
 }
+
+// Bucket is the resident's bucket among n, as Bucket(r.ID, n).
+func (r *Recipient) Bucket(n int) int { return int(r.hash % uint32(n)) }
 
 // Still reports whether the resident is still registered (not erased).
 func (d *Directory) Still(id string) bool {

@@ -126,7 +126,7 @@ func approvedAlertWith(tb testing.TB, c *store.Client, reg *events.Registry, id 
 		}}, rac, now)
 	})
 	step("submit", rac, func() ([]events.Event, error) { return a.Submit(rac, now) })
-	step("approve", mayor, func() ([]events.Event, error) { return a.Approve(mayor, now) })
+	step("approve", mayor, func() ([]events.Event, error) { return a.Approve(nil, mayor, now) })
 }
 
 // sentAt waits for the alert's AlertSent and returns when it was recorded.

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +44,13 @@ const CategoryDispatch = "dispatch"
 //     dispatch journal (dispatch-<alertId>), appended at the journal's exact
 //     revision, so a bucket is counted once however many times it was sent.
 //
+// It sends only the published content (the last approved version), never a
+// revision waiting for approval. A message goes to the residents registered
+// before its dispatch started (and, for an exercise, only to those who agreed
+// to exercises): who received what is thus known from the log alone, and when
+// the alert is cancelled, the cancellation goes to exactly them, minus those
+// the provider refused, through the same journal and delivery ids.
+//
 // After a crash it resumes at the buckets not recorded yet. A bucket interrupted
 // mid-send is sent again with the same delivery ids, which providers take as
 // idempotency keys (and e-mail as its Message-ID): a resident gets one message.
@@ -50,13 +59,16 @@ type Dispatcher struct {
 	Registry *events.Registry
 	// Senders by channel name (SMS, VOICE, EMAIL, PUSH, WEBHOOK, FR_ALERT); a
 	// channel without one fails, recorded. CAP_FEED needs none: the gateway
-	// publishes the feed from the alerts board.
+	// publishes the feed from the alerts board. Without a FR_ALERT sender (no
+	// intake), the prefecture broadcasts on the State's platform and confirms:
+	// the dispatcher leaves FR_ALERT to it.
 	Senders     map[string]channel.Sender
 	Buckets     int // recipients are split in this many buckets; 64 when zero
 	Concurrency int // messages in flight; 64 when zero
 	Log         *slog.Logger
 	Now         func() time.Time
 
+	dirOnce sync.Once
 	dir     *Directory
 	sem     chan struct{} // messages in flight, over every bucket being sent
 	journal sync.Mutex    // this process's appends to journals, one at a time: no self-conflicts
@@ -69,12 +81,33 @@ type Dispatcher struct {
 
 // tracked is what the dispatcher knows of one alert: its state, and its journal.
 type tracked struct {
-	state   *alert.Alert
-	started map[string]bool // identifiers whose dispatch started
-	sent    map[string]bool // identifiers recorded sent
-	failed  map[string]bool // identifier/channel failures recorded
-	done    map[string]bool // identifier/channel/bucket recorded
-	journal int64           // last revision of dispatch-<id> seen, -1 none
+	state     *alert.Alert
+	starts    map[string]*start          // identifiers whose dispatch started
+	sent      map[string]bool            // identifiers recorded sent
+	failed    map[string]bool            // identifier/channel failures recorded
+	done      map[string]bool            // identifier/channel/bucket recorded
+	delivered map[string]bool            // identifier/channel: a bucket delivered at least one message
+	refused   map[string]map[string]bool // identifier/channel → residents the provider refused
+	// cancelID is the CAP Cancel's identifier once the alert is cancelled after
+	// a message went out; reason is why.
+	cancelID, reason string
+	journal          int64 // last revision of dispatch-<id> seen, -1 none
+}
+
+// start is one message whose dispatch started, as it was then: the alert's
+// state moves on (a revision, a cancellation), the message's recipients do not.
+type start struct {
+	position   uint64 // commit position of its AlertDispatchStarted
+	content    alert.Content
+	channels   []alert.Channel
+	exercise   bool
+	manual     []alert.Channel
+	recipients map[string]int
+}
+
+func newTracked() *tracked {
+	return &tracked{state: &alert.Alert{}, starts: map[string]*start{}, sent: map[string]bool{}, failed: map[string]bool{},
+		done: map[string]bool{}, delivered: map[string]bool{}, refused: map[string]map[string]bool{}, journal: -1}
 }
 
 var (
@@ -99,8 +132,13 @@ func DeliveryID(identifier, ch, residentID string) string {
 	return hex.EncodeToString(s[:16])
 }
 
-// Directory returns the dispatcher's residents (for tests and benchmarks).
-func (d *Dispatcher) Directory() *Directory { return d.dir }
+// Directory returns the dispatcher's residents. It exists before Run, so that
+// the alerts service can count an audience with it (alerts.Service.Audience);
+// it counts nobody until the dispatcher has read the log once.
+func (d *Dispatcher) Directory() *Directory {
+	d.dirOnce.Do(func() { d.dir = NewDirectory() })
+	return d.dir
+}
 
 // CaughtUp reports whether the dispatcher has read the log up to now once.
 func (d *Dispatcher) CaughtUp() bool { return d.caught.Load() }
@@ -118,7 +156,7 @@ func (d *Dispatcher) init() {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	d.dir = NewDirectory()
+	d.Directory()
 	d.sem = make(chan struct{}, d.Concurrency)
 	d.alerts = map[string]*tracked{}
 	d.wake = make(chan struct{}, 1)
@@ -132,8 +170,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer cancel(nil)
 	go func() {
 		err := d.Store.Subscribe(ctx, nil, store.Filter{StreamPrefixes: []string{"resident-", "residentkey-", "alert-", CategoryDispatch + "-"}}, store.HandlerFuncs{
-			OnEvent:    d.observe,
-			OnCaughtUp: func(context.Context) { d.caught.Store(true); d.poke() },
+			OnEvent: d.observe,
+			OnCaughtUp: func(context.Context) {
+				d.caught.Store(true)
+				d.dir.caught.Store(true)
+				d.poke()
+			},
 		})
 		cancel(err)
 	}()
@@ -153,6 +195,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if !d.caught.Load() {
 			continue
 		}
+		// One alert at a time: when a cancellation is computed, nothing of the
+		// alert's earlier messages is still being sent by this process.
 		for _, id := range d.pending() {
 			if err := d.dispatch(ctx, id); err != nil && ctx.Err() == nil {
 				d.Log.Warn("dispatch: will retry", "alert", id, "err", err)
@@ -183,7 +227,7 @@ func (d *Dispatcher) observe(_ context.Context, r store.Recorded) error {
 		d.dir.key(ev)
 		return nil
 	case resident.ResidentRegistered:
-		d.dir.register(ev)
+		d.dir.register(ev, r.Position.Commit)
 		return nil
 	case resident.ResidentErased:
 		d.dir.erase(strings.TrimPrefix(r.StreamID, events.CategoryResident+"-"))
@@ -194,7 +238,7 @@ func (d *Dispatcher) observe(_ context.Context, r store.Recorded) error {
 	d.mu.Lock()
 	t := d.alerts[id]
 	if t == nil {
-		t = &tracked{state: &alert.Alert{}, started: map[string]bool{}, sent: map[string]bool{}, failed: map[string]bool{}, done: map[string]bool{}, journal: -1}
+		t = newTracked()
 		d.alerts[id] = t
 	}
 	if cat == CategoryDispatch {
@@ -202,22 +246,47 @@ func (d *Dispatcher) observe(_ context.Context, r store.Recorded) error {
 	} else {
 		t.state.Apply(e)
 	}
-	t.note(e)
+	t.note(e, r.Position.Commit)
 	d.mu.Unlock()
 	d.poke()
 	return nil
 }
 
-func (t *tracked) note(e events.Event) {
+// note records what the dispatcher needs of e, whose commit position is
+// position. The alert's state has already applied e: at an
+// AlertDispatchStarted, its published content is that of the message
+// starting (the domain starts only the latest approved message).
+func (t *tracked) note(e events.Event, position uint64) {
 	switch ev := e.(type) {
 	case alert.AlertDispatchStarted:
-		t.started[ev.Identifier] = true
+		if t.starts[ev.Identifier] != nil {
+			return
+		}
+		st := &start{position: position, exercise: t.state.Exercise(), manual: slices.Clone(ev.Manual), recipients: maps.Clone(ev.Recipients)}
+		if p, ok := t.state.Published(); ok {
+			st.content, st.channels = p.Content, p.Channels
+		}
+		t.starts[ev.Identifier] = st
 	case alert.AlertSent:
 		t.sent[ev.Identifier] = true
 	case alert.AlertDispatchFailed:
 		t.failed[ev.Identifier+"/"+string(ev.Channel)] = true
+	case alert.AlertCancelled:
+		if ev.Message != nil {
+			t.cancelID, t.reason = ev.Message.Identifier, ev.Reason
+		}
 	case alert.DeliveriesRecorded:
 		t.done[doneKey(ev.Identifier, string(ev.Channel), ev.Bucket)] = true
+		key := ev.Identifier + "/" + string(ev.Channel)
+		if ev.Delivered > 0 {
+			t.delivered[key] = true
+		}
+		if len(ev.FailedRecipients) > 0 && t.refused[key] == nil {
+			t.refused[key] = map[string]bool{}
+		}
+		for _, r := range ev.FailedRecipients {
+			t.refused[key][r] = true
+		}
 	}
 }
 
@@ -225,7 +294,7 @@ func doneKey(identifier, ch string, bucket int) string {
 	return fmt.Sprintf("%s/%s/%d", identifier, ch, bucket)
 }
 
-// pending lists the alerts with something left to send, oldest first.
+// pending lists the alerts with something left to do, oldest first.
 func (d *Dispatcher) pending() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -239,37 +308,59 @@ func (d *Dispatcher) pending() []string {
 	return ids
 }
 
-// message is the latest approved message of the alert when it is to be sent.
-func message(t *tracked) (alert.Message, bool) {
+// job is the message the dispatcher has to send for the alert: the latest
+// approved one while the alert is live, or, once it is cancelled after a
+// message went out, the cancellation to those who received it.
+func job(t *tracked) (identifier string, cancel, ok bool) {
 	s := t.state
-	if !s.Exists() || s.Cancelled() || s.Expired() {
-		return alert.Message{}, false
+	if !s.Exists() {
+		return "", false, false
 	}
-	m, ok := s.LatestMessage()
-	if !ok || m.MsgType == alert.MsgTypeCancel {
-		return alert.Message{}, false
+	if s.Cancelled() {
+		if t.cancelID == "" || !t.startedBefore(t.cancelID) {
+			return "", false, false
+		}
+		return t.cancelID, true, true
 	}
-	return m, true
+	if s.Expired() {
+		return "", false, false
+	}
+	p, ok := s.Published()
+	if !ok {
+		return "", false, false
+	}
+	return p.Message.Identifier, false, true
 }
 
-// dueToExpire: the alert's expiry has passed and is not recorded yet.
+// startedBefore: a message other than the cancellation started going out.
+func (t *tracked) startedBefore(cancelID string) bool {
+	for id := range t.starts {
+		if id != cancelID {
+			return true
+		}
+	}
+	return false
+}
+
+// dueToExpire: the alert's expiry (its published content's) has passed and is
+// not recorded yet.
 func (d *Dispatcher) dueToExpire(t *tracked) bool {
 	s := t.state
 	if !s.Exists() || s.Cancelled() || s.Expired() {
 		return false
 	}
-	exp := s.Content().Expires
+	exp := s.LiveExpiry()
 	return exp != nil && !exp.After(d.Now())
 }
 
 func (d *Dispatcher) needsStart(t *tracked) bool {
-	m, ok := message(t)
-	return ok && !t.started[m.Identifier]
+	id, _, ok := job(t)
+	return ok && t.starts[id] == nil
 }
 
 func (d *Dispatcher) needsSent(t *tracked) bool {
-	m, ok := message(t)
-	return ok && t.started[m.Identifier] && !t.sent[m.Identifier] && len(d.communeWork(t, m)) == 0
+	id, _, ok := job(t)
+	return ok && t.starts[id] != nil && !t.sent[id] && len(d.ownWork(t, id)) == 0
 }
 
 type unit struct {
@@ -277,36 +368,55 @@ type unit struct {
 	bucket  int
 }
 
-// work lists the channel buckets of the latest message not recorded yet.
+// work lists the channel buckets of the job not recorded yet.
 func (d *Dispatcher) work(t *tracked) []unit {
-	m, ok := message(t)
-	if !ok || !t.started[m.Identifier] {
+	id, cancel, ok := job(t)
+	if !ok || t.starts[id] == nil {
 		return nil
 	}
-	out := d.communeWork(t, m)
-	// Cell broadcast is the State's: it goes once the prefecture validated, and
-	// never for an exercise.
-	if t.state.Has(alert.ChannelFrAlert) && t.state.FrAlert() == alert.FrAlertStateValidated && !t.state.Exercise() &&
-		!t.done[doneKey(m.Identifier, string(alert.ChannelFrAlert), 0)] && !t.failed[m.Identifier+"/"+string(alert.ChannelFrAlert)] {
+	out := d.ownWork(t, id)
+	st := t.starts[id]
+	// Cell broadcast is the State's: it goes once the prefecture validated,
+	// never for an exercise, and only through an intake: without one the
+	// prefecture broadcasts it itself (the message's Manual says so).
+	if !cancel && slices.Contains(st.channels, alert.ChannelFrAlert) && t.state.FrAlert() == alert.FrAlertStateValidated && !st.exercise &&
+		!slices.Contains(st.manual, alert.ChannelFrAlert) &&
+		!t.done[doneKey(id, string(alert.ChannelFrAlert), 0)] && !t.failed[id+"/"+string(alert.ChannelFrAlert)] {
 		out = append(out, unit{string(alert.ChannelFrAlert), 0})
 	}
 	return out
 }
 
-// communeWork is the commune's own channels left to send for m.
-func (d *Dispatcher) communeWork(t *tracked, m alert.Message) []unit {
+// ownWork is what the dispatcher sends of the message without waiting for
+// anyone: every channel of an alert message but FR_ALERT; every channel of
+// the cancellation (those its start counted).
+func (d *Dispatcher) ownWork(t *tracked, id string) []unit {
+	st := t.starts[id]
+	if st == nil {
+		return nil
+	}
+	channels := st.channels
+	if id == t.cancelID {
+		channels = nil
+		for _, c := range alert.Channels() {
+			if _, ok := st.recipients[string(c)]; ok {
+				channels = append(channels, c)
+			}
+		}
+	}
 	var out []unit
-	for _, c := range t.state.Channels() {
+	for _, c := range channels {
 		ch := string(c)
-		if ch == string(alert.ChannelFrAlert) || t.failed[m.Identifier+"/"+ch] {
+		if (c == alert.ChannelFrAlert && id != t.cancelID) || t.failed[id+"/"+ch] {
 			continue
 		}
 		n := d.Buckets
-		if slices.Contains(perMessage, ch) {
+		if slices.Contains(perMessage, ch) || (d.Senders[ch] == nil && c != alert.ChannelCAPFeed) {
+			// Without a provider the channel fails as a whole: one unit records it.
 			n = 1
 		}
 		for b := range n {
-			if !t.done[doneKey(m.Identifier, ch, b)] {
+			if !t.done[doneKey(id, ch, b)] {
 				out = append(out, unit{ch, b})
 			}
 		}
@@ -314,30 +424,71 @@ func (d *Dispatcher) communeWork(t *tracked, m alert.Message) []unit {
 	return out
 }
 
+// earlier is one message that went out before a cancellation: who it reached.
+type earlier struct {
+	start
+	done    map[string]bool            // channel/bucket recorded
+	refused map[string]map[string]bool // channel → residents the provider refused
+	perMsg  map[string]bool            // per-message channels delivered
+}
+
 // snapshot copies what dispatch needs of an alert, under the lock.
 type snapshot struct {
 	id, domain string
-	content    alert.Content
-	channels   []alert.Channel
-	exercise   bool
-	message    alert.Message
-	start      bool
-	units      []unit
-	finish     bool
-	journal    int64
+	identifier string
+	// content is what the message says: the published content.
+	content  alert.Content
+	channels []alert.Channel
+	exercise bool
+	// cancel: the message is the cancellation, to the recipients of earlier.
+	cancel  bool
+	reason  string
+	earlier []earlier
+	// before is the commit position at which the dispatch started, once it has.
+	before uint64
+	start  bool
+	units  []unit
+	finish bool
 }
 
 func (d *Dispatcher) snapshot(id string) (snapshot, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t := d.alerts[id]
-	m, ok := message(t)
+	identifier, cancel, ok := job(t)
 	if !ok {
 		return snapshot{}, false
 	}
 	s := t.state
-	return snapshot{id: id, domain: s.Domain(), content: s.Content(), channels: s.Channels(), exercise: s.Exercise(), message: m,
-		start: !t.started[m.Identifier], units: d.work(t), finish: d.needsSent(t), journal: t.journal}, true
+	p, _ := s.Published()
+	snap := snapshot{id: id, domain: s.Domain(), identifier: identifier, content: p.Content, channels: p.Channels, exercise: s.Exercise(),
+		cancel: cancel, start: t.starts[identifier] == nil, units: d.work(t), finish: d.needsSent(t)}
+	if st := t.starts[identifier]; st != nil && !cancel {
+		// What started goes out, even if a later approval changed the
+		// published content meanwhile (the next pass starts the new message).
+		snap.content, snap.channels, snap.exercise, snap.before = st.content, st.channels, st.exercise, st.position
+	}
+	if cancel {
+		snap.reason = t.reason
+		for mid, st := range t.starts {
+			if mid == identifier {
+				continue
+			}
+			e := earlier{start: *st, done: map[string]bool{}, refused: map[string]map[string]bool{}, perMsg: map[string]bool{}}
+			for _, c := range st.channels {
+				ch := string(c)
+				for b := range d.Buckets {
+					if t.done[doneKey(mid, ch, b)] {
+						e.done[ch+"/"+strconv.Itoa(b)] = true
+					}
+				}
+				e.refused[ch] = maps.Clone(t.refused[mid+"/"+ch])
+				e.perMsg[ch] = t.delivered[mid+"/"+ch]
+			}
+			snap.earlier = append(snap.earlier, e)
+		}
+	}
+	return snap, true
 }
 
 func (d *Dispatcher) dispatch(ctx context.Context, id string) error {
@@ -355,17 +506,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, id string) error {
 		return nil
 	}
 	if snap.start {
-		counts := map[string]int{}
-		for _, c := range snap.channels {
-			if slices.Contains(perMessage, string(c)) {
-				counts[string(c)] = 1
-			} else {
-				counts[string(c)] = d.dir.Count(snap.domain, snap.content.Polygon, string(c))
-			}
-		}
-		if err := d.onAlert(ctx, id, "StartDispatch", "start-"+snap.message.Identifier, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
-			return a.StartDispatch(snap.message.Identifier, counts, by, at)
-		}); err != nil {
+		if err := d.begin(ctx, snap); err != nil {
 			return err
 		}
 		// The journal's view comes back through the subscription; go on from there.
@@ -377,12 +518,96 @@ func (d *Dispatcher) dispatch(ctx context.Context, id string) error {
 	if snap.finish || len(snap.units) > 0 {
 		snap, ok = d.snapshot(id)
 		if ok && snap.finish {
-			return d.onAlert(ctx, id, "MarkAlertSent", "sent-"+snap.message.Identifier, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
-				return a.MarkSent(snap.message.Identifier, by, at)
+			return d.onAlert(ctx, id, "MarkAlertSent", "sent-"+snap.identifier, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
+				return a.MarkSent(snap.identifier, by, at)
 			})
 		}
 	}
 	return nil
+}
+
+// begin records the start of the snapshot's message with its recipients per
+// channel: the alert's, or the cancellation's.
+func (d *Dispatcher) begin(ctx context.Context, snap snapshot) error {
+	if snap.cancel {
+		counts := d.cancelCounts(snap)
+		return d.onAlert(ctx, snap.id, "StartCancellation", "start-"+snap.identifier, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
+			return a.StartCancellation(snap.identifier, counts, by, at)
+		})
+	}
+	counts := map[string]int{}
+	var manual []alert.Channel
+	for _, c := range snap.channels {
+		switch {
+		case c == alert.ChannelFrAlert && !snap.exercise && d.Senders[string(c)] == nil:
+			// No intake: the prefecture broadcasts on the State's platform and
+			// confirms in Vigie. Not a failure of the dispatcher's.
+			manual = append(manual, c)
+			counts[string(c)] = 1
+		case slices.Contains(perMessage, string(c)):
+			counts[string(c)] = 1
+		default:
+			counts[string(c)] = d.dir.Count(Selection{Domain: snap.domain, Polygon: snap.content.Polygon, Channel: string(c), Exercise: snap.exercise})
+		}
+	}
+	return d.onAlert(ctx, snap.id, "StartDispatch", "start-"+snap.identifier, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
+		return a.StartDispatch(snap.identifier, counts, manual, by, at)
+	})
+}
+
+// cancelCounts counts, per channel, who must hear of the cancellation: the
+// residents who received an earlier message; WEBHOOK, FR_ALERT (through the
+// intake) and CAP_FEED once when an earlier message was delivered on them. A
+// channel nobody received is left out.
+func (d *Dispatcher) cancelCounts(snap snapshot) map[string]int {
+	counts := map[string]int{}
+	for _, c := range alert.Channels() {
+		ch := string(c)
+		n := 0
+		if slices.Contains(perMessage, ch) {
+			for _, e := range snap.earlier {
+				if e.perMsg[ch] {
+					n = 1
+				}
+			}
+		} else {
+			n = len(d.cancelTargets(snap, ch, 0, 1))
+		}
+		if n > 0 {
+			counts[ch] = n
+		}
+	}
+	return counts
+}
+
+// cancelTargets are the residents of bucket b of n who received an earlier
+// message on ch: registered before its dispatch started, in its area, on the
+// channel (and agreeing to exercises for an exercise), still registered, in a
+// bucket recorded and not refused by the provider. Sorted by id.
+func (d *Dispatcher) cancelTargets(snap snapshot, ch string, b, n int) []*Recipient {
+	seen := map[string]*Recipient{}
+	for _, e := range snap.earlier {
+		if !slices.Contains(e.channels, alert.Channel(ch)) {
+			continue
+		}
+		sel := Selection{Domain: snap.domain, Polygon: e.content.Polygon, Channel: ch, Exercise: e.exercise, Before: e.position}
+		d.dir.each(sel, b, n, func(r *Recipient) {
+			if e.done[ch+"/"+strconv.Itoa(r.Bucket(d.Buckets))] && !e.refused[ch][r.ID] {
+				seen[r.ID] = r
+			}
+		})
+	}
+	out := slices.Collect(maps.Values(seen))
+	slices.SortFunc(out, func(x, y *Recipient) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}
+
+// targets are the residents bucket u of the snapshot's message goes to.
+func (d *Dispatcher) targets(snap snapshot, u unit) []*Recipient {
+	if snap.cancel {
+		return d.cancelTargets(snap, u.channel, u.bucket, d.Buckets)
+	}
+	return d.dir.Targets(Selection{Domain: snap.domain, Polygon: snap.content.Polygon, Channel: u.channel, Exercise: snap.exercise, Before: snap.before}, u.bucket, d.Buckets)
 }
 
 // waitAndRetry asks for another pass once the subscription has delivered what
@@ -464,29 +689,45 @@ func interleave(units []unit) []unit {
 	return out
 }
 
+// cancelled reports whether the alert has been cancelled since the snapshot.
+func (d *Dispatcher) cancelled(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.alerts[id].state.Cancelled()
+}
+
 // send sends one bucket of one channel and records it.
 func (d *Dispatcher) send(ctx context.Context, snap snapshot, u unit) error {
+	if !snap.cancel && d.cancelled(snap.id) {
+		// A bucket not begun when the alert is cancelled is not sent: those
+		// residents would otherwise get an alert that no longer holds.
+		return nil
+	}
 	sender := d.Senders[u.channel]
 	if u.channel == string(alert.ChannelCAPFeed) {
-		// Publishing is the board's: the alert is in the feed once approved.
-		return d.record(ctx, snap, u, 1, 1, 0)
+		// Publishing is the board's: the alert (or its CAP Cancel) is in the
+		// feed once recorded.
+		return d.record(ctx, snap, u, 1, 1, 0, nil)
 	}
 	if sender == nil {
-		return d.onAlert(ctx, snap.id, "RecordDispatchFailure", "fail-"+snap.message.Identifier+"-"+u.channel, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
-			return a.RecordDispatchFailure(snap.message.Identifier, alert.Channel(u.channel), "no provider configured for "+u.channel, by, at)
+		return d.onAlert(ctx, snap.id, "RecordDispatchFailure", "fail-"+snap.identifier+"-"+u.channel, func(a *alert.Alert, by events.Actor, at time.Time) ([]events.Event, error) {
+			return a.RecordDispatchFailure(snap.identifier, alert.Channel(u.channel), "aucun fournisseur configuré pour le canal "+u.channel, by, at)
 		})
 	}
 	var msgs []channel.Message
+	var to []string // the resident each message goes to, "" for a per-message channel
 	if slices.Contains(perMessage, u.channel) {
-		msgs = []channel.Message{d.compose(snap, u.channel, "", nil)}
+		msgs, to = []channel.Message{d.compose(snap, u.channel, nil)}, []string{""}
 	} else {
-		for _, r := range d.dir.Targets(snap.domain, snap.content.Polygon, u.channel, u.bucket, d.Buckets) {
-			msgs = append(msgs, d.compose(snap, u.channel, r.ID, r))
+		for _, r := range d.targets(snap, u) {
+			msgs, to = append(msgs, d.compose(snap, u.channel, r)), append(to, r.ID)
 		}
 	}
 	var sent, delivered, failed atomic.Int64
+	var refusedMu sync.Mutex
+	var refused []string
 	var wg sync.WaitGroup
-	for _, m := range msgs {
+	for i, m := range msgs {
 		select {
 		case d.sem <- struct{}{}:
 		case <-ctx.Done():
@@ -504,6 +745,12 @@ func (d *Dispatcher) send(ctx context.Context, snap snapshot, u unit) error {
 			case err != nil:
 				failed.Add(1)
 				outcome = "failed"
+				if to[i] != "" {
+					// Who did not receive it must not receive its cancellation.
+					refusedMu.Lock()
+					refused = append(refused, to[i])
+					refusedMu.Unlock()
+				}
 			case res.Delivered:
 				delivered.Add(1)
 			default:
@@ -516,20 +763,36 @@ func (d *Dispatcher) send(ctx context.Context, snap snapshot, u unit) error {
 	if err := ctx.Err(); err != nil {
 		return err // the bucket is sent again on the next run, with the same ids
 	}
-	return d.record(ctx, snap, u, int(sent.Load()), int(delivered.Load()), int(failed.Load()))
+	slices.Sort(refused)
+	return d.record(ctx, snap, u, int(sent.Load()), int(delivered.Load()), int(failed.Load()), refused)
 }
 
 // compose writes the message a resident (or a partner, for per-message channels)
-// receives. An exercise's texts already start with EXERCICE (the domain adds it).
-func (d *Dispatcher) compose(snap snapshot, ch, residentID string, r *Recipient) channel.Message {
+// receives: the published content, or its cancellation. An exercise's texts
+// already start with EXERCICE (the domain adds it).
+func (d *Dispatcher) compose(snap snapshot, ch string, r *Recipient) channel.Message {
 	c := snap.content
+	residentID := ""
+	if r != nil {
+		residentID = r.ID
+	}
 	m := channel.Message{
-		DeliveryID: DeliveryID(snap.message.Identifier, ch, residentID),
-		Channel:    ch, Language: c.Language, AlertID: snap.id, Identifier: snap.message.Identifier, Exercise: snap.exercise,
+		DeliveryID: DeliveryID(snap.identifier, ch, residentID),
+		Channel:    ch, Language: c.Language, AlertID: snap.id, Identifier: snap.identifier, Exercise: snap.exercise,
 		Subject: c.Headline,
 	}
-	switch ch {
-	case string(alert.ChannelEmail):
+	switch {
+	case snap.cancel:
+		line := CancellationPrefix + c.Headline
+		m.Subject, m.Body = line, line
+		if ch == string(alert.ChannelEmail) {
+			m.Body = line + "\n\n"
+			if snap.reason != "" {
+				m.Body += "Motif : " + snap.reason + "\n\n"
+			}
+			m.Body += "Alerte annulée : " + c.Headline + "\n"
+		}
+	case ch == string(alert.ChannelEmail):
 		m.Body = c.Headline + "\n\n" + c.Description + "\n\n" + c.Instruction + "\n"
 	default:
 		m.Body = strings.TrimSpace(c.Headline + ". " + c.Instruction)
@@ -548,13 +811,17 @@ func (d *Dispatcher) compose(snap snapshot, ch, residentID string, r *Recipient)
 	return m
 }
 
+// CancellationPrefix starts every cancellation message, before the headline
+// of the alert it cancels.
+const CancellationPrefix = "ANNULATION : "
+
 // record appends the bucket's counts to the journal at its exact revision: if
 // another dispatcher recorded it meanwhile, the conflict tells, and it is not
 // counted twice.
-func (d *Dispatcher) record(ctx context.Context, snap snapshot, u unit, sent, delivered, failed int) error {
-	ev := alert.DeliveriesRecorded{AlertID: snap.id, Domain: snap.domain, Identifier: snap.message.Identifier, Channel: alert.Channel(u.channel),
-		Bucket: u.bucket, Sent: sent, Delivered: delivered, Failed: failed, At: d.Now()}
-	commandID := doneKey(snap.message.Identifier, u.channel, u.bucket)
+func (d *Dispatcher) record(ctx context.Context, snap snapshot, u unit, sent, delivered, failed int, refused []string) error {
+	ev := alert.DeliveriesRecorded{AlertID: snap.id, Domain: snap.domain, Identifier: snap.identifier, Channel: alert.Channel(u.channel),
+		Bucket: u.bucket, Sent: sent, Delivered: delivered, Failed: failed, FailedRecipients: refused, At: d.Now()}
+	commandID := doneKey(snap.identifier, u.channel, u.bucket)
 	stream := events.StreamID(CategoryDispatch, snap.id)
 	md := events.NewMetadata(commandID, System, snap.domain, ev.At)
 	md.EventID = command.EventID(stream, System.Subject, commandID, 0).String()
@@ -581,7 +848,7 @@ func (d *Dispatcher) record(ctx context.Context, snap snapshot, u unit, sent, de
 		res, err := d.Store.Append(ctx, stream, expected, data)
 		if err == nil {
 			d.mu.Lock()
-			t.done[commandID] = true
+			t.note(ev, res.Position.Commit)
 			t.journal = max(t.journal, int64(res.NextRevision))
 			d.mu.Unlock()
 			return nil
@@ -610,7 +877,7 @@ func (d *Dispatcher) refreshJournal(ctx context.Context, id string) error {
 		if err != nil {
 			continue
 		}
-		t.note(e)
+		t.note(e, r.Position.Commit)
 		t.journal = max(t.journal, int64(r.Revision))
 	}
 	return nil

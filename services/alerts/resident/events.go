@@ -13,12 +13,16 @@ import (
 // contact details are in Sealed, which only the resident's key opens.
 
 // ResidentRegistered opens the stream. Channels are contract channel names;
-// ConsentText is the text the resident accepted, as it was then.
+// ConsentText is the text the resident accepted, as it was then. Exercises
+// says the resident also agreed to receive the messages of exercises: an
+// exercise reaches nobody else (registrations older than the field never
+// agreed).
 type ResidentRegistered struct {
 	ResidentID  string    `json:"residentId"`
 	Domain      string    `json:"domain"`
 	Channels    []string  `json:"channels"`
 	Language    string    `json:"language"`
+	Exercises   bool      `json:"exercises,omitempty"`
 	ConsentAt   time.Time `json:"consentAt"`
 	ConsentText string    `json:"consentText"`
 	Sealed      []byte    `json:"sealed"`

@@ -21,6 +21,12 @@ const ConsentText = "J'accepte que ma commune conserve mon numéro de téléphon
 	"et ma localisation pour m'alerter en cas de risque majeur, par les canaux que j'ai choisis. " +
 	"Ces données sont chiffrées ; je peux demander à tout moment leur effacement définitif."
 
+// ExercisesConsentText is what a resident who takes part in exercises accepts
+// besides ConsentText: the event keeps both, so the log shows what they
+// agreed to.
+const ExercisesConsentText = "J'accepte aussi de recevoir les messages des exercices de sécurité civile de ma commune, " +
+	"toujours marqués « EXERCICE »."
+
 // Point is a WGS 84 position, the one alert areas are drawn with.
 type Point = alert.Point
 
@@ -49,6 +55,9 @@ type Registration struct {
 	Channels   []string
 	Language   string
 	Consent    bool
+	// Exercises: the resident agrees to receive exercise messages too. Without
+	// it, no exercise ever reaches them.
+	Exercises bool
 }
 
 // Validate checks the registration as Register would, without a key: the
@@ -196,6 +205,7 @@ type Resident struct {
 	domain       string
 	channels     []string
 	language     string
+	exercises    bool
 	consentAt    time.Time
 	consentText  string
 	sealed       []byte
@@ -225,6 +235,9 @@ func (r *Resident) RegisteredAt() time.Time { return r.registeredAt }
 func (r *Resident) Erased() bool            { return r.erased }
 func (r *Resident) ErasedAt() time.Time     { return r.erasedAt }
 
+// Exercises reports whether the resident agreed to receive exercise messages.
+func (r *Resident) Exercises() bool { return r.exercises }
+
 // Sealed returns a copy of the sealed contact details; nil once erased, when
 // nothing can open them any more.
 func (r *Resident) Sealed() []byte { return slices.Clone(r.sealed) }
@@ -247,6 +260,7 @@ func (r *Resident) Apply(e events.Event) {
 	case ResidentRegistered:
 		r.id, r.domain, r.language = e.ResidentID, e.Domain, e.Language
 		r.channels, r.sealed = slices.Clone(e.Channels), slices.Clone(e.Sealed)
+		r.exercises = e.Exercises
 		r.consentAt, r.consentText = e.ConsentAt, e.ConsentText
 		r.registeredBy, r.registeredAt = e.By, e.At
 	case ResidentErased:
@@ -272,9 +286,13 @@ func (r *Resident) Register(reg Registration, key []byte, by events.Actor, at ti
 	if err != nil {
 		return nil, err
 	}
+	consent := ConsentText
+	if reg.Exercises {
+		consent += " " + ExercisesConsentText
+	}
 	return []events.Event{ResidentRegistered{
-		ResidentID: reg.ResidentID, Domain: reg.Domain, Channels: reg.Channels, Language: reg.Language,
-		ConsentAt: at, ConsentText: ConsentText, Sealed: sealed, By: by.Subject, At: at,
+		ResidentID: reg.ResidentID, Domain: reg.Domain, Channels: reg.Channels, Language: reg.Language, Exercises: reg.Exercises,
+		ConsentAt: at, ConsentText: consent, Sealed: sealed, By: by.Subject, At: at,
 	}}, nil
 }
 

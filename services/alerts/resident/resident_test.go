@@ -137,6 +137,46 @@ func TestRegisterKeepsTheLanguageAndOnlyTheNeededContact(t *testing.T) {
 	}
 }
 
+// Exercises reach only residents who said yes to them: the event records the
+// choice and the text they accepted; saying nothing is no.
+func TestOnlyAnExplicitChoiceTakesPartInExercises(t *testing.T) {
+	k := key(t)
+	got, err := build().Register(registration(), k, self, at(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := got[0].(ResidentRegistered)
+	if r := build(e); e.Exercises || r.Exercises() || strings.Contains(e.ConsentText, ExercisesConsentText) {
+		t.Errorf("a registration that says nothing of exercises takes part: %+v", e)
+	}
+	reg := registration()
+	reg.Exercises = true
+	got, err = build().Register(reg, k, self, at(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = got[0].(ResidentRegistered)
+	if r := build(e); !e.Exercises || !r.Exercises() || e.ConsentText != ConsentText+" "+ExercisesConsentText {
+		t.Errorf("the resident's yes to exercises is not recorded: %+v", e)
+	}
+	// A registration written before the field existed never agreed.
+	r := events.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	env, err := r.Encode(context.Background(), registered(t, k), events.NewMetadata("cmd-1", self, nimes, at(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(env.Data, []byte("exercises")) {
+		t.Errorf("a registration without exercises writes the key: %s", env.Data)
+	}
+	old, _, err := r.Decode(env.Type, env.Data, env.Metadata)
+	if err != nil || old.(ResidentRegistered).Exercises {
+		t.Errorf("an old registration decodes as taking part in exercises: %+v, %v", old, err)
+	}
+}
+
 func TestEraseForgetsTheResident(t *testing.T) {
 	k := key(t)
 	r := build(registered(t, k))
@@ -326,6 +366,8 @@ func TestEventsRoundTripThroughTheRegistryInCamelCase(t *testing.T) {
 		keys  []string
 	}{
 		{registered(t, k), []string{"residentId", "domain", "channels", "language", "consentAt", "consentText", "sealed", "by", "at"}},
+		{func() ResidentRegistered { e := registered(t, k); e.Exercises = true; return e }(),
+			[]string{"residentId", "domain", "channels", "language", "exercises", "consentAt", "consentText", "sealed", "by", "at"}},
 		{ResidentErased{By: self.Subject, At: at(60)}, []string{"by", "at"}},
 		{ResidentKeyIssued{ResidentID: "res-1", Key: k}, []string{"residentId", "key"}},
 	} {

@@ -11,9 +11,13 @@ import { GardMap, loadCommunes, communeCode } from './map.js';
 const ACTIVE = ['REPORTED', 'QUALIFIED', 'ESCALATED', 'STABILIZED'];
 const INCIDENT_FIELDS = 'id domain kind title severity status reportedAt location { lat lon } directedByPrefecture';
 const RESOURCE_FIELDS = 'id domain kind name status incidentId capacity occupancy';
-const ALERT_FIELDS = 'id domain status event headline author approvedBy exercise channels capUrl deliveries { channel sent delivered failed }';
+const DELIVERY_FIELDS = 'channel state reason sent delivered failed';
+const VERSION_FIELDS = 'version headline description instruction severity approvedBy approvedAt';
+const ALERT_FIELDS = `id domain status event headline author approvedBy exercise channels capUrl deliveries { ${DELIVERY_FIELDS} }
+  cancellations { ${DELIVERY_FIELDS} } published { ${VERSION_FIELDS} } pendingRevision { ${VERSION_FIELDS} }`;
 // Fields of the alerts' extensions, asked for when the gateway has them.
-const ALERT_EXTRA = 'polygon { lat lon } reason areaDesc description instruction severity urgency';
+const ALERT_EXTRA = `polygon { lat lon } reason areaDesc description instruction severity urgency frAlert
+  deliveries { recipients countsKnown } cancellations { recipients countsKnown }`;
 
 const state = {
   session: null,
@@ -33,6 +37,8 @@ const state = {
   openIncident: null,
   timeline: [],
   boardSeq: 0,
+  approving: null, // the alert whose approval dialog is open: { alert, audience, loaded, cmd }
+  demoTimer: 0,
 };
 
 // ---------- sign-in ----------
@@ -50,6 +56,11 @@ async function init() {
     if (b) openIncident(b.closest('[data-incident-id]').dataset.incidentId);
   });
   $('#alert-form').addEventListener('submit', onDraftAlert);
+  $('#approve-form').addEventListener('submit', onConfirmApproval);
+  $('#approve-check').addEventListener('change', approvalReady);
+  $('#approve-cancel').addEventListener('click', closeApproval);
+  $('#approve-close').addEventListener('click', closeApproval);
+  $('#approve-dialog').addEventListener('close', () => { state.approving = null; });
   $('#replay-slider').addEventListener('input', onSlide);
   $('#report-html').addEventListener('click', (e) => downloadReport(e, 'html'));
   $('#report-json').addEventListener('click', (e) => downloadReport(e, 'json'));
@@ -106,6 +117,7 @@ async function start(session) {
   fillDomains();
   state.live = new Live(session.token, onLiveState);
   subscribeInbox();
+  probeDemo();
   const saved = sessionStorage.getItem('vigie.domain');
   const first = $('#domain').options[0] ? $('#domain').options[0].value : '';
   const pick = saved && [...$('#domain').options].some(o => o.value === saved) ? saved : first;
@@ -211,7 +223,7 @@ function refreshAll() {
 // ---------- notices ----------
 
 const boardSoon = debounce(() => loadBoard(), 120);
-const alertsSoon = debounce(() => { loadAlerts(); loadInbox(); }, 120);
+const alertsSoon = debounce(() => { loadAlerts(); loadInbox(); if (state.view === 'demo') loadDemo(); }, 120);
 const incidentSoon = debounce(() => refreshIncident(), 150);
 const timelineSoon = debounce(() => loadTimeline(), 500);
 
@@ -292,6 +304,7 @@ function announceAlertChanges(alerts) {
     const was = state.alertStatus.get(a.id);
     if (!first && was !== a.status) {
       if (a.status === 'SENT') announce(`Alerte diffusée : ${a.headline}`);
+      else if (L.ASTATUS_PROBLEM.has(a.status)) announce(`Attention, ${L.ASTATUS[a.status]} : ${a.headline}`);
       else if (!was) announce(`Nouvelle alerte : ${a.headline} (${L.ASTATUS[a.status] || a.status})`);
     }
     state.alertStatus.set(a.id, a.status);
@@ -419,7 +432,8 @@ function renderCounters() {
   const severe = count('severity:Severe') + count('severity:Extreme');
   const engaged = b.resources.filter(r => r.status === 'ENGAGED').length;
   const available = b.resources.filter(r => r.status === 'AVAILABLE' && r.kind !== 'SHELTER').length;
-  const live = b.alerts.filter(a => ['PENDING_APPROVAL', 'APPROVED', 'FR_ALERT_REQUESTED', 'DISPATCHING', 'SENT'].includes(a.status)).length;
+  const live = b.alerts.filter(a => ['PENDING_APPROVAL', 'APPROVED', 'FR_ALERT_REQUESTED', 'DISPATCHING', 'SENT', 'PARTIALLY_SENT', 'FR_ALERT_REFUSED'].includes(a.status)).length;
+  const failing = b.alerts.some(a => L.ASTATUS_PROBLEM.has(a.status));
   const t = b.shelters;
   const items = [
     ['active', count('active') || b.incidents.length, 'incidents en cours', false],
@@ -427,7 +441,7 @@ function renderCounters() {
     ['escalated', count('status:escalated'), 'escaladés (préfecture)', count('status:escalated') > 0],
     ['engaged', engaged, `moyens engagés · ${available} disponibles`, false],
     ['shelter', t ? `${t.occupancy}/${t.capacity}` : '—', 'places d\'hébergement occupées', false],
-    ['alerts', state.alertsError ? '—' : live, 'alertes en cours', false],
+    ['alerts', state.alertsError ? '—' : live, failing ? 'alertes en cours, dont en échec' : 'alertes en cours', failing],
   ];
   $('#counters').replaceChildren(...items.map(([k, n, label, hot]) => h('li', { class: hot ? 'hot' : '', testid: `counter-${k}` },
     h('span', { class: 'n' }, String(n)), h('span', { class: 'k' }, label))));
@@ -440,21 +454,106 @@ function tickAges() {
 
 // ---------- alerts ----------
 
-function deliveriesText(a) {
-  if (!a.deliveries || !a.deliveries.length) return '';
-  return a.deliveries.map(d => `${L.CHANNEL[d.channel] || d.channel} : ${d.delivered} reçus / ${d.sent} envoyés${d.failed ? `, ${d.failed} échecs` : ''}`).join(' · ');
+// countsKnown: whether a delivery's counts mean anything (FR-Alert: the State
+// reports no recipients). A gateway without the field: FR-Alert only is unknown.
+function countsKnown(d) {
+  return d.countsKnown === undefined || d.countsKnown === null ? d.channel !== 'FR_ALERT' : d.countsKnown;
+}
+
+// deliveryItem: one channel of the message (or of the cancellation), its state, its
+// counts (« inconnu » where nobody can count, never 0) and why it failed.
+function deliveryItem(d) {
+  const problem = L.CSTATE_PROBLEM.has(d.state);
+  const label = L.CHANNEL[d.channel] || d.channel;
+  const pl = (n, word) => `${n} ${word}${n > 1 ? 's' : ''}`;
+  let counts;
+  if (!countsKnown(d)) counts = 'destinataires : inconnu (non communiqué)';
+  else if (d.channel === 'CAP_FEED') counts = d.delivered ? 'publiée dans le flux public' : 'pas encore publiée';
+  else if (!L.PERSON_CHANNELS.has(d.channel)) counts = `${d.delivered} remis / ${pl(d.sent, 'envoi')}${d.failed ? `, ${pl(d.failed, 'échec')}` : ''}`;
+  else {
+    counts = `${pl(d.delivered, 'reçu')} / ${pl(d.sent, 'envoyé')}${typeof d.recipients === 'number' ? ` (${L.people(d.recipients)} visée${d.recipients > 1 ? 's' : ''})` : ''}${d.failed ? `, ${pl(d.failed, 'échec')}` : ''}`;
+  }
+  return h('li', { class: `delivery${problem ? ' problem' : ''}`, dataset: { testid: 'delivery', channel: d.channel, state: d.state || '' } },
+    h('strong', {}, `${label} : `),
+    d.state ? h('span', { class: `cstate ${d.state}`, testid: 'delivery-state' }, L.CSTATE[d.state] || d.state) : null,
+    d.state ? ' · ' : null, h('span', { testid: 'delivery-counts' }, counts),
+    d.reason ? h('span', { class: 'reason', testid: 'delivery-reason' }, ` — ${d.reason}`) : null);
+}
+
+// problemText: what went wrong, channel by channel, in one sentence; '' when nothing.
+function problemText(a) {
+  const bad = (a.deliveries || []).filter(d => L.CSTATE_PROBLEM.has(d.state));
+  const parts = bad.map(d => `${L.CHANNEL[d.channel] || d.channel} : ${(L.CSTATE[d.state] || d.state).toLowerCase()}${d.reason ? ` — ${d.reason}` : ''}`);
+  if (!parts.length && L.ASTATUS_PROBLEM.has(a.status)) parts.push(a.reason || 'voir le détail des canaux ci-dessous');
+  return parts.join(' · ');
+}
+
+function versionBlock(title, v, testid, cls) {
+  return h('section', { class: `version ${cls || ''}`, testid },
+    h('h4', {}, title, v.version ? ` (version ${v.version})` : ''),
+    h('p', { class: 'vheadline' }, v.headline),
+    v.description ? h('p', {}, v.description) : null,
+    v.instruction ? h('p', {}, h('em', {}, v.instruction)) : null,
+    v.approvedBy ? h('p', { class: 'deliveries' }, `approuvée par ${v.approvedBy}${v.approvedAt ? ` le ${L.when(v.approvedAt)}` : ''}`) : null);
+}
+
+// contentBlocks: the published version and a revision waiting for approval, apart;
+// before the first approval, the text being written (nothing of it is public).
+function contentBlocks(a) {
+  if (!a.published) {
+    return [a.description ? h('p', {}, a.description) : null, a.instruction ? h('p', {}, h('em', {}, a.instruction)) : null];
+  }
+  const out = [versionBlock('Version publiée', a.published, 'alert-published', 'published')];
+  if (a.pendingRevision) {
+    out.push(versionBlock("Révision en attente d'approbation", a.pendingRevision, 'alert-revision', 'pending'));
+  } else if (['DRAFT', 'PENDING_APPROVAL', 'REJECTED'].includes(a.status) && a.headline !== a.published.headline) {
+    out.push(versionBlock('Révision en préparation (non publique)', a, 'alert-revision', 'pending'));
+  }
+  return out;
+}
+
+// cancellationBlock: the cancellation message sent to the people who received the alert.
+function cancellationBlock(a) {
+  const cs = a.cancellations || [];
+  if (!cs.length) return null;
+  // Per channel: a person registered on two channels is told on each.
+  const told = cs.filter(d => L.PERSON_CHANNELS.has(d.channel) && countsKnown(d))
+    .map((d, i) => i === 0 ? `${L.people(d.delivered)} prévenue${d.delivered > 1 ? 's' : ''} ${L.BY_CHANNEL[d.channel]}` : `${d.delivered} ${L.BY_CHANNEL[d.channel]}`);
+  const going = cs.some(d => d.state === 'PENDING' || d.state === 'SENDING');
+  const bad = cs.some(d => L.CSTATE_PROBLEM.has(d.state));
+  const summary = told.length ? `Annulation : ${told.join(', ')}` : 'Annulation publiée : personne à prévenir individuellement';
+  return h('div', { class: `cancellations${bad ? ' problem' : ''}`, testid: 'alert-cancellations' },
+    h('p', { class: 'cancel-summary', testid: 'cancel-summary' }, summary, going ? ' (envoi en cours)' : ''),
+    h('ul', { class: 'plain deliveries' }, cs.map(deliveryItem)));
+}
+
+// frAlertToConfirm: a validated FR-Alert the prefecture broadcasts on the State's
+// platform itself, not confirmed yet.
+function frAlertToConfirm(a) {
+  const d = (a.deliveries || []).find(x => x.channel === 'FR_ALERT');
+  return !!d && d.state === 'PENDING' && a.frAlert === 'VALIDATED';
+}
+
+function confirmFrAlertButton(a, then) {
+  return h('button', { type: 'button', testid: 'confirm-fralert', title: "Après avoir diffusé l'alerte sur la plateforme FR-Alert de l'État",
+    onclick: (e) => act(e.target, 'mutation($id: ID!, $c: ID) { confirmFrAlertBroadcast(id: $id, commandId: $c) { id status } }', { id: a.id }, then) },
+  'Diffusion FR-Alert effectuée');
 }
 
 function alertCard(a, actions) {
-  return h('article', { class: 'alert-card', dataset: { testid: 'alert-card', alertId: a.id, status: a.status } },
+  const problem = problemText(a);
+  const alarming = !!problem;
+  const deliveries = a.deliveries || [];
+  return h('article', { class: `alert-card${alarming ? ' problem' : ''}`, dataset: { testid: 'alert-card', alertId: a.id, status: a.status } },
     h('p', {}, a.exercise ? h('span', { class: 'exercise' }, 'EXERCICE') : null, a.exercise ? ' ' : null,
       h('span', { class: `astatus ${a.status}`, testid: 'alert-status' }, L.ASTATUS[a.status] || a.status), ' — ',
-      h('strong', { testid: 'alert-headline' }, a.headline)),
+      h('strong', { testid: 'alert-headline' }, a.published && !a.pendingRevision ? a.published.headline : a.headline)),
+    alarming ? h('p', { class: 'alarm', role: 'status', testid: 'alert-problem' }, problem) : null,
     h('p', { class: 'deliveries' }, `${a.event} · ${(a.channels || []).map(c => L.CHANNEL[c] || c).join(', ')} · rédigée par ${a.author}${a.approvedBy ? `, approuvée par ${a.approvedBy}` : ''}`),
-    a.description ? h('p', {}, a.description) : null,
-    a.instruction ? h('p', {}, h('em', {}, a.instruction)) : null,
-    a.reason ? h('p', { class: 'error' }, `Motif : ${a.reason}`) : null,
-    deliveriesText(a) ? h('p', { class: 'deliveries', testid: 'alert-deliveries' }, deliveriesText(a)) : null,
+    ...contentBlocks(a),
+    a.reason && !alarming ? h('p', { class: 'error' }, `Motif : ${a.reason}`) : null,
+    deliveries.length ? h('ul', { class: 'plain deliveries', testid: 'alert-deliveries' }, deliveries.map(deliveryItem)) : null,
+    cancellationBlock(a),
     actions && actions.length ? h('div', { class: 'actions' }, actions) : null);
 }
 
@@ -469,10 +568,14 @@ function renderAlerts() {
     if (a.status === 'DRAFT' && s.can(a.domain, 'alert', 'submit')) {
       acts.push(h('button', { type: 'button', testid: 'submit-alert', onclick: (e) => act(e.target, 'mutation($id: ID!, $c: ID) { submitAlert(id: $id, commandId: $c) { id status } }', { id: a.id }, loadAlerts) }, 'Soumettre au maire'));
     }
-    if (['DRAFT', 'PENDING_APPROVAL', 'APPROVED', 'FR_ALERT_REQUESTED', 'DISPATCHING', 'SENT'].includes(a.status) && s.can(a.domain, 'alert', 'cancel')) {
+    if (frAlertToConfirm(a) && s.can(a.domain, 'alert', 'validate_fr_alert')) {
+      acts.push(confirmFrAlertButton(a, () => { loadAlerts(); loadInbox(); }));
+    }
+    if (['DRAFT', 'PENDING_APPROVAL', 'APPROVED', 'FR_ALERT_REQUESTED', 'DISPATCHING', 'SENT', 'PARTIALLY_SENT', 'FAILED', 'FR_ALERT_REFUSED'].includes(a.status) && s.can(a.domain, 'alert', 'cancel')) {
       acts.push(reasonForm('Annuler l\'alerte', 'cancel-alert', 'mutation($id: ID!, $r: String!, $c: ID) { cancelAlert(id: $id, reason: $r, commandId: $c) { id status } }', a.id, loadAlerts, 'danger'));
     }
-    if (a.capUrl) acts.push(h('a', { href: a.capUrl, testid: 'alert-cap' }, 'Message CAP'));
+    // The CAP document is public only once a version is approved.
+    if (a.capUrl && a.published) acts.push(h('a', { href: a.capUrl, testid: 'alert-cap' }, 'Message CAP'));
     return alertCard(a, acts);
   });
   $('#alerts-list').replaceChildren(...err, ...(full.length ? full : err.length ? [] : [h('p', { class: 'empty' }, 'Aucune alerte pour ce territoire.')]));
@@ -563,6 +666,7 @@ async function loadInbox() {
       data = await query(s.token, q(''));
     }
     list = data.pendingApprovals;
+    list.push(...(await frAlertsToConfirm(list)));
   } catch (e) {
     error = e.code === 'UNAVAILABLE' ? `Validations indisponibles : ${e.message}` : e.message;
   }
@@ -575,17 +679,22 @@ async function loadInbox() {
   pill.textContent = String(list.length);
   pill.classList.toggle('zero', list.length === 0);
   $('#approvals-hint').textContent = s.canAnywhere('alert', 'validate_fr_alert')
-    ? 'Demandes de diffusion FR-Alert des communes : validez ou refusez avec un motif.'
+    ? 'Demandes de diffusion FR-Alert des communes : validez ou refusez avec un motif. Une alerte validée que vous diffusez vous-même sur la plateforme FR-Alert de l\'État reste ici jusqu\'à votre confirmation.'
     : 'Alertes rédigées par la cellule de crise, en attente de votre approbation.';
+  const refresh = () => { loadInbox(); loadAlerts(); };
   const cards = list.map(a => {
     const acts = [];
     if (a.status === 'PENDING_APPROVAL' && s.can(a.domain, 'alert', 'approve')) {
-      acts.push(h('button', { type: 'button', testid: 'approve-alert', onclick: (e) => act(e.target, 'mutation($id: ID!, $c: ID) { approveAlert(id: $id, commandId: $c) { id status } }', { id: a.id }, () => { loadInbox(); loadAlerts(); }) }, 'Approuver et diffuser'));
-      acts.push(reasonForm('Refuser', 'reject-alert', 'mutation($id: ID!, $r: String!, $c: ID) { rejectAlert(id: $id, reason: $r, commandId: $c) { id status } }', a.id, () => { loadInbox(); loadAlerts(); }, 'danger'));
+      acts.push(h('button', { type: 'button', testid: 'approve-alert', onclick: () => openApproval(a) }, 'Approuver et diffuser…'));
+      acts.push(reasonForm('Refuser', 'reject-alert', 'mutation($id: ID!, $r: String!, $c: ID) { rejectAlert(id: $id, reason: $r, commandId: $c) { id status } }', a.id, refresh, 'danger'));
     }
     if (a.status === 'FR_ALERT_REQUESTED' && s.can(a.domain, 'alert', 'validate_fr_alert')) {
-      acts.push(h('button', { type: 'button', testid: 'validate-fralert', onclick: (e) => act(e.target, 'mutation($id: ID!, $c: ID) { validateFrAlert(id: $id, commandId: $c) { id status } }', { id: a.id }, () => { loadInbox(); loadAlerts(); }) }, 'Valider la diffusion FR-Alert'));
-      acts.push(reasonForm('Refuser FR-Alert', 'refuse-fralert', 'mutation($id: ID!, $r: String!, $c: ID) { refuseFrAlert(id: $id, reason: $r, commandId: $c) { id status } }', a.id, () => { loadInbox(); loadAlerts(); }, 'danger'));
+      acts.push(h('button', { type: 'button', testid: 'validate-fralert', onclick: (e) => act(e.target, 'mutation($id: ID!, $c: ID) { validateFrAlert(id: $id, commandId: $c) { id status } }', { id: a.id }, refresh) }, 'Valider la diffusion FR-Alert'));
+      acts.push(reasonForm('Refuser FR-Alert', 'refuse-fralert', 'mutation($id: ID!, $r: String!, $c: ID) { refuseFrAlert(id: $id, reason: $r, commandId: $c) { id status } }', a.id, refresh, 'danger'));
+    }
+    if (frAlertToConfirm(a) && s.can(a.domain, 'alert', 'validate_fr_alert')) {
+      acts.push(h('p', { class: 'hint' }, "Validée : à diffuser par la préfecture sur la plateforme FR-Alert de l'État, puis à confirmer ici."));
+      acts.push(confirmFrAlertButton(a, refresh));
     }
     const card = alertCard(a, acts);
     card.dataset.testid = 'approval-item';
@@ -594,6 +703,192 @@ async function loadInbox() {
   });
   $('#approvals-list').replaceChildren(...(error ? [h('p', { class: 'empty', testid: 'approvals-unavailable' }, error)] : []),
     ...(cards.length ? cards : error ? [] : [h('p', { class: 'empty', testid: 'approvals-empty' }, 'Rien à valider.')]));
+}
+
+// frAlertsToConfirm: for the prefecture, the validated FR-Alerts of its domains that
+// wait for it to broadcast them on the State's platform and confirm it.
+async function frAlertsToConfirm(already) {
+  const s = state.session;
+  if (!state.alertExtra) return [];
+  const domains = [...new Set(s.grants.map(g => g.domain))].filter(d => s.can(d, 'alert', 'validate_fr_alert'));
+  const have = new Set(already.map(a => a.id));
+  const out = [];
+  for (const d of domains) {
+    const data = await query(s.token, `query($d: String!) { alerts(domain: $d, status: [APPROVED, DISPATCHING]) { ${ALERT_FIELDS} ${ALERT_EXTRA} } }`, { d });
+    for (const a of data.alerts) {
+      if (frAlertToConfirm(a) && !have.has(a.id)) { have.add(a.id); out.push(a); }
+    }
+  }
+  return out;
+}
+
+// ---------- the mayor's approval: whom it reaches, where, and what it says ----------
+
+// exerciseText: the text of an exercise as the domain marks it (already marked in
+// the stored content; done again, it changes nothing).
+function exerciseText(t) {
+  const v = (t || '').trim();
+  if (!v || v.slice(0, 8).toUpperCase() === 'EXERCICE') return v;
+  return `EXERCICE – ${v}`;
+}
+
+// outgoing: the texts of the version to approve exactly as the dispatcher sends them
+// (services/alerts/dispatch: compose): SMS, voice and notifications carry
+// « titre. consignes », e-mail the title as subject and title, description and
+// consignes as body; the CAP feed and FR-Alert the three fields.
+function outgoing(a) {
+  const v = a.pendingRevision || a;
+  const mark = a.exercise ? exerciseText : (t) => (t || '').trim();
+  const headline = mark(v.headline), description = mark(v.description), instruction = mark(v.instruction);
+  const ch = new Set(a.channels || []);
+  const out = [];
+  const short = ['SMS', 'VOICE', 'PUSH'].filter(c => ch.has(c));
+  if (short.length) {
+    out.push({ testid: 'approve-text-short', title: short.map(c => L.CHANNEL[c]).join(', '), parts: [['Texte', `${headline}. ${instruction}`.trim()]] });
+  }
+  if (ch.has('EMAIL')) {
+    out.push({ testid: 'approve-text-email', title: L.CHANNEL.EMAIL, parts: [['Objet', headline], ['Message', `${headline}\n\n${description}\n\n${instruction}\n`]] });
+  }
+  const whole = ['CAP_FEED', 'FR_ALERT', 'WEBHOOK'].filter(c => ch.has(c));
+  if (whole.length) {
+    out.push({ testid: 'approve-text-cap', title: whole.map(c => L.CHANNEL[c]).join(', '), parts: [['Titre', headline], ['Description', description], ['Consignes', instruction]] });
+  }
+  return out;
+}
+
+function audienceItem(channel, n, failed) {
+  const text = failed ? 'nombre indisponible' : !n ? 'comptage…' : n.known ? L.people(n.recipients) : (L.AUDIENCE_UNKNOWN[channel] || 'nombre inconnu');
+  return h('li', { dataset: { testid: 'audience-row', channel, known: n ? String(!!n.known) : '', recipients: n && n.known ? String(n.recipients) : '' } },
+    h('strong', {}, `${L.CHANNEL[channel] || channel} : `), h('span', { testid: 'audience-count' }, text));
+}
+
+// approvalView: audience is null while it is counted; error says why it could not be.
+function approvalView(a, audience, error) {
+  const byChannel = new Map((audience || []).map(n => [n.channel, n]));
+  const channels = audience ? [...new Set([...(a.channels || []), ...byChannel.keys()])] : (a.channels || []);
+  const area = h('div', { class: 'approve-map', id: 'approve-map', testid: 'approve-map-box' });
+  const texts = outgoing(a);
+  const view = h('div', {},
+    h('p', { class: 'commune-name' }, domainLabel(a.domain)),
+    a.exercise ? h('p', { class: 'exercise-note', testid: 'approve-exercise' }, h('span', { class: 'exercise' }, 'EXERCICE'),
+      ' Seuls les habitants qui ont accepté de recevoir les exercices le recevront ; jamais par FR-Alert.') : null,
+    a.published ? h('p', { class: 'hint', testid: 'approve-revision' }, `Cette révision remplacera la version publiée (« ${a.published.headline} ») : mise à jour du message CAP et nouvel envoi.`) : null,
+    h('h3', {}, 'Destinataires, comptés maintenant'),
+    h('ul', { class: 'plain audience', testid: 'approve-audience', dataset: { loaded: String(!!(audience || error)) } },
+      channels.map(c => audienceItem(c, audience ? (byChannel.get(c) || { known: false }) : null, !!error))),
+    error ? h('p', { class: 'error', testid: 'approve-audience-error' }, `Nombre de destinataires indisponible : ${error}`) : null,
+    h('h3', {}, 'Zone'),
+    h('p', { testid: 'approve-area' }, a.areaDesc || '—', a.polygon && a.polygon.length >= 3 ? '' : ' (toute la commune)'),
+    area,
+    h('h3', {}, 'Texte, tel qu\'il partira'),
+    ...texts.map(t => h('section', { class: 'outgoing', testid: t.testid }, h('h4', {}, t.title),
+      ...t.parts.map(([k, v]) => h('div', {}, h('span', { class: 'commune-name' }, k), h('pre', { class: 'msg' }, v))))));
+  return { view, area };
+}
+
+function showApprovalView(a, audience, error) {
+  const { view, area } = approvalView(a, audience, error);
+  $('#approve-body').replaceChildren(view);
+  if (state.geo) {
+    const m = new GardMap(area, state.geo, null, { descId: 'approve-map-desc', testid: 'approve-map' });
+    m.show(a.domain, [], [], a.polygon && a.polygon.length >= 3 ? [a] : []);
+    m.zoomTo(a.domain, (a.polygon || []).map(p => [p.lon, p.lat]));
+  }
+}
+
+async function openApproval(a) {
+  const dlg = $('#approve-dialog');
+  const cur = { alert: a, audience: null, loaded: false, cmd: uuid() };
+  state.approving = cur;
+  $('#approve-check').checked = false;
+  $('#approve-error').textContent = '';
+  approvalReady();
+  showApprovalView(a, null, '');
+  if (!dlg.open) dlg.showModal();
+  let audience = null, error = '';
+  try {
+    audience = (await query(state.session.token, 'query($id: ID!) { alertAudience(id: $id) { channel recipients known } }', { id: a.id })).alertAudience;
+  } catch (e) {
+    error = `${e.message}${e.code ? ` (${e.code})` : ''}`;
+  }
+  if (state.approving !== cur) return; // closed, or another alert opened meanwhile
+  cur.audience = audience;
+  cur.loaded = true;
+  showApprovalView(a, audience, error);
+  approvalReady();
+}
+
+// approvalReady: the confirmation is possible once the audience is counted (or its
+// count failed, which the dialog says) and the mayor ticked the box.
+function approvalReady() {
+  const cur = state.approving;
+  $('#approve-confirm').disabled = !(cur && cur.loaded && $('#approve-check').checked);
+}
+
+function closeApproval() {
+  state.approving = null;
+  $('#approve-dialog').close();
+}
+
+async function onConfirmApproval(ev) {
+  ev.preventDefault();
+  const cur = state.approving;
+  if (!cur || !cur.loaded || !$('#approve-check').checked) return;
+  const btn = $('#approve-confirm');
+  btn.disabled = true;
+  $('#approve-error').textContent = '';
+  // What the mayor was shown, recorded with the approval.
+  const shown = (cur.audience || []).filter(n => n.known).map(n => ({ channel: n.channel, recipients: n.recipients }));
+  try {
+    await query(state.session.token, 'mutation($id: ID!, $c: ID, $aud: [AudienceInput!]) { approveAlert(id: $id, commandId: $c, audience: $aud) { id status } }',
+      { id: cur.alert.id, c: cur.cmd, aud: shown.length ? shown : null });
+    if (state.approving === cur) closeApproval();
+    announce(`Alerte approuvée, diffusion lancée : ${cur.alert.headline}`);
+    loadInbox();
+    loadAlerts();
+  } catch (e) {
+    $('#approve-error').textContent = `Refusé : ${e.message}${e.code ? ` (${e.code})` : ''}`;
+    approvalReady();
+  }
+}
+
+// ---------- the demonstration's received messages ----------
+
+async function fetchDemo() {
+  const res = await fetch('/demo/messages.json', { headers: { Authorization: `Bearer ${state.session.token}` }, cache: 'no-store' });
+  if (!res.ok) { const e = new Error(`HTTP ${res.status}`); e.status = res.status; throw e; }
+  return res.json();
+}
+
+// probeDemo shows the page's tab only where the gateway serves the demonstration's
+// messages (`vigie demo`).
+async function probeDemo() {
+  let served = false;
+  try {
+    await fetchDemo();
+    served = true;
+  } catch { /* not served here: the tab stays hidden */ }
+  $('[data-view="demo"]').hidden = !served;
+  document.body.dataset.demo = served ? 'served' : 'absent'; // observable, for the browser tests
+}
+
+async function loadDemo() {
+  let data;
+  try {
+    data = await fetchDemo();
+    $('#demo-error').textContent = '';
+  } catch (e) {
+    $('#demo-error').textContent = `Messages indisponibles : ${e.message}`;
+    return;
+  }
+  const list = data.messages || [];
+  $('#demo-total').textContent = data.total > list.length ? `${data.total} messages reçus (les ${list.length} derniers affichés)` : `${data.total || 0} message${data.total > 1 ? 's' : ''} reçu${data.total > 1 ? 's' : ''}`;
+  $('#demo-empty').hidden = list.length > 0;
+  $('#demo-body').replaceChildren(...list.map(m => h('tr', { dataset: { testid: 'demo-message', channel: m.channel } },
+    h('td', {}, h('time', { datetime: m.at }, L.when(m.at))),
+    h('td', {}, L.CHANNEL[m.channel] || m.channel, m.exercise ? ' ' : '', m.exercise ? h('span', { class: 'exercise' }, 'EXERCICE') : ''),
+    h('td', { testid: 'demo-to' }, m.to),
+    h('td', {}, m.subject ? h('strong', {}, m.subject) : '', h('pre', { class: 'msg', testid: 'demo-body' }, m.body)))));
 }
 
 // ---------- report an incident ----------
@@ -819,7 +1114,9 @@ function show(view) {
     if (b.dataset.view === view) b.setAttribute('aria-current', 'page');
     else b.removeAttribute('aria-current');
   }
-  for (const v of ['board', 'alerts', 'approvals', 'after']) $(`#view-${v}`).hidden = v !== view;
+  for (const v of ['board', 'alerts', 'approvals', 'after', 'demo']) $(`#view-${v}`).hidden = v !== view;
+  clearInterval(state.demoTimer);
+  if (view === 'demo') { loadDemo(); state.demoTimer = setInterval(loadDemo, 2000); }
   if (view === 'after') loadTimeline();
   if (view === 'approvals') loadInbox();
   if (view === 'alerts') loadAlerts();
@@ -833,7 +1130,7 @@ function fillStaticSelects() {
   options($('[data-testid="alert-certainty"]'), L.pairs(L.CERTAINTY), 'LIKELY');
   options($('[data-testid="alert-category"]'), L.pairs(L.CATEGORY), 'MET');
   $('#alert-channels').replaceChildren(...L.pairs(L.CHANNEL).map(([v, l]) => h('label', { class: 'check' },
-    h('input', { type: 'checkbox', name: 'channels', value: v, checked: v === 'SMS' || v === 'CAP_FEED', testid: `alert-channel-${v}` }), l)));
+    h('input', { type: 'checkbox', name: 'channels', value: v, checked: v === 'CAP_FEED', testid: `alert-channel-${v}` }), l)));
 }
 
 // benchRender draws a board of n made-up incidents and returns how long it took,

@@ -25,7 +25,10 @@ function rings(geometry) {
 }
 
 export class GardMap {
-  constructor(container, geo, onSelect) {
+  // opts.descId and opts.testid name the map's description and layer, when a page
+  // shows more than one map (the approval dialog shows the alert's area).
+  constructor(container, geo, onSelect, opts = {}) {
+    const descId = opts.descId || 'map-desc';
     this.onSelect = onSelect;
     this.byCode = new Map();
     let minLon = Infinity, maxLon = -Infinity, minLat = Infinity, maxLat = -Infinity;
@@ -44,21 +47,28 @@ export class GardMap {
     // areas). Redrawing a marker then never makes the browser lay the outlines out again.
     const viewBox = `${-pad} ${-pad} ${(w + 2 * pad).toFixed(1)} ${(hgt + 2 * pad).toFixed(1)}`;
     this.svg = s('svg', { viewBox, class: 'base', 'aria-hidden': 'true' });
-    this.top = s('svg', { viewBox, class: 'overlay', role: 'img', 'aria-labelledby': 'map-desc', 'data-testid': 'map-svg' });
-    this.desc = s('title', { id: 'map-desc' }, 'Carte des communes');
+    this.viewBox = viewBox;
+    this.top = s('svg', { viewBox, class: 'overlay', role: 'img', 'aria-labelledby': descId, 'data-testid': opts.testid || 'map-svg' });
+    this.desc = s('title', { id: descId }, 'Carte des communes');
     const base = s('g', { class: 'communes' });
     for (const f of geo.features) {
       const code = f.properties.code;
       let d = '';
       let best = null;
+      const box = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
       for (const poly of rings(f.geometry)) {
         for (const ring of poly) d += this.path(ring);
+        for (const [lon, lat] of poly[0]) {
+          const x = this.x(lon), y = this.y(lat);
+          box.minX = Math.min(box.minX, x); box.maxX = Math.max(box.maxX, x);
+          box.minY = Math.min(box.minY, y); box.maxY = Math.max(box.maxY, y);
+        }
         const c = this.centroid(poly[0]);
         if (!best || c.area > best.area) best = c;
       }
       const el = s('path', { d, class: 'commune', 'data-code': code }, s('title', {}, `${f.properties.nom} (${code})`));
       base.append(el);
-      this.byCode.set(code, { nom: f.properties.nom, el, c: best || { x: 0, y: 0 } });
+      this.byCode.set(code, { nom: f.properties.nom, el, c: best || { x: 0, y: 0 }, box });
     }
     this.svg.append(base);
     this.areas = s('g', { class: 'areas' });
@@ -94,6 +104,24 @@ export class GardMap {
     }
     if (Math.abs(a) < 1e-9) return { x: this.x(ring[0][0]), y: this.y(ring[0][1]), area: 0 };
     return { x: cx / (3 * a), y: cy / (3 * a), area: Math.abs(a / 2) };
+  }
+
+  // zoomTo frames the commune of domain and the given [lon, lat] points (an alert's
+  // area); with neither, the whole département.
+  zoomTo(domain, points) {
+    const xs = [], ys = [];
+    for (const [lon, lat] of points || []) { xs.push(this.x(lon)); ys.push(this.y(lat)); }
+    const c = this.byCode.get(communeCode(domain));
+    if (c && c.box.minX <= c.box.maxX) { xs.push(c.box.minX, c.box.maxX); ys.push(c.box.minY, c.box.maxY); }
+    if (!xs.length) { this.setViewBox(this.viewBox); return; }
+    const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
+    const pad = Math.max(8, 0.15 * Math.max(maxX - minX, maxY - minY));
+    this.setViewBox(`${(minX - pad).toFixed(1)} ${(minY - pad).toFixed(1)} ${(maxX - minX + 2 * pad).toFixed(1)} ${(maxY - minY + 2 * pad).toFixed(1)}`);
+  }
+
+  setViewBox(v) {
+    this.svg.setAttribute('viewBox', v);
+    this.top.setAttribute('viewBox', v);
   }
 
   name(code) { const c = this.byCode.get(code); return c ? c.nom : code; }
@@ -151,3 +179,4 @@ export class GardMap {
     this.desc.textContent = `Carte : ${incidents.length} incident(s) en cours` + (sel ? ` ; commune sélectionnée ${this.name(sel)}` : '');
   }
 }
+
