@@ -6,6 +6,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,20 +44,30 @@ type Config struct {
 	Dev bool
 	// Ready says whether the gateway can serve (event store reachable, read models
 	// within their lag bound); nil means always.
-	Ready   func(context.Context) error
-	Metrics http.Handler // /metrics; nil: not served
-	Static  http.Handler // the dashboard at /; nil: not served
-	Log     *slog.Logger
+	Ready func(context.Context) error
+	// The gateway serves no /metrics: the metrics say who calls what and how often,
+	// and go on an address of their own (cmd/vigie: VIGIE_METRICS_ADDR, loopback).
+	Static http.Handler // the dashboard at /; nil: not served
+	Log    *slog.Logger
 	// DemoInbox is what the demonstration's local providers received, served at GET
 	// /demo/messages.json for the dashboard's « Messages reçus (démonstration) » page;
 	// nil (anything but `vigie demo`): not served, 404.
 	DemoInbox DemoInbox
 
-	MaxBodyBytes int64      // per request; 256 KiB when zero
-	RateLimit    rate.Limit // operations per second per caller; 20 when zero
+	MaxBodyBytes int64      // per request, and per websocket message; 256 KiB when zero
+	RateLimit    rate.Limit // tokens per second per caller (an operation takes one); 20 when zero
 	RateBurst    int        // 40 when zero
 	MaxDepth     int        // how deep a query's fields nest; 15 when zero (introspection needs 13)
 	MaxCost      int        // gqlgen complexity; 1000 when zero
+	// MaxLogReads bounds the reads of the whole log one request makes (replay,
+	// decisionDelays, causalChain, a report and each of its instants); 3 when zero.
+	MaxLogReads int
+	// LogReadWeight is what one read of the log costs its caller, in tokens of the
+	// rate limit (an operation costs one); 5 when zero. A person at the dashboard
+	// (a replay per move of the slider, a report in two formats) stays well within the
+	// burst; a script in a loop is held to about four reads a second, on top of the
+	// replays' own bound (replay.Replayer.Parallel) and their sharing.
+	LogReadWeight int
 }
 
 func (c *Config) setDefaults() {
@@ -75,19 +86,32 @@ func (c *Config) setDefaults() {
 	if c.MaxCost <= 0 {
 		c.MaxCost = 1000
 	}
+	if c.MaxLogReads <= 0 {
+		c.MaxLogReads = 3
+	}
+	if c.LogReadWeight <= 0 {
+		c.LogReadWeight = 5
+	}
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
 }
 
 // New returns the gateway's HTTP handler: /graphql (POST, GET and websocket),
-// /healthz, /readyz, /metrics, the public CAP documents, the after-action reports,
-// the demonstration's received messages (with a DemoInbox) and the dashboard at /.
+// /healthz, /readyz, the public CAP documents, the after-action reports, the
+// demonstration's received messages (with a DemoInbox) and the dashboard at /.
 func New(cfg Config) http.Handler {
 	cfg.setDefaults()
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: cfg.Resolver, Complexity: listCosts()}))
-	srv.AddTransport(transport.Websocket{
+	// Each websocket is a session whose right is re-checked while it lives (session.go).
+	srv.AddTransport(sessions(cfg, transport.Websocket{
+		// graphql-ws clients get a keep-alive message every 10 s; graphql-transport-ws
+		// ones (the dashboard) a ping to answer, which gqlgen sends only when asked
+		// with PingPongInterval: without it the dashboard, which drops a socket silent
+		// for 25 s, reconnected every 25 s of a quiet board. A client that stops
+		// answering is dropped after 20 s, and its session with it.
 		KeepAlivePingInterval: 10 * time.Second,
+		PingPongInterval:      10 * time.Second,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			token, ok := auth.Bearer(p.Authorization())
 			if !ok {
@@ -97,10 +121,13 @@ func New(cfg Config) http.Handler {
 			if err != nil {
 				return refuseInit(ctx, "unauthenticated: the token does not verify")
 			}
-			return auth.WithCaller(ctx, c, nil), nil, nil
+			return openSession(ctx, token, c), nil, nil
 		},
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{}},
-	})
+		// A message may be as large as an HTTP body, no larger (gqlgen's default is
+		// 1 MiB): the socket closes with 1009 on one over the limit.
+		PayloadReadLimit: &cfg.MaxBodyBytes,
+	}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -109,7 +136,8 @@ func New(cfg Config) http.Handler {
 	// the query, so that an anonymous caller costs no parsing and learns nothing of the
 	// schema from validation messages, and every request counts against its caller's
 	// rate, the invalid ones included.
-	srv.Use(admission{limits: &limiters{limit: cfg.RateLimit, burst: cfg.RateBurst, byCaller: map[string]*rate.Limiter{}}})
+	limits := &limiters{limit: cfg.RateLimit, burst: cfg.RateBurst, byCaller: map[string]*rate.Limiter{}}
+	srv.Use(admission{limits: limits})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	// Before the complexity limit, which walks fragments without memory: a document
 	// of a few lines whose fragments each spread the previous one twice would keep it
@@ -122,11 +150,28 @@ func New(cfg Config) http.Handler {
 	}
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxCost))
 	srv.Use(depthLimit{max: cfg.MaxDepth})
+	// Last of the limits: an operation another limit refuses is not charged for the
+	// log it would have read.
+	srv.Use(logReads{max: cfg.MaxLogReads, weight: cfg.LogReadWeight, limits: limits})
 	srv.Use(tracing{})
+	// A resolver's error is copied before gqlgen writes the field's path and locations
+	// into it: a *gqlerror.Error shared between requests would carry the first
+	// caller's path and aliases to every other (resolver.Fresh).
+	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+		res, err := next(ctx)
+		return res, resolver.Fresh(err)
+	})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		e := graphql.DefaultErrorPresenter(ctx, err)
 		if e.Extensions == nil {
 			e.Extensions = map[string]any{}
+		}
+		if e.Extensions["code"] == nil {
+			// A refusal of the resolvers (FORBIDDEN, NOT_FOUND…), which gqlgen wrapped
+			// into an error of this field's own.
+			if code := resolver.CodeOf(err); code != "" {
+				e.Extensions["code"] = code
+			}
 		}
 		switch e.Extensions["code"] {
 		case nil:
@@ -158,7 +203,7 @@ func New(cfg Config) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", auth.Middleware(cfg.Auth, bounded(cfg.MaxBodyBytes, transports(srv))))
+	mux.Handle("/graphql", auth.Middleware(cfg.Auth, bounded(cfg.MaxBodyBytes, transports(httpStatus(srv)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Ready != nil {
@@ -169,19 +214,22 @@ func New(cfg Config) http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-	if cfg.Metrics != nil {
-		mux.Handle("GET /metrics", cfg.Metrics)
+	// Every route that reads data but the public CAP feed goes through the same
+	// authentication and per-caller bucket as /graphql; a report pays for the log it
+	// reads.
+	reading := func(reads func(*http.Request) int, h http.Handler) http.Handler {
+		return auth.Middleware(cfg.Auth, readingRoute(limits, cfg.MaxLogReads, cfg.LogReadWeight, reads, h))
 	}
 	if cfg.Resolver != nil && cfg.Resolver.Redis != nil {
 		mux.Handle("GET /cap/", capHandlerLogged(cfg.Resolver.Redis, cfg.Log))
-		mux.Handle("GET /report/", auth.Middleware(cfg.Auth, cfg.Resolver.ReportHandler()))
+		mux.Handle("GET /report/", reading(resolver.ReportLogReads, cfg.Resolver.ReportHandler()))
 	}
 	if cfg.DemoInbox != nil {
 		var authz *policies.Authorizer
 		if cfg.Resolver != nil {
 			authz = cfg.Resolver.Authz
 		}
-		mux.Handle("GET /demo/messages.json", auth.Middleware(cfg.Auth, demoHandler(cfg.DemoInbox, authz)))
+		mux.Handle("GET /demo/messages.json", reading(nil, demoHandler(cfg.DemoInbox, authz)))
 	}
 	if cfg.Static != nil {
 		mux.Handle("/", cfg.Static)
@@ -189,16 +237,37 @@ func New(cfg Config) http.Handler {
 	return mux
 }
 
-// bounded refuses bodies over max bytes before gqlgen reads them.
+// bounded refuses bodies over max bytes, 413, before gqlgen reads them. A body of
+// unknown length (chunked) is read here, through http.MaxBytesReader: gqlgen answers a
+// body it could not read with 200 and its own words, so a chunked body over the limit
+// got 200.
 func bounded(max int64, next http.Handler) http.Handler {
+	tooLarge := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_ = json.NewEncoder(w).Encode(errorResponse(fmt.Sprintf("corps de requête trop volumineux (request body too large) : au plus %d octets", max), resolver.CodeInvalidInput))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			_ = json.NewEncoder(w).Encode(errorResponse("request body too large", resolver.CodeInvalidInput))
+			tooLarge(w)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, max)
+		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			if errors.As(err, new(*http.MaxBytesError)) {
+				tooLarge(w)
+				return
+			}
+			if err != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_ = json.NewEncoder(w).Encode(errorResponse("le corps de la requête n'a pas pu être lu", resolver.CodeInvalidInput))
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		} else {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -309,8 +378,8 @@ func (a admission) MutateOperationParameters(ctx context.Context, _ *graphql.Raw
 	if err != nil {
 		return resolver.Error(resolver.CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
 	}
-	if !a.limits.allow(c.Principal.Subject) {
-		return resolver.Error("RATE_LIMITED", "too many requests: slow down")
+	if ok, retry := a.limits.take(c.Principal.Subject, 1); !ok {
+		return rateLimited(ctx, retry)
 	}
 	return nil
 }
@@ -382,7 +451,9 @@ type limiters struct {
 	swept    time.Time
 }
 
-func (l *limiters) allow(subject string) bool {
+// take takes n tokens of subject's bucket, or none and says how long to wait for them.
+// A charge above the burst could never be paid whole: it takes the whole burst.
+func (l *limiters) take(subject string, n int) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if time.Since(l.swept) > 10*time.Minute {
@@ -398,7 +469,16 @@ func (l *limiters) allow(subject string) bool {
 		lim = rate.NewLimiter(l.limit, l.burst)
 		l.byCaller[subject] = lim
 	}
-	return lim.Allow()
+	now := time.Now()
+	r := lim.ReserveN(now, min(n, l.burst))
+	if !r.OK() {
+		return false, time.Second
+	}
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now) // refused: the tokens go back
+		return false, wait
+	}
+	return true, 0
 }
 
 // depthLimit refuses operations nested deeper than max: the complexity limit bounds

@@ -301,11 +301,21 @@ func checkGrant(subject, roleName, domain string) (string, error) {
 	return canonical, nil
 }
 
-// Apply applies a role event (role.RoleGranted, role.RoleRevoked) to the
-// enforcer; other events are ignored.
+// Apply applies a role event to the enforcer: role.RoleGranted and
+// role.RoleGrantConfirmed grant, role.RoleRevoked revokes; a
+// role.RoleGrantRequested grants nothing (it waits for a second person), and
+// other events are ignored.
 func (a *Authorizer) Apply(e events.Event) error {
 	switch e := e.(type) {
 	case role.RoleGranted:
+		return a.Grant(e.Subject, e.Role, e.Domain)
+	case role.RoleGrantConfirmed:
+		// The domain never decides a confirmation by the one who asked or by the
+		// one it empowers; one recorded anyway was written around the Roles API
+		// and confirms nothing.
+		if e.By == "" || e.By == e.RequestedBy || e.By == e.Subject {
+			return fmt.Errorf("%w: a confirmation by %q of a request by %q for %q is not a second person's", ErrInvalidGrant, e.By, e.RequestedBy, e.Subject)
+		}
 		return a.Grant(e.Subject, e.Role, e.Domain)
 	case role.RoleRevoked:
 		return a.Revoke(e.Subject, e.Role, e.Domain)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"vigie/events"
 	"vigie/policies/role"
@@ -475,5 +476,44 @@ func TestGrantsOfListsTheLogsGrantsOfOneSubject(t *testing.T) {
 	must(a.Revoke("u1", "rac", "dep:30/com:30189"))
 	if got := a.GrantsOf("u1"); len(got) != 1 || got[0] != want[0] {
 		t.Fatalf("after revoke: %v", got)
+	}
+}
+
+// A mayor's grant requested by one admin gives nothing; the confirmation by
+// someone else gives the mayor's powers; a "confirmation" by the admin who
+// asked, or by the future mayor, written around the Roles API, gives nothing.
+func TestAMayorsGrantTakesEffectOnlyOnceASecondPersonConfirmsIt(t *testing.T) {
+	a := newAuthorizer(t)
+	at := time.Date(2026, 9, 14, 4, 30, 0, 0, time.UTC)
+	x := Principal{Subject: "maire-x"}
+	must(t, a.Apply(role.RoleGrantRequested{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, By: "adm-a", At: at}))
+	if allowed(t, a, x, nimes, ObjectAlert, approve) || len(a.RolesIn(x, nimes)) != 0 {
+		t.Fatal("a requested grant already lets its subject approve alerts")
+	}
+	for _, forged := range []role.RoleGrantConfirmed{
+		{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", By: "adm-a", At: at},
+		{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", By: x.Subject, At: at},
+		{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", At: at},
+	} {
+		if err := a.Apply(forged); !errors.Is(err, ErrInvalidGrant) {
+			t.Errorf("Apply(%+v) = %v, want ErrInvalidGrant", forged, err)
+		}
+	}
+	if allowed(t, a, x, nimes, ObjectAlert, approve) {
+		t.Fatal("a confirmation by the requester or by the subject granted the mayor's role")
+	}
+	must(t, a.Apply(role.RoleGrantConfirmed{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", By: "adm-b", At: at}))
+	if !allowed(t, a, x, nimes, ObjectAlert, approve) {
+		t.Fatal("the confirmed mayor may not approve alerts")
+	}
+}
+
+func TestOnlyAdminsAndThePrefectureConfirmGrants(t *testing.T) {
+	a := newAuthorizer(t)
+	for _, r := range events.Roles {
+		want := r == events.RoleAdmin || r == events.RolePrefecture
+		if got := a.Allows(r, ObjectRole, ActionConfirm); got != want {
+			t.Errorf("%s confirms grants: %v, want %v", r, got, want)
+		}
 	}
 }

@@ -19,8 +19,10 @@ import (
 // guess what an unknown role event meant. After such an error a's grants are
 // stale; the caller should stop serving.
 //
-// A grant that is invalid or recorded in another domain's stream is skipped
-// and logged: it grants nothing.
+// A role event that is invalid or recorded in another domain's stream is
+// skipped and logged: it grants (or revokes) nothing. A grant of mayor or
+// prefecture takes effect at its confirmation by a second person
+// (role.RoleGrantConfirmed), not at its request.
 func Follow(ctx context.Context, client *store.Client, a *Authorizer, reg *events.Registry) error {
 	if client == nil || a == nil || reg == nil {
 		return errors.New("policies: follow needs a store client, an authorizer and a registry")
@@ -39,11 +41,11 @@ func (a *Authorizer) applyRecorded(ctx context.Context, reg *events.Registry, re
 	if err != nil {
 		return fmt.Errorf("policies: follow %s@%d: %w", rec.StreamID, rec.Revision, err)
 	}
-	if g, ok := e.(role.RoleGranted); ok {
-		// The stream is the domain the admin was authorized on; a grant
-		// naming another domain did not pass that check.
-		if stream, err := role.StreamID(g.Domain); err != nil || stream != rec.StreamID {
-			slog.WarnContext(ctx, "policies: grant skipped: its domain is not its stream's",
+	if domain, ok := role.DomainOf(e); ok {
+		// The stream is the domain the admin was authorized on; a grant (or a
+		// confirmation, a revocation) naming another domain did not pass that check.
+		if stream, err := role.StreamID(domain); err != nil || stream != rec.StreamID {
+			slog.WarnContext(ctx, "policies: role event skipped: its domain is not its stream's",
 				"stream", rec.StreamID, "revision", rec.Revision)
 			return nil
 		}

@@ -169,3 +169,25 @@ func TestFollowStopsOnARoleEventItCannotRead(t *testing.T) {
 		t.Fatalf("Follow = %v, want events.ErrUnknownEventType", err)
 	}
 }
+
+func TestFollowGrantsAMayorAtTheConfirmationAndNeverFromAnotherDomainsStream(t *testing.T) {
+	c, reg := openStore(t), registry(t)
+	a := newAuthorizer(t)
+	follow(t, c, a, reg)
+	x := Principal{Subject: "maire-x"}
+	appendRoleEvent(t, c, reg, nimes, role.RoleGrantRequested{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, By: "adm-a", At: time.Now()})
+	// A confirmation filed in Alès' stream, naming Nîmes: its author was
+	// authorized on Alès only.
+	appendRoleEvent(t, c, reg, ales, role.RoleGrantConfirmed{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", By: "adm-ales", At: time.Now()})
+	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "obs-1", Role: events.RoleObserver, Domain: nimes, By: "adm-a", At: time.Now()})
+	eventually(t, time.Second, "the later grant is applied", func() bool {
+		return a.Authorize(Principal{Subject: "obs-1"}, nimes, ObjectIncident, ActionRead) == nil
+	})
+	if err := a.Authorize(x, nimes, ObjectAlert, ActionApprove); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a request, and a confirmation from another domain's stream, made a mayor: %v", err)
+	}
+	appendRoleEvent(t, c, reg, nimes, role.RoleGrantConfirmed{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", By: "adm-b", At: time.Now()})
+	eventually(t, time.Second, "the mayor may approve after the confirmation", func() bool {
+		return a.Authorize(x, nimes, ObjectAlert, ActionApprove) == nil
+	})
+}

@@ -55,6 +55,7 @@ resident       register           A---   A---   A---     ----   ----     ----   
 resident       erase              A---   ----   ----     ----   ----     ----       ----
 role           grant              ----   ----   ----     ----   ----     ----       A---
 role           revoke             ----   ----   ----     ----   ----     ----       A---
+role           confirm            ----   ----   ----     ----   ----     AAA-       A---
 role           read               ----   ----   ----     ----   ----     AAA-       A---
 timeline       read               A---   A---   A---     ----   A---     AAA-       ----
 `

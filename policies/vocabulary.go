@@ -54,6 +54,9 @@ const (
 	// role
 	ActionGrant  = "grant"
 	ActionRevoke = "revoke"
+	// ActionConfirm is the second person's yes to a grant that needs two
+	// (role.NeedsConfirmation); for an admin, confirming is granting again.
+	ActionConfirm = "confirm"
 )
 
 // Permission is one action on one object.
@@ -82,7 +85,7 @@ var vocabulary = []struct {
 	{ObjectReinforcement, []string{ActionRequest, ActionDecide, ActionDispatch, ActionArrive, ActionRelease, ActionRead}},
 	{ObjectAlert, []string{ActionDraft, ActionSubmit, ActionApprove, ActionReject, ActionCancel, ActionValidateFRAlert, ActionRefuseFRAlert, ActionRead}},
 	{ObjectResident, []string{ActionRegister, ActionErase}},
-	{ObjectRole, []string{ActionGrant, ActionRevoke, ActionRead}},
+	{ObjectRole, []string{ActionGrant, ActionRevoke, ActionConfirm, ActionRead}},
 	{ObjectTimeline, []string{ActionRead}},
 }
 

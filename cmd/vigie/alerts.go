@@ -22,7 +22,7 @@ import (
 func serveAlerts(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
 	return serveService(ctx, name, "127.0.0.1:7103", args, stdout, stderr, func(c *store.Client, a *policies.Authorizer) (service, error) {
 		log := slog.New(slog.NewTextHandler(stderr, nil))
-		svc, d, err := newAlerts(c, a, channel.FromEnv(os.Getenv).Senders(), os.Getenv("VIGIE_DISPATCHER") != "off", log)
+		svc, d, err := newAlerts(c, a, dataArg(args), channel.FromEnv(os.Getenv).Senders(), os.Getenv("VIGIE_DISPATCHER") != "off", log)
 		if err != nil {
 			return nil, err
 		}
@@ -38,12 +38,19 @@ func serveAlerts(ctx context.Context, name string, args []string, stdout, stderr
 // are always offered: the board publishes the one, the prefecture broadcasts the
 // other when there is no intake), and the mayor is shown whom an alert reaches from
 // the dispatcher's own directory of residents. Without a dispatcher in the process,
-// the service has no directory and says the audience is unavailable.
-func newAlerts(client *store.Client, authz *policies.Authorizer, senders map[string]channel.Sender, dispatching bool, log *slog.Logger) (*alerts.Service, *dispatch.Dispatcher, error) {
+// the service has no directory and says the audience is unavailable. Both wrap and
+// unwrap the residents' keys with the KEK of data (keys.go), refused when others
+// may read it.
+func newAlerts(client *store.Client, authz *policies.Authorizer, data string, senders map[string]channel.Sender, dispatching bool, log *slog.Logger) (*alerts.Service, *dispatch.Dispatcher, error) {
+	kek, err := loadResidentKEK(data, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	svc, err := alerts.New(client, authz, nil)
 	if err != nil {
 		return nil, nil, err
 	}
+	svc.SetKeyWrapper(kek)
 	svc.Offered = alerts.OfferedChannels(slices.Collect(maps.Keys(senders)))
 	if !dispatching {
 		return svc, nil, nil
@@ -52,7 +59,7 @@ func newAlerts(client *store.Client, authz *policies.Authorizer, senders map[str
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: senders, Log: log}
+	d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: senders, Log: log, Keys: kek}
 	svc.Audience = d.Directory()
 	return svc, d, nil
 }

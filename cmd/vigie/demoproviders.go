@@ -1,27 +1,20 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
-	"net/mail"
-	"net/textproto"
-	"strings"
 	"sync"
 	"time"
 
 	"vigie/graph"
 	"vigie/services/alerts/channel"
+	"vigie/services/alerts/channel/channeltest"
 )
 
 // The demo's providers run inside the process and are reached over in-memory
@@ -190,7 +183,7 @@ type demoProviders struct {
 	token   string // the gateway's bearer token: the senders must present it, as to a real one
 	gateway *http.Server
 	gwLis   *memListener
-	smtp    *demoSMTPServer
+	smtp    *channeltest.SMTPSink
 	client  *http.Client
 	served  sync.WaitGroup
 }
@@ -204,14 +197,21 @@ func startDemoProviders() (*demoProviders, error) {
 	p := &demoProviders{net: newMemNet(), inbox: newDemoInbox(), token: hex.EncodeToString(tok)}
 	p.gwLis = p.net.listen(demoGatewayHost)
 	p.gateway = &http.Server{Handler: &demoGateway{inbox: p.inbox, token: p.token}, ReadHeaderTimeout: 10 * time.Second}
-	p.smtp = &demoSMTPServer{inbox: p.inbox, lis: p.net.listen(demoSMTPHost), conns: map[net.Conn]struct{}{}}
+	// The same SMTP server the tests use, on an in-memory listener; each distinct
+	// message is filed once per recipient.
+	p.smtp = channeltest.NewSMTPSinkOn(p.net.listen(demoSMTPHost), func(m channeltest.Mail) {
+		for _, to := range m.To {
+			p.inbox.add(channel.ChannelEmail+"\x00"+m.MessageID+"\x00"+to, graph.DemoMessage{
+				At: m.Received, Channel: channel.ChannelEmail, To: to, Subject: m.Subject, Body: m.Body, Exercise: m.Exercise,
+			})
+		}
+	})
 	// No Proxy: a demo message must not leave the process through HTTP_PROXY.
 	p.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext: p.net.DialContext, MaxIdleConnsPerHost: 16, IdleConnTimeout: time.Minute,
 	}}
-	p.served.Add(2)
+	p.served.Add(1)
 	go func() { defer p.served.Done(); _ = p.gateway.Serve(p.gwLis) }()
-	go func() { defer p.served.Done(); p.smtp.serve() }()
 	return p, nil
 }
 
@@ -244,7 +244,7 @@ func demoInboxOf(p *demoProviders) graph.DemoInbox {
 func (p *demoProviders) Close() error {
 	p.client.CloseIdleConnections()
 	err := p.gateway.Close()
-	p.smtp.close()
+	_ = p.smtp.Close()
 	p.served.Wait()
 	return err
 }
@@ -296,177 +296,4 @@ func (g *demoGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer(http.StatusOK, "delivered", "")
-}
-
-// demoSMTPServer is a minimal SMTP server (EHLO/HELO, MAIL, RCPT, DATA, RSET,
-// NOOP, QUIT; no STARTTLS, no AUTH: nothing leaves the process) that files
-// each message in the inbox once per envelope recipient, de-duplicated by
-// Message-ID.
-type demoSMTPServer struct {
-	inbox *demoInbox
-	lis   *memListener
-
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
-}
-
-func (s *demoSMTPServer) serve() {
-	for {
-		c, err := s.lis.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			c.Close()
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.session(c)
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-			c.Close()
-		}()
-	}
-}
-
-func (s *demoSMTPServer) close() {
-	s.mu.Lock()
-	s.closed = true
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.lis.Close()
-	s.wg.Wait()
-}
-
-// session runs one SMTP session. An idle session ends after five minutes, as
-// servers end them, so that a forgotten connection holds no goroutine forever.
-func (s *demoSMTPServer) session(c net.Conn) {
-	r := textproto.NewReader(bufio.NewReader(c))
-	w := bufio.NewWriter(c)
-	reply := func(lines ...string) bool {
-		c.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		for _, l := range lines {
-			w.WriteString(l + "\r\n")
-		}
-		return w.Flush() == nil
-	}
-	if !reply("220 smtp.demo.invalid ESMTP (démonstration Vigie)") {
-		return
-	}
-	// The envelope sender is checked, not kept: the page shows what residents see.
-	var rcpts []string
-	inMail := false
-	for {
-		c.SetReadDeadline(time.Now().Add(5 * time.Minute))
-		line, err := r.ReadLine()
-		if err != nil {
-			return
-		}
-		verb, arg, _ := strings.Cut(line, " ")
-		ok := true
-		switch strings.ToUpper(verb) {
-		case "EHLO":
-			rcpts, inMail = nil, false
-			ok = reply("250-smtp.demo.invalid", "250-8BITMIME", "250 SMTPUTF8")
-		case "HELO":
-			rcpts, inMail = nil, false
-			ok = reply("250 smtp.demo.invalid")
-		case "MAIL":
-			if _, good := smtpPath(arg, "FROM:"); !good {
-				ok = reply("501 syntaxe : MAIL FROM:<adresse>")
-				break
-			}
-			rcpts, inMail = nil, true
-			ok = reply("250 OK")
-		case "RCPT":
-			addr, good := smtpPath(arg, "TO:")
-			switch {
-			case !inMail:
-				ok = reply("503 MAIL attendu avant RCPT")
-			case !good || addr == "":
-				ok = reply("501 syntaxe : RCPT TO:<adresse>")
-			default:
-				rcpts = append(rcpts, addr)
-				ok = reply("250 OK")
-			}
-		case "DATA":
-			if !inMail || len(rcpts) == 0 {
-				ok = reply("503 RCPT attendu avant DATA")
-				break
-			}
-			if !reply("354 terminez par <CR><LF>.<CR><LF>") {
-				return
-			}
-			raw, err := io.ReadAll(io.LimitReader(r.DotReader(), 1<<20))
-			if err != nil {
-				return
-			}
-			s.file(rcpts, raw)
-			rcpts, inMail = nil, false
-			ok = reply("250 OK, message remis")
-		case "RSET":
-			rcpts, inMail = nil, false
-			ok = reply("250 OK")
-		case "NOOP":
-			ok = reply("250 OK")
-		case "QUIT":
-			reply("221 au revoir")
-			return
-		default:
-			ok = reply("502 commande non prise en charge")
-		}
-		if !ok {
-			return
-		}
-	}
-}
-
-// file decodes a received message and files it once per recipient.
-func (s *demoSMTPServer) file(rcpts []string, raw []byte) {
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return
-	}
-	var dec mime.WordDecoder
-	subject, err := dec.DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		subject = msg.Header.Get("Subject")
-	}
-	var body io.Reader = msg.Body
-	if strings.EqualFold(strings.TrimSpace(msg.Header.Get("Content-Transfer-Encoding")), "quoted-printable") {
-		body = quotedprintable.NewReader(body)
-	}
-	text, _ := io.ReadAll(body)
-	id := strings.TrimSpace(msg.Header.Get("Message-ID"))
-	for _, to := range rcpts {
-		s.inbox.add(channel.ChannelEmail+"\x00"+id+"\x00"+to, graph.DemoMessage{
-			At: time.Now(), Channel: channel.ChannelEmail, To: to, Subject: subject,
-			Body:     strings.ReplaceAll(string(text), "\r\n", "\n"),
-			Exercise: strings.EqualFold(msg.Header.Get("X-Vigie-Exercise"), "true"),
-		})
-	}
-}
-
-// smtpPath parses "FROM:<addr> PARAMS" (prefix "FROM:") into addr.
-func smtpPath(arg, prefix string) (string, bool) {
-	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
-		return "", false
-	}
-	p := strings.TrimSpace(arg[len(prefix):])
-	end := strings.IndexByte(p, '>')
-	if !strings.HasPrefix(p, "<") || end < 0 {
-		return "", false
-	}
-	return p[1:end], true
 }

@@ -226,6 +226,7 @@ func openingDomain(e events.Event) (string, bool) {
 // openDrillStore opens EVENTSTORE_URL, or the embedded store of dataDir when it is unset.
 func openDrillStore(dataDir string) (*store.Client, func(), error) {
 	url := os.Getenv("EVENTSTORE_URL")
+	var opts []store.Option
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -238,15 +239,15 @@ func openDrillStore(dataDir string) (*store.Client, func(), error) {
 			return nil, nil, fmt.Errorf("the embedded store of %s (is a server holding it? then set EVENTSTORE_URL): %w", dataDir, err)
 		}
 		closers = append(closers, func() { es.Close() })
-		srv, err := es.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
+		srv, u, o, err := listenPrivately(es)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
 		closers = append(closers, func() { srv.Close() })
-		url = srv.URL()
+		url, opts = u, o
 	}
-	st, err := store.Open(url)
+	st, err := store.Open(url, opts...)
 	if err != nil {
 		closeAll()
 		return nil, nil, err

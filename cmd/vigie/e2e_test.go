@@ -255,7 +255,13 @@ func TestEveryComponentAsASeparateProcess(t *testing.T) {
 	}
 
 	// Metrics: the gateway counts its calls to the services; the projector what it applied.
-	gwMetrics := metricsText(t, hc, gatewayURL+"/metrics")
+	// Not on the gateway's public address (issue 14): on VIGIE_METRICS_ADDR.
+	if resp, err := hc.Get(gatewayURL + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET %s/metrics: %v %v, want 404: metrics are not public", gatewayURL, resp.StatusCode, err)
+	} else {
+		resp.Body.Close()
+	}
+	gwMetrics := metricsText(t, hc, "http://"+top.metricsAddr+"/metrics")
 	for _, method := range []string{"vigie.incidents.v1.Incidents/Report", "vigie.incidents.v1.Incidents/Close", "vigie.resources.v1.Resources/Engage"} {
 		if !hasSeries(gwMetrics, "rpc_client_call_duration_seconds_count", `rpc_method="`+method+`"`, `rpc_response_status_code="OK"`) {
 			t.Errorf("the gateway's /metrics counts no successful call to %s:\n%s", method, gwMetrics)

@@ -42,26 +42,28 @@ type gatewayDeps struct {
 	incidentsAddr string
 	resourcesAddr string
 	alertsAddr    string
-	metrics       http.Handler
 	log           *slog.Logger
 	oidcIssuer    string // production: identities from this OpenID Connect issuer
 	oidcClientID  string
 	demoInbox     graph.DemoInbox // `vigie demo` only: what its local providers received
+	// serviceDial, in the all-in-one process, reaches the services in memory
+	// (no port: the addresses are then passthrough:///… names).
+	serviceDial []grpc.DialOption
 }
 
 // buildGateway connects to the services and returns the gateway's handler; run starts
 // what must run beside it (the notice hub) until ctx ends.
 func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.ClientConn, error) {
-	inc, err := dialService(d.incidentsAddr)
+	inc, err := dialService(d.incidentsAddr, d.serviceDial...)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := dialService(d.resourcesAddr)
+	res, err := dialService(d.resourcesAddr, d.serviceDial...)
 	if err != nil {
 		inc.Close()
 		return nil, nil, err
 	}
-	alr, err := dialService(d.alertsAddr)
+	alr, err := dialService(d.alertsAddr, d.serviceDial...)
 	if err != nil {
 		inc.Close()
 		res.Close()
@@ -88,12 +90,11 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 			Alerts: alertspb.NewAlertsClient(alr), Residents: alertspb.NewResidentsClient(alr),
 			Replay: &replay.Replayer{Store: d.store, Redis: d.redis},
 		},
-		Auth:    authn,
-		Dev:     dev,
-		Ready:   readiness(d.store, d.redis),
-		Metrics: d.metrics,
-		Static:  dashboard(),
-		Log:     d.log,
+		Auth:   authn,
+		Dev:    dev,
+		Ready:  readiness(d.store, d.redis),
+		Static: dashboard(),
+		Log:    d.log,
 
 		DemoInbox: d.demoInbox,
 	})
@@ -119,7 +120,7 @@ const serviceConfig = `{
 // dialService connects to a service at addrs: one host:port (a DNS name resolving to several
 // instances is balanced over all of them), or several separated by commas, e.g.
 // VIGIE_INCIDENTS_ADDR=10.0.0.5:7101,10.0.0.6:7101.
-func dialService(addrs string) (*grpc.ClientConn, error) {
+func dialService(addrs string, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	var list []grpcresolver.Address
 	for _, a := range strings.Split(addrs, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -136,6 +137,7 @@ func dialService(addrs string) (*grpc.ClientConn, error) {
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		grpc.WithDefaultServiceConfig(serviceConfig),
 	}
+	opts = append(opts, extra...)
 	if len(list) == 1 {
 		return grpc.NewClient(list[0].Addr, opts...)
 	}

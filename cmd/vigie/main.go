@@ -46,6 +46,7 @@ var commands = []command{
 	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain", run: drillCmd},
 	{name: "backup", synopsis: "--data DIR --to FILE [--force]", summary: "online backup of the embedded event store", run: backup},
 	{name: "restore", synopsis: "--from FILE --data DIR [--force]", summary: "verified restore of a backup", run: restore},
+	{name: "keys rotate", synopsis: "--data DIR", summary: "re-wrap every resident's key under a new key-encryption key", run: keysRotate},
 }
 
 func main() {
@@ -113,6 +114,6 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  vigie %s %s\n      %s\n", c.name, c.synopsis, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Environment: EVENTSTORE_URL, REDIS_URL, VIGIE_DATA, VIGIE_HTTP_ADDR, VIGIE_*_ADDR (several instances: a,b), VIGIE_DRAIN_DELAY, the providers of alerts (VIGIE_SMTP_*, VIGIE_SMS_URL, …, see the README), OTEL_*. Flags win over environment.")
+	fmt.Fprintln(w, "Environment: EVENTSTORE_URL, REDIS_URL, VIGIE_DATA, VIGIE_HTTP_ADDR, VIGIE_*_ADDR (several instances: a,b), VIGIE_DRAIN_DELAY, VIGIE_RESIDENT_KEK_FILE, the providers of alerts (VIGIE_SMTP_*, VIGIE_SMS_URL, …, see the README), OTEL_*. Flags win over environment.")
 	fmt.Fprintln(w, "Run 'vigie COMMAND -h' for the flags of a built command.")
 }

@@ -159,24 +159,25 @@ func openReplayStores(dataDir string) (*store.Client, redis.UniversalClient, fun
 		}
 	}
 	url := os.Getenv("EVENTSTORE_URL")
+	var opts []store.Option
 	if dataDir != "" {
 		es, err := embedded.Open(embedded.Config{Dir: filepath.Join(dataDir, "eventstore")})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("the embedded store of %s (is it running? then use EVENTSTORE_URL): %w", dataDir, err)
 		}
 		closers = append(closers, func() { es.Close() })
-		srv, err := es.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
+		srv, u, o, err := listenPrivately(es)
 		if err != nil {
 			closeAll()
 			return nil, nil, nil, err
 		}
 		closers = append(closers, func() { srv.Close() })
-		url = srv.URL()
+		url, opts = u, o
 	}
 	if url == "" {
 		return nil, nil, nil, errors.New("set EVENTSTORE_URL or give --data DIR")
 	}
-	st, err := store.Open(url)
+	st, err := store.Open(url, opts...)
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, err

@@ -20,6 +20,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/test/bufconn"
 
 	"vigie/events"
 	"vigie/events/embedded"
@@ -64,6 +65,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 	fs.SetOutput(stderr)
 	data := fs.String("data", dataDefault(), "data directory holding the identity key (env VIGIE_DATA)")
 	httpAddr := fs.String("http", envOr("VIGIE_HTTP_ADDR", "127.0.0.1:8080"), "host:port of the gateway; port 0 takes a free one")
+	metricsAt := metricsFlag(fs)
 	if code, ok := parseFlags(fs, name, args, stderr); !ok {
 		return code
 	}
@@ -94,6 +96,11 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 		return fail(err)
 	}
 	defer shutdownMetrics(context.Background())
+	stopMetricsHTTP, err := serveMetrics(metricsAt, metricsHandler, stderr)
+	if err != nil {
+		return fail(err)
+	}
+	defer stopMetricsHTTP()
 	rdb, err := openRedis(env["REDIS_URL"])
 	if err != nil {
 		return fail(err)
@@ -109,7 +116,7 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 		return fail(err)
 	}
 	h, conns, err := buildGateway(ctx, gatewayDeps{
-		key: key, redis: rdb, store: client, authz: authz, metrics: metricsHandler, log: log,
+		key: key, redis: rdb, store: client, authz: authz, log: log,
 		incidentsAddr: env["VIGIE_INCIDENTS_ADDR"], resourcesAddr: env["VIGIE_RESOURCES_ADDR"], alertsAddr: env["VIGIE_ALERTS_ADDR"],
 		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
 	})
@@ -189,6 +196,10 @@ func serveHTTP(ctx context.Context, stop func(), addr string, h http.Handler, st
 	return exitOK
 }
 
+// inMemoryServices names the services of the all-in-one process, which the
+// gateway reaches through serviceDial: passthrough hands the name to the dialer.
+const inMemoryServices = "passthrough:///vigie-services"
+
 // serveAll is `vigie serve`: everything in one process on the embedded defaults.
 func serveAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
 	return runAll(ctx, name, args, stdout, stderr, nil, nil)
@@ -204,6 +215,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	fs.SetOutput(stderr)
 	data := fs.String("data", dataDefault(), "data directory: the event log and the signing key (env VIGIE_DATA)")
 	httpAddr := fs.String("http", envOr("VIGIE_HTTP_ADDR", "127.0.0.1:8080"), "host:port of the gateway; port 0 takes a free one")
+	metricsAt := metricsFlag(fs)
 	if code, ok := parseFlags(fs, name, args, stderr); !ok {
 		return code
 	}
@@ -221,18 +233,25 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		return fail(err)
 	}
 	defer shutdownMetrics(context.Background())
+	stopMetricsHTTP, err := serveMetrics(metricsAt, metricsHandler, stderr)
+	if err != nil {
+		return fail(err)
+	}
+	defer stopMetricsHTTP()
 
 	es, err := embedded.Open(embedded.Config{Dir: filepath.Join(*data, "eventstore")})
 	if err != nil {
 		return fail(err)
 	}
 	defer es.Close()
-	esrv, err := es.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0"})
+	// The store listens on loopback for the official client only: TLS and a password
+	// made at this start (listenPrivately).
+	esrv, esURL, esOpts, err := listenPrivately(es)
 	if err != nil {
 		return fail(err)
 	}
 	defer esrv.Close()
-	client, err := store.Open(esrv.URL())
+	client, err := store.Open(esURL, esOpts...)
 	if err != nil {
 		return fail(err)
 	}
@@ -246,12 +265,31 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	} else {
 		// Read models are derived data: an in-process server, rebuilt from the log at
 		// every start, spares a one-machine install any Redis.
+		// It is reached in memory only: no port, so no other process reads the
+		// boards or writes a forged alert into them.
 		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+		defer mr.Close()
+		// miniredis's own Dial is an unbuffered net.Pipe, which deadlocks under the
+		// projector's pipelines (both ends writing); bufconn's buffered pipes do not.
+		// Dial once to start the server without a listener.
+		first, err := mr.Dial()
+		if err != nil {
 			return fail(err)
 		}
-		defer mr.Close()
-		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		first.Close()
+		rsrv := mr.Server() // read once: miniredis's Close writes the field unlocked
+		rlis := bufconn.Listen(4 << 20)
+		defer rlis.Close()
+		go func() {
+			for {
+				c, err := rlis.Accept()
+				if err != nil {
+					return
+				}
+				rsrv.ServeConn(c)
+			}
+		}()
+		rdb = redis.NewClient(&redis.Options{Addr: "in-memory", Dialer: func(ctx context.Context, _, _ string) (net.Conn, error) { return rlis.DialContext(ctx) }})
 	}
 	defer rdb.Close()
 
@@ -270,7 +308,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	}
 	// newAlerts offers the senders' channels and shows the mayor the dispatcher's
 	// count of residents.
-	alr, dispatcher, err := newAlerts(client, authz, allInOneSenders(os.Getenv, demo), true, log)
+	alr, dispatcher, err := newAlerts(client, authz, *data, allInOneSenders(os.Getenv, demo), true, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -279,11 +317,10 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	alr.Register(g)
 	dispatched := runDispatcher(ctx, dispatcher, log)
 	defer func() { <-dispatched }()
-	glis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fail(err)
-	}
+	// The gateway reaches the services in memory: no port to knock on.
+	glis := bufconn.Listen(1 << 20)
 	go func() { _ = g.Serve(glis) }()
+	serviceDial := []grpc.DialOption{grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return glis.DialContext(ctx) })}
 	defer func() { health.Shutdown(); g.GracefulStop() }()
 
 	ps, err := projectorsFor(rdb, client, log)
@@ -294,8 +331,8 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	defer wg.Wait()
 
 	h, conns, err := buildGateway(ctx, gatewayDeps{
-		key: key, redis: rdb, store: client, authz: authz, metrics: metricsHandler, log: log,
-		incidentsAddr: glis.Addr().String(), resourcesAddr: glis.Addr().String(), alertsAddr: glis.Addr().String(),
+		key: key, redis: rdb, store: client, authz: authz, log: log,
+		incidentsAddr: inMemoryServices, resourcesAddr: inMemoryServices, alertsAddr: inMemoryServices, serviceDial: serviceDial,
 		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
 		demoInbox: demoInboxOf(demo),
 	})
@@ -312,4 +349,25 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		log.Info("vigie ready", "data", *data, "http", url)
 		return nil
 	}, 0)
+}
+
+// listenPrivately serves the embedded store es to this process only: on a loopback
+// port, over TLS with a certificate and a password made now and kept in memory (the
+// official client sends credentials only over TLS). It returns the connection string
+// and the options for store.Open; another local process finds the port and can
+// neither read the log nor append to it.
+func listenPrivately(es *embedded.Store) (*embedded.Server, string, []store.Option, error) {
+	password, err := embedded.NewPassword()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cert, roots, err := embedded.EphemeralTLS()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	srv, err := es.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0", Certificate: &cert, Password: password})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return srv, srv.ClientURL(), []store.Option{store.WithRootCAs(roots)}, nil
 }

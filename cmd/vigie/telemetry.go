@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -75,4 +80,61 @@ func serviceResource(ctx context.Context, component string) *resource.Resource {
 		return resource.Default()
 	}
 	return res
+}
+
+// defaultMetricsAddr is where a gateway serves /metrics unless told otherwise: on
+// loopback, for a local Prometheus or collector. Never the gateway's public address:
+// the metrics tell who calls which service how often, and how it fails.
+const defaultMetricsAddr = "127.0.0.1:9464"
+
+// metricsAddr is the --metrics flag of a serving command: VIGIE_METRICS_ADDR when the
+// flag is not given, defaultMetricsAddr when neither is; "off" serves no metrics.
+type metricsAddr struct {
+	addr     string
+	explicit bool // given by the flag or the environment, not the default
+}
+
+func (m *metricsAddr) String() string { return m.addr }
+func (m *metricsAddr) Set(v string) error {
+	m.addr, m.explicit = v, true
+	return nil
+}
+
+// metricsFlag adds --metrics to fs.
+func metricsFlag(fs *flag.FlagSet) *metricsAddr {
+	m := &metricsAddr{addr: defaultMetricsAddr}
+	if v := os.Getenv("VIGIE_METRICS_ADDR"); v != "" {
+		m.addr, m.explicit = v, true
+	}
+	fs.Var(m, "metrics", "host:port of /metrics, apart from the gateway's address (env VIGIE_METRICS_ADDR; default "+defaultMetricsAddr+"; port 0 takes a free one; off: not served)")
+	return m
+}
+
+// serveMetrics serves h as /metrics on m's address, and nothing else there, until
+// stop; it says where on stderr ("metrics on http://ADDR": stdout carries only the
+// gateway's "listening on" line). An address given explicitly that cannot be bound is
+// an error; the default one busy (another vigie on this machine) is only a warning:
+// metrics never keep a command post from starting.
+func serveMetrics(m *metricsAddr, h http.Handler, stderr io.Writer) (stop func(), err error) {
+	if m.addr == "off" {
+		return func() {}, nil
+	}
+	lis, err := net.Listen("tcp", m.addr)
+	if err != nil {
+		if !m.explicit {
+			fmt.Fprintf(stderr, "metrics not served: %v (choose another address with --metrics or VIGIE_METRICS_ADDR)\n", err)
+			return func() {}, nil
+		}
+		return nil, fmt.Errorf("metrics address: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(lis) }()
+	fmt.Fprintf(stderr, "metrics on http://%s\n", lis.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+	}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
 	"vigie/policies"
 	"vigie/policies/identity"
@@ -21,7 +20,7 @@ func token(_ context.Context, name string, args []string, stdout, stderr io.Writ
 	sub := fs.String("sub", "", "subject: an opaque user id (not a name or an e-mail)")
 	roleName := fs.String("role", "", "role: mayor, rac, operator, field, observer, prefecture, admin")
 	domain := fs.String("domain", "", `domain of the role, e.g. "dep:30/com:30189" or "dep:30"`)
-	ttl := fs.Duration("ttl", 8*time.Hour, "validity")
+	ttl := fs.Duration("ttl", identity.DevTTL, "validity")
 	if code, ok := parseFlags(fs, name, args, stderr); !ok {
 		return code
 	}
@@ -30,7 +29,7 @@ func token(_ context.Context, name string, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "vigie %s: --sub, --role and --domain are required\n", name)
 		return exitUsage
 	}
-	if *ttl <= 0 || *ttl > 7*24*time.Hour {
+	if *ttl <= 0 || *ttl > identity.MaxTTL {
 		fmt.Fprintf(stderr, "vigie %s: --ttl must be between 0 and 168h\n", name)
 		return exitUsage
 	}

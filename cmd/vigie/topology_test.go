@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"slices"
 	"testing"
 )
@@ -10,6 +11,7 @@ import (
 type topology struct {
 	eventstore, incidents, resources, alerts, projector, gateway *process
 	esURL                                                        string
+	metricsAddr                                                  string // the gateway's /metrics (VIGIE_METRICS_ADDR)
 }
 
 // startTopology starts every component as its own process on data, with the read
@@ -29,7 +31,14 @@ func startTopology(t *testing.T, data, redisURL string, alertsEnv []string) *top
 	res := startVigieEnv(t, base, "serve", "resources", "--data", data, "--listen", "127.0.0.1:0")
 	alr := startVigieEnv(t, with(alertsEnv...), "serve", "alerts", "--data", data, "--listen", "127.0.0.1:0")
 	proj := startVigieEnv(t, with("REDIS_URL="+redisURL), "serve", "projector", "--data", data, "--listen", "127.0.0.1:0")
-	gw := startVigieEnv(t, with("REDIS_URL="+redisURL, "VIGIE_INCIDENTS_ADDR="+inc.addr, "VIGIE_RESOURCES_ADDR="+res.addr, "VIGIE_ALERTS_ADDR="+alr.addr),
+	// Metrics on an address of their own, never the gateway's public one.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := l.Addr().String()
+	l.Close()
+	gw := startVigieEnv(t, with("REDIS_URL="+redisURL, "VIGIE_INCIDENTS_ADDR="+inc.addr, "VIGIE_RESOURCES_ADDR="+res.addr, "VIGIE_ALERTS_ADDR="+alr.addr, "VIGIE_METRICS_ADDR="+metricsAddr),
 		"serve", "gateway", "--data", data, "--http", "127.0.0.1:0")
-	return &topology{eventstore: es, incidents: inc, resources: res, alerts: alr, projector: proj, gateway: gw, esURL: esURL}
+	return &topology{eventstore: es, incidents: inc, resources: res, alerts: alr, projector: proj, gateway: gw, esURL: esURL, metricsAddr: metricsAddr}
 }

@@ -46,6 +46,13 @@ const (
 	manifestName    = "MANIFEST.json"
 	trailerName     = "TRAILER"
 	backupStoreDir  = "eventstore/"
+
+	// keyFileMagic starts the residents' key-encryption key file
+	// (services/alerts/resident.KEKFileMagic; this module cannot import it). That
+	// key must never be in a backup: a backup and its KEK together open every
+	// resident's contact details. It lives outside the event store's directory,
+	// and WriteBackup refuses a file that starts so, wherever someone put it.
+	keyFileMagic = "vigie-resident-kek 1"
 )
 
 // Errors of a backup file that restore refuses; each is wrapped with what was found.
@@ -159,6 +166,10 @@ func WriteBackup(w io.Writer, dir string, compress bool, createdAt time.Time) (M
 			f.Close()
 			return m, err
 		}
+		if err := refuseKeyFile(f, e.Name()); err != nil {
+			f.Close()
+			return m, err
+		}
 		digest, err := put(backupStoreDir+e.Name(), fi.Size(), f)
 		f.Close()
 		if err != nil {
@@ -193,6 +204,21 @@ func WriteBackup(w io.Writer, dir string, compress bool, createdAt time.Time) (M
 		}
 	}
 	return m, nil
+}
+
+// refuseKeyFile fails if f starts as a key-encryption key file does, and
+// leaves f at its start.
+func refuseKeyFile(f *os.File, name string) error {
+	head := make([]byte, len(keyFileMagic))
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if string(head[:n]) == keyFileMagic {
+		return fmt.Errorf("embedded: %s is a key-encryption key file: it never goes into a backup (README: back it up apart)", name)
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return err
 }
 
 // ExtractBackup reads a backup archive from r into dir (created; must not exist) and

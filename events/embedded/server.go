@@ -24,16 +24,22 @@ type ListenConfig struct {
 	Addr     string // host:port; "127.0.0.1:0" picks a free port
 	CertFile string // TLS certificate and key; both empty = insecure, allowed only on loopback
 	KeyFile  string
+	// Certificate serves TLS from memory (EphemeralTLS), instead of files.
+	Certificate *tls.Certificate
+	// Password, when set, is required of every caller (user AdminUser, Basic
+	// credentials), as a real node with access control requires them.
+	Password string
 }
 
 // Server serves the EventStoreDB gRPC protocol for one Store.
 type Server struct {
-	grpc    *grpc.Server
-	lis     net.Listener
-	tls     bool
-	stop    chan struct{} // closed by Close: ends subscriptions so the server can stop
-	stopped sync.Once
-	served  chan struct{}
+	grpc     *grpc.Server
+	lis      net.Listener
+	tls      bool
+	password string
+	stop     chan struct{} // closed by Close: ends subscriptions so the server can stop
+	stopped  sync.Once
+	served   chan struct{}
 }
 
 // ServerVersion is what ServerFeatures announces; the official clients read features
@@ -44,6 +50,8 @@ const ServerVersion = "24.10.0"
 func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 	var creds credentials.TransportCredentials
 	switch {
+	case cfg.Certificate != nil:
+		creds = credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{*cfg.Certificate}, MinVersion: tls.VersionTLS12})
 	case cfg.CertFile != "" && cfg.KeyFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
 		if err != nil {
@@ -71,7 +79,10 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
 	}
-	srv := &Server{grpc: grpc.NewServer(opts...), lis: lis, tls: creds != nil, stop: make(chan struct{}), served: make(chan struct{})}
+	if cfg.Password != "" {
+		opts = append(opts, authInterceptors(cfg.Password)...)
+	}
+	srv := &Server{grpc: grpc.NewServer(opts...), lis: lis, tls: creds != nil, password: cfg.Password, stop: make(chan struct{}), served: make(chan struct{})}
 	streams.RegisterStreamsServer(srv.grpc, &streamsService{store: s, stop: srv.stop})
 	serverfeatures.RegisterServerFeaturesServer(srv.grpc, featuresService{})
 	go func() {

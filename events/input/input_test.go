@@ -194,3 +194,73 @@ func TestCommuneDomainFollowsTheTerritoryRules(t *testing.T) {
 		}
 	}
 }
+
+// The characters of the Trojan Source and look-alike attacks: a title, a headline
+// or a log entry holding one reads otherwise than it is (or than another that
+// looks the same), so it is refused, and the error says which one.
+func TestTextRefusesInvisibleAndDirectionCharacters(t *testing.T) {
+	for _, r := range []rune{
+		0x202a, 0x202b, 0x202c, 0x202d, 0x202e, // embeddings and overrides
+		0x2066, 0x2067, 0x2068, 0x2069, // isolates
+		0x200e, 0x200f, 0x061c, // direction marks
+		0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, // zero-width space, non-joiner, joiner, word joiner, BOM
+		0x2061, 0x2064, 0x206a, 0x206f, 0x180e, 0xfff9, // other format characters
+		0x034f, 0x115f, 0x3164, 0xffa0, 0x17b4, 0x180b, // fillers and selectors that show nothing
+		0x2065, 0xfff0, 0xe0000, 0xe0001, 0xe0041, 0xe007f, 0xe0100, 0xe0fff, // reserved, tags, supplementary selectors
+	} {
+		want := fmt.Sprintf("caractère invisible ou de contrôle de direction interdit (U+%04X)", r)
+		for _, multiLine := range []bool{false, true} {
+			_, err := input.Text(errFamily, "headline", "Crue "+string(r)+"du Gardon", 1, 200, multiLine)
+			if field, p := problem(t, err); field != "headline" || p != want {
+				t.Errorf("U+%04X (multiLine %v): %s: %s, want headline: %s", r, multiLine, field, p, want)
+			}
+		}
+		// Trimming does not take it away at either end: it is no space.
+		if _, err := input.Text(errFamily, "title", string(r)+"Crue", 1, 200, false); err == nil {
+			t.Errorf("U+%04X at the start accepted", r)
+		}
+		if _, err := input.Text(errFamily, "title", "Crue"+string(r), 1, 200, false); err == nil {
+			t.Errorf("U+%04X at the end accepted", r)
+		}
+		if field, p := problem(t, input.ID(errFamily, "id", "i"+string(r)+"1", 16)); field != "id" || p != want {
+			t.Errorf("ID with U+%04X: %s: %s, want id: %s", r, field, p, want)
+		}
+	}
+}
+
+// What French texts hold, as typed or pasted from a commune's plan, still passes:
+// accents and ligatures, guillemets with their no-break spaces (U+00A0, and the
+// narrow U+202F before « ; : ! ? »), dashes, the soft hyphen U+00AD of word
+// processors, and emoji with their presentation selector.
+func TestTextAcceptsWhatFrenchTextNeeds(t *testing.T) {
+	for _, s := range []string{
+		"Évacuation de l'école Jean-Jaurès : cœur de ville, Œuvre, ça, où, naïf",
+		"«\u00a0Montez à l'étage\u00a0»\u202f! Ne prenez pas votre véhicule\u202f; restez à l'écoute\u202f?",
+		"EXERCICE – Crue du Vidourle — cote 5,20 m",
+		"Pré\u00adfec\u00adture du Gard",
+		"⚠\ufe0f Alerte crue 🌊 🚒",
+		"Rue de l'Hôpital, 30000 Nîmes ½ € ° №",
+	} {
+		if got, err := input.Text(errFamily, "description", s, 1, 400, true); err != nil || got != s {
+			t.Errorf("Text(%q) = %q, %v", s, got, err)
+		}
+	}
+	for _, r := range []rune{0x00ad, 0x00a0, 0x202f, 0xfe0f, 0x2019, 0x2013, 0x2028} {
+		if input.Invisible(r) {
+			t.Errorf("Invisible(U+%04X) = true", r)
+		}
+	}
+}
+
+func TestVisibleNamesTheFieldAndTheCharacter(t *testing.T) {
+	if err := input.Visible(errFamily, "name", "Motopompe\u00a012 – Pré\u00adfecture ⚠\ufe0f"); err != nil {
+		t.Errorf("Visible = %v", err)
+	}
+	want := "caractère invisible ou de contrôle de direction interdit (U+202E)"
+	if field, p := problem(t, input.Visible(errFamily, "name", "Motopompe \u202e21")); field != "name" || p != want {
+		t.Errorf("Visible: %s: %s, want name: %s", field, p, want)
+	}
+	if got := input.Visible(errFamily, "name", "a\u200bb").Error(); got != "thing: invalid input: name: caractère invisible ou de contrôle de direction interdit (U+200B)" {
+		t.Errorf("Error() = %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
@@ -41,16 +42,28 @@ type Client struct {
 	mu     sync.Mutex
 	es     *esdb.Client
 	closed bool
+	// inflight counts the calls inside the official client: its Close closes a
+	// channel those calls may still send on (a data race, and a panic), so Close
+	// waits for them first, bounded.
+	inflight sync.WaitGroup
 }
 
 type options struct {
 	tracerProvider trace.TracerProvider
 	backoffMin     time.Duration
 	backoffMax     time.Duration
+	rootCAs        *x509.CertPool
 }
 
 // Option configures Open.
 type Option func(*options)
+
+// WithRootCAs trusts the certificates of pool for the server's TLS certificate:
+// the all-in-one `vigie serve` makes one at every start for its own store, so
+// that the official client, which sends credentials only over TLS, may send them.
+func WithRootCAs(pool *x509.CertPool) Option {
+	return func(o *options) { o.rootCAs = pool }
+}
 
 // WithTracerProvider sets where spans go (default: the OpenTelemetry global provider).
 func WithTracerProvider(tp trace.TracerProvider) Option {
@@ -93,6 +106,9 @@ func Open(url string, opts ...Option) (*Client, error) {
 	}
 	// The default logger prints every discovery attempt on stdout.
 	cfg.Logger = esdb.NoopLogging()
+	if o.rootCAs != nil {
+		cfg.RootCAs = o.rootCAs
+	}
 	if !strings.Contains(strings.ToLower(url), "maxdiscoverattempts=") {
 		cfg.MaxDiscoverAttempts = math.MaxInt32
 	}
@@ -117,21 +133,38 @@ func (c *Client) newESDB() (*esdb.Client, error) {
 // lingers until the server answers: it cannot be stopped from outside.)
 func (c *Client) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return nil
 	}
 	c.closed = true
-	return c.es.Close()
+	es := c.es
+	c.mu.Unlock()
+	// No call starts once closed is set (current checks it under mu), so the wait
+	// group only goes down from here.
+	waited := make(chan struct{})
+	go func() { c.inflight.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(closeWait):
+	}
+	return es.Close()
 }
 
-func (c *Client) current() (*esdb.Client, error) {
+// closeWait bounds how long Close waits for the calls in flight: one stuck in the
+// official client's discovery loop would wait for ever.
+const closeWait = 5 * time.Second
+
+// current returns the official client for one call, and done, to call when the
+// call has returned.
+func (c *Client) current() (*esdb.Client, func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
-	return c.es, nil
+	c.inflight.Add(1)
+	return c.es, c.inflight.Done, nil
 }
 
 // renew replaces dead, an official client that closed itself, unless another caller
@@ -174,11 +207,12 @@ func (c *Client) call(ctx context.Context, op string, fn func(*esdb.Client) erro
 	abandoned, err := run(ctx, func() error {
 		defer release()
 		for attempt := 0; ; attempt++ {
-			es, err := c.current()
+			es, done, err := c.current()
 			if err != nil {
 				return err
 			}
 			err = fn(es)
+			done()
 			if attempt == 0 && isCode(err, esdb.ErrorCodeConnectionClosed) {
 				if err := c.renew(es); err != nil {
 					return err

@@ -24,11 +24,28 @@ import (
 // ErrUnauthenticated: no token, or a token that does not verify.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
+// The ends of a right that was once authenticated: both wrap ErrUnauthenticated, so
+// that whatever refused an unknown caller refuses these too.
+var (
+	// ErrExpired: the caller's token is no longer accepted (its expiry has passed).
+	ErrExpired = fmt.Errorf("%w: the token has expired", ErrUnauthenticated)
+	// ErrRevoked: a role the caller's session relied on was revoked since it opened.
+	ErrRevoked = fmt.Errorf("%w: a role of this session was revoked", ErrUnauthenticated)
+)
+
 // Caller is an authenticated caller.
 type Caller struct {
 	Principal policies.Principal
 	// Forward is the token the gateway sends the services on the caller's behalf.
 	Forward string
+	// Expires is when the gateway stops accepting the caller's token (its expiry, plus
+	// the leeway for Vigie's own tokens): from then on FromContext refuses the caller,
+	// and a websocket opened with the token ends. Zero: no limit known.
+	Expires time.Time
+	// ForwardExpires is when the services stop accepting Forward. When it comes
+	// before Expires (the gateway minted Forward, short-lived, for an OIDC identity),
+	// a websocket session authenticates its token again to get a fresh one.
+	ForwardExpires time.Time
 }
 
 // Authenticator turns a bearer token into a caller.
@@ -47,11 +64,12 @@ func NewDev(key ed25519.PrivateKey) Dev {
 }
 
 func (d Dev) Authenticate(_ context.Context, token string) (Caller, error) {
-	p, err := d.verifier.Verify(token)
+	p, until, err := d.verifier.VerifyUntil(token)
 	if err != nil {
 		return Caller{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	return Caller{Principal: p, Forward: token}, nil
+	// The services verify the forwarded token as the gateway did: both end together.
+	return Caller{Principal: p, Forward: token, Expires: until, ForwardExpires: until}, nil
 }
 
 // OIDC accepts the ID tokens of an OpenID Connect provider. Roles are not taken from
@@ -76,19 +94,35 @@ func (o *OIDC) Authenticate(ctx context.Context, token string) (Caller, error) {
 		return Caller{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	p := policies.Principal{Subject: id.Subject}
-	fwd, err := identity.Issue(o.Key, identity.Claims{Subject: id.Subject}, 5*time.Minute)
+	// The internal token is short-lived (a session renews it) and never outlives the
+	// ID token it stands for: an identity that expired must not act through the
+	// services a few minutes longer. It is at least a second long (tokens count whole
+	// seconds); the services' leeway covers the difference.
+	ttl := min(identity.ForwardTTL, max(time.Until(id.Expiry), time.Second))
+	fwd, err := identity.Issue(o.Key, identity.Claims{Subject: id.Subject}, ttl)
 	if err != nil {
 		return Caller{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	return Caller{Principal: p, Forward: fwd}, nil
+	// go-oidc allows no leeway on the expiry: the ID token is refused from id.Expiry on.
+	return Caller{Principal: p, Forward: fwd, Expires: id.Expiry, ForwardExpires: time.Now().Add(ttl)}, nil
 }
 
 type ctxKey struct{}
 
-// outcome is what the middleware found: a caller, or why there is none.
+// outcome is what the middleware found: a caller, or why there is none; or the
+// session that answers for the caller of a websocket.
 type outcome struct {
-	caller Caller
-	err    error
+	caller  Caller
+	err     error
+	session Session
+}
+
+// Session is the caller of a connection that outlives a request (a websocket), whose
+// right may end while it is open: its token expires, a role it relied on is revoked.
+type Session interface {
+	// Caller is the caller as it stands now, or why it may no longer act (an error
+	// wrapping ErrUnauthenticated: ErrExpired, ErrRevoked).
+	Caller() (Caller, error)
 }
 
 // WithCaller records the authentication outcome on the context.
@@ -96,16 +130,31 @@ func WithCaller(ctx context.Context, c Caller, err error) context.Context {
 	return context.WithValue(ctx, ctxKey{}, outcome{caller: c, err: err})
 }
 
-// FromContext returns the authenticated caller, or ErrUnauthenticated.
+// WithSession records that s answers, at each use, for the caller of every operation
+// under ctx.
+func WithSession(ctx context.Context, s Session) context.Context {
+	return context.WithValue(ctx, ctxKey{}, outcome{session: s})
+}
+
+// FromContext returns the authenticated caller, or ErrUnauthenticated. A caller whose
+// token has expired since it was authenticated is refused (ErrExpired): an operation
+// is answered only while its caller's right holds, not as long as a connection lasts.
 func FromContext(ctx context.Context) (Caller, error) {
 	o, ok := ctx.Value(ctxKey{}).(outcome)
 	if !ok {
 		return Caller{}, ErrUnauthenticated
 	}
-	if o.err != nil {
-		return Caller{}, o.err
+	c, err := o.caller, o.err
+	if o.session != nil {
+		c, err = o.session.Caller()
 	}
-	return o.caller, nil
+	if err != nil {
+		return Caller{}, err
+	}
+	if !c.Expires.IsZero() && !time.Now().Before(c.Expires) {
+		return Caller{}, ErrExpired
+	}
+	return c, nil
 }
 
 // Bearer extracts the token of an "Authorization: Bearer …" value.

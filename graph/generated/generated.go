@@ -2233,6 +2233,17 @@ extend type TimelineEntry {
 }
 
 # After-action review (replay, timeline, decision delays).
+#
+# Cost. replay, decisionDelays and causalChain read the whole log (or the domain's
+# whole timeline) at every call: one request may ask for at most 3 of them, counted
+# by response name, fragments included (the gateway's MaxLogReads). A request asking
+# for more is refused whole, before any of them runs: extensions.code INVALID_INPUT,
+# extensions.reason TOO_COSTLY (with logReads and maxLogReads), a message in French.
+# Each one also costs its caller 5 tokens of the rate limit besides the operation's
+# one (20 tokens a second, a burst of 40); past it: RATE_LIMITED, HTTP 429 with
+# Retry-After, extensions.retryAfter in seconds. The same holds for the report (GET
+# /report/{domain}.json|.html): one read for the timeline, one per instant shown.
+# Callers asking for the same replay (domain and instant) at once share one run.
 
 extend type TimelineEntry {
   "The stream of the incident the event is about, when it is another stream (an engagement, an alert drafted about it)."

@@ -31,9 +31,16 @@ func (r *Resolver) me(ctx context.Context) (*model.Actor, error) {
 
 // roleCommand grants or revokes a role; it answers with the subject's grants as the
 // policies know them once the change is applied (bounded wait, like read-your-writes).
+// A grant of mayor or prefecture is first only requested, then confirmed by a second
+// person with the same grantRole (the prefecture may confirm a commune's mayor: it is
+// let through on its confirm permission, and the Roles service refuses it anything
+// else); until then the answer shows the subject without the role.
 func (r *Resolver) roleCommand(ctx context.Context, action, subject, role, domain string, cmd *string) (*model.Actor, error) {
 	domain = canonical(domain)
 	c, err := r.authorize(ctx, domain, policies.ObjectRole, action)
+	if err != nil && action == policies.ActionGrant {
+		c, err = r.authorize(ctx, domain, policies.ObjectRole, policies.ActionConfirm)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -42,10 +49,11 @@ func (r *Resolver) roleCommand(ctx context.Context, action, subject, role, domai
 	if action == policies.ActionRevoke {
 		call = r.Roles.Revoke
 	}
-	if _, err := call(identity.WithToken(ctx, c.Forward), req); err != nil {
+	reply, err := call(identity.WithToken(ctx, c.Forward), req)
+	if err != nil {
 		return nil, fromService(err)
 	}
-	want := action == policies.ActionGrant
+	want := action == policies.ActionGrant && !reply.Pending
 	r.waitFor(ctx, func() bool {
 		return slices.Contains(r.Authz.GrantsOf(subject), policies.Grant{Role: role, Domain: domain}) == want
 	})

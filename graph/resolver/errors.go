@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"maps"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"google.golang.org/grpc/codes"
@@ -24,17 +25,75 @@ const (
 	CodeUnavailable     = "UNAVAILABLE"
 )
 
-// Error is a GraphQL error with its code.
+// Error is a GraphQL error with its code, new at every call: gqlgen writes the path and
+// the locations of the field that failed into the *gqlerror.Error it is given (and the
+// presenter writes into its extensions), so one value must never answer two fields.
 func Error(code, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 }
 
+// refusal is a kind of error that answers many fields: a code and its words, nothing
+// else. It is a value, never written to: gqlgen wraps an error that is no
+// *gqlerror.Error into a new one for each field it fails (with that field's path and
+// locations), and the gateway's presenter reads the code with CodeOf. Package-level
+// *gqlerror.Error values were shared that way and carried the path and the aliases of
+// the first caller who triggered them to every later one (and raced).
+type refusal struct{ code, msg string }
+
+func (e refusal) Error() string { return e.msg }
+
 var (
-	errUnauthenticated = Error(CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
+	errUnauthenticated error = refusal{CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>"}
 	// Refusals say nothing of what exists elsewhere: the same words for every domain.
-	errForbidden = Error(CodeForbidden, "forbidden")
-	errNotFound  = Error(CodeNotFound, "not found")
+	errForbidden error = refusal{CodeForbidden, "forbidden"}
+	errNotFound  error = refusal{CodeNotFound, "not found"}
 )
+
+// CodeOf is the contract's code an error carries: as a refusal (also inside the
+// *gqlerror.Error gqlgen wraps it in), or in the extensions of a *gqlerror.Error; ""
+// when it carries none.
+func CodeOf(err error) string {
+	var r refusal
+	if errors.As(err, &r) {
+		return r.code
+	}
+	var ge *gqlerror.Error
+	if errors.As(err, &ge) {
+		code, _ := ge.Extensions["code"].(string)
+		return code
+	}
+	return ""
+}
+
+// Fresh is err as an error of its own: a *gqlerror.Error anywhere in err's chain is
+// copied (with its own extensions, without path or locations), so that what gqlgen
+// and the presenter then write into it (path, locations, code) belongs to this
+// occurrence alone. The gateway passes
+// every resolver's error through it, so a value shared by mistake cannot leak one
+// caller's path to another; anything else is returned as is (gqlgen wraps it anew).
+func Fresh(err error) error {
+	if list, ok := err.(gqlerror.List); ok { // gqlgen reports each of them
+		out := make(gqlerror.List, len(list))
+		for i, e := range list {
+			if e != nil {
+				out[i] = Fresh(e).(*gqlerror.Error)
+			}
+		}
+		return out
+	}
+	var ge *gqlerror.Error
+	if err == nil || !errors.As(err, &ge) || ge == nil {
+		return err
+	}
+	c := *ge
+	// The path and locations are the failing field's, which gqlgen writes next; a
+	// shared value may hold another request's.
+	c.Path, c.Locations = nil, nil
+	if ge.Extensions != nil {
+		c.Extensions = maps.Clone(ge.Extensions)
+	}
+	return &c
+}
 
 // fromService turns a service's gRPC status into the contract's codes. Messages of
 // rules and input errors are the domain's own (they name the rule); anything else is

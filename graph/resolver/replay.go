@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"vigie/graph/model"
@@ -25,8 +26,15 @@ func (r *Resolver) replay(ctx context.Context, domain string, at time.Time) (*mo
 	if r.Replay == nil {
 		return nil, unconfigured("replay (no event store configured for it)")
 	}
-	b, err := r.Replay.Boards(ctx, domain, at)
+	// Shared by every caller asking for these boards meanwhile (each authorized above,
+	// each shown only what it may read below).
+	b, err := r.replays.do(ctx, flightKey{domain, at.UnixNano()}, func(ctx context.Context) (*replay.Boards, error) {
+		return r.Replay.Boards(ctx, domain, at)
+	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, Error(CodeUnavailable, "rejeu abandonné : la requête a pris fin")
+		}
 		return nil, Error(CodeUnavailable, "replay unavailable")
 	}
 	out := &model.Replay{At: b.At, Events: b.Events, Incidents: []model.Incident{}, Resources: []model.Resource{}, Alerts: []model.Alert{}}
@@ -153,4 +161,72 @@ func spanFrom(s *replay.Span) *model.DelaySpan {
 		return nil
 	}
 	return &model.DelaySpan{From: s.From, To: s.To, Seconds: s.Seconds}
+}
+
+// flights runs one replay for all the callers who ask for the same boards (domain and
+// instant) while it runs: the boards are the same for all, and each replay reads the
+// whole log. A replay stops when every caller waiting for it has gone (their request
+// ended): its context, which reaches the event store's read, is cancelled then, and
+// not when only the first caller goes.
+type flights struct {
+	mu sync.Mutex
+	m  map[flightKey]*flight
+}
+
+type flightKey struct {
+	domain string
+	at     int64
+}
+
+type flight struct {
+	done    chan struct{}
+	boards  *replay.Boards
+	err     error
+	waiting int // callers still waiting; guarded by flights.mu
+	cancel  context.CancelFunc
+}
+
+// do answers fn's boards for key, running fn once for every caller that asks while it
+// runs. The boards answered are shared: read-only.
+func (f *flights) do(ctx context.Context, key flightKey, fn func(context.Context) (*replay.Boards, error)) (*replay.Boards, error) {
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = map[flightKey]*flight{}
+	}
+	fl := f.m[key]
+	if fl == nil {
+		// The replay's context keeps the first caller's values (its trace) but not its
+		// end: it ends when the last caller leaves.
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		fl = &flight{done: make(chan struct{}), cancel: cancel}
+		f.m[key] = fl
+		go func() {
+			fl.boards, fl.err = fn(fctx)
+			f.mu.Lock()
+			if f.m[key] == fl {
+				delete(f.m, key)
+			}
+			f.mu.Unlock()
+			cancel()
+			close(fl.done)
+		}()
+	}
+	fl.waiting++
+	f.mu.Unlock()
+	select {
+	case <-fl.done:
+		return fl.boards, fl.err
+	case <-ctx.Done():
+		f.mu.Lock()
+		if fl.waiting--; fl.waiting == 0 {
+			// Nobody wants it any more: stop reading the log, and let a later caller
+			// start afresh rather than join a cancelled replay.
+			fl.cancel()
+			if f.m[key] == fl {
+				delete(f.m, key)
+			}
+		}
+		f.mu.Unlock()
+		return nil, ctx.Err()
+	}
 }

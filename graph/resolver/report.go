@@ -2,12 +2,10 @@ package resolver
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
-
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"vigie/policies"
 	"vigie/projections/replay"
@@ -18,8 +16,8 @@ import (
 // with optional from, to (RFC 3339) and at (RFC 3339, repeated or comma-separated:
 // the instants whose boards it shows; to when none) and stream. It is authorized
 // like the timeline and the boards (reading the domain's timeline and incidents),
-// behind the gateway's authentication (auth.Middleware). The report never shows a
-// resident's contact data.
+// behind the gateway's authentication and rate limit, which charge it by the log it
+// reads (ReportLogReads). The report never shows a resident's contact data.
 func (r *Resolver) ReportHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		name := strings.TrimPrefix(req.URL.Path, "/report/")
@@ -61,12 +59,8 @@ func (r *Resolver) ReportHandler() http.Handler {
 		if v := q.Get("to"); v != "" {
 			opts.To = parse("to", v)
 		}
-		for _, v := range q["at"] {
-			for _, one := range strings.Split(v, ",") {
-				if one = strings.TrimSpace(one); one != "" {
-					opts.At = append(opts.At, parse("at", one))
-				}
-			}
+		for _, one := range reportInstants(q) {
+			opts.At = append(opts.At, parse("at", one))
 		}
 		if len(bad) > 0 {
 			http.Error(w, "not RFC 3339 times: "+strings.Join(bad, ", "), http.StatusBadRequest)
@@ -94,17 +88,35 @@ func (r *Resolver) ReportHandler() http.Handler {
 	})
 }
 
+// reportInstants are the at parameters of a report request, repeated or
+// comma-separated.
+func reportInstants(q url.Values) []string {
+	var out []string
+	for _, v := range q["at"] {
+		for _, one := range strings.Split(v, ",") {
+			if one = strings.TrimSpace(one); one != "" {
+				out = append(out, one)
+			}
+		}
+	}
+	return out
+}
+
+// ReportLogReads is how many times a report request reads the whole log: once for the
+// timeline and the decision delays, once more for the boards at each instant it shows
+// (the end of the period when it names none).
+func ReportLogReads(req *http.Request) int {
+	return 1 + max(1, len(reportInstants(req.URL.Query())))
+}
+
 // httpError answers an authorization failure with its HTTP status.
 func httpError(w http.ResponseWriter, err error) {
 	status := http.StatusForbidden
-	var ge *gqlerror.Error
-	if errors.As(err, &ge) {
-		switch ge.Extensions["code"] {
-		case CodeUnauthenticated:
-			status = http.StatusUnauthorized
-		case CodeInvalidInput:
-			status = http.StatusBadRequest
-		}
+	switch CodeOf(err) {
+	case CodeUnauthenticated:
+		status = http.StatusUnauthorized
+	case CodeInvalidInput:
+		status = http.StatusBadRequest
 	}
 	http.Error(w, http.StatusText(status), status)
 }

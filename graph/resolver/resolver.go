@@ -4,6 +4,7 @@
 package resolver
 
 import (
+	"context"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,10 +28,24 @@ type Resolver struct {
 	Reinforcements resourcespb.ReinforcementsClient
 	Alerts         alertspb.AlertsClient
 	Residents      alertspb.ResidentsClient
-	// Replay builds replays, reports and decision delays from the log; nil: they
-	// answer UNAVAILABLE.
-	Replay *replay.Replayer
+	// Replay builds replays, reports and decision delays from the log (a
+	// *replay.Replayer); nil: they answer UNAVAILABLE.
+	Replay Replayer
 	// ConsistencyWait bounds how long a mutation waits for the read model to show its
 	// change (read-your-writes); 2 s when zero.
 	ConsistencyWait time.Duration
+
+	// replays shares one replay between the callers who ask for the same boards at
+	// the same time.
+	replays flights
 }
+
+// Replayer is what the after-action review asks of projections/replay: an interface,
+// so that a test can count and hold the replays a request causes.
+type Replayer interface {
+	Boards(ctx context.Context, domain string, at time.Time) (*replay.Boards, error)
+	Delays(ctx context.Context, domain string, from, to time.Time) (replay.Delays, error)
+	Report(ctx context.Context, o replay.ReportOptions) (*replay.Report, error)
+}
+
+var _ Replayer = (*replay.Replayer)(nil)

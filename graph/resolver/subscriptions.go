@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"vigie/events/store"
+	"vigie/graph/auth"
 	"vigie/graph/model"
 	"vigie/policies"
 )
@@ -29,6 +30,14 @@ func (r *Resolver) boardChanged(ctx context.Context, domain string) (<-chan *mod
 			case <-ctx.Done():
 				return
 			case n := <-in:
+				if _, err := auth.FromContext(ctx); err != nil {
+					// The caller's right ended (the token expired, a role was
+					// revoked): not one more change. The session closes the socket
+					// with the code that says why, which ends this subscription;
+					// completing it here would tell the client it ended normally.
+					<-ctx.Done()
+					return
+				}
 				if slices.Contains(recent[:], n.Position) {
 					continue
 				}

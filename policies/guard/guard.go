@@ -7,6 +7,7 @@ package guard
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,6 +25,7 @@ import (
 	"vigie/events/store"
 	"vigie/policies"
 	"vigie/policies/identity"
+	"vigie/policies/territory"
 )
 
 // Guard authorizes commands with the policies.
@@ -151,4 +153,34 @@ func NewServer(pub ed25519.PublicKey, opts ...grpc.ServerOption) (*grpc.Server, 
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(g, h)
 	return g, h
+}
+
+// IncidentDomain is the domain of the incident id as the incident's own stream
+// records it, when p may read that incident; "" when id is empty, when there is
+// no such incident or when p may not read it, which the domains refuse alike (so
+// an id of another commune tells nothing an unknown id does not). Only the
+// incidents service writes that stream and it files every event under the
+// incident's domain (the metadata's), so the first event says it; a service
+// reads it itself rather than trusting the gateway's board, being the authority.
+func (g Guard) IncidentDomain(ctx context.Context, st *store.Client, p policies.Principal, id string) (string, error) {
+	stream := events.StreamID(events.CategoryIncident, id)
+	if id == "" || events.ValidateStreamID(stream) != nil {
+		return "", nil // the domain refuses the id itself
+	}
+	recs, err := st.ReadStream(ctx, stream, store.Start, store.Forwards, 1)
+	if errors.Is(err, store.ErrStreamNotFound) || errors.Is(err, store.ErrStreamDeleted) || err == nil && len(recs) == 0 {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var md events.Metadata
+	if err := json.Unmarshal(recs[0].Metadata, &md); err != nil {
+		return "", fmt.Errorf("guard: %s@0: %w", stream, err)
+	}
+	domain, err := territory.Canonical(md.Domain)
+	if err != nil || g.Authz.Authorize(p, domain, policies.ObjectIncident, policies.ActionRead) != nil {
+		return "", nil
+	}
+	return domain, nil
 }

@@ -20,9 +20,24 @@ const (
 	Audience = "vigie"
 )
 
-// leeway absorbs clock differences between the machine that issued a token
-// and the one that verifies it.
-const leeway = 30 * time.Second
+// Leeway absorbs clock differences between the machine that issued a token
+// and the one that verifies it. A few seconds, no more: a token is still
+// accepted that long after its expiry, and a websocket opened with it lives
+// until then (the gateway ends it within 5 s of the expiry; 30 s let an
+// expired session go on serving half a minute).
+const Leeway = 3 * time.Second
+
+// Token lifetimes. Production tokens are short: the gateway of an OIDC
+// deployment mints, for each request or websocket session, a token of at most
+// ForwardTTL for the services, never outliving the provider's ID token, and a
+// session renews it while that ID token is valid. Development tokens (`vigie
+// token`, which a gateway of OIDC identities refuses) keep the lifetime
+// CONTRACT.md documents, DevTTL, and at most MaxTTL.
+const (
+	ForwardTTL = 5 * time.Minute
+	DevTTL     = 8 * time.Hour
+	MaxTTL     = 7 * 24 * time.Hour
+)
 
 // ErrUnauthenticated is every refusal of Verify: no token, a malformed one, a
 // bad signature, another algorithm than EdDSA, wrong issuer or audience, an
@@ -51,8 +66,8 @@ func issue(key ed25519.PrivateKey, c Claims, ttl time.Duration, now time.Time) (
 	if len(key) != ed25519.PrivateKeySize {
 		return "", errors.New("identity: not an Ed25519 private key")
 	}
-	if ttl <= 0 {
-		return "", fmt.Errorf("identity: token lifetime %v is not positive", ttl)
+	if ttl <= 0 || ttl > MaxTTL {
+		return "", fmt.Errorf("identity: token lifetime %v is not between 0 and %v", ttl, MaxTTL)
 	}
 	if err := validClaims(c.Subject, c.Grants); err != nil {
 		return "", fmt.Errorf("identity: %w", err)
@@ -114,16 +129,24 @@ func NewVerifier(pub ed25519.PublicKey) *Verifier {
 
 // Verify is Verify with the cache.
 func (v *Verifier) Verify(token string) (policies.Principal, error) {
+	p, _, err := v.VerifyUntil(token)
+	return p, err
+}
+
+// VerifyUntil is Verify, and says until when the token is accepted: its expiry
+// plus the Leeway. A websocket opened with the token must end then (the gateway's
+// sessions), since no new request with it would pass.
+func (v *Verifier) VerifyUntil(token string) (policies.Principal, time.Time, error) {
 	now := time.Now()
 	v.mu.Lock()
 	hit, found := v.ok[token]
 	v.mu.Unlock()
 	if found && now.Before(hit.exp) {
-		return hit.p, nil
+		return hit.p, hit.exp.Add(Leeway), nil
 	}
 	p, exp, err := verifyUntil(v.pub, token, now)
 	if err != nil {
-		return p, err
+		return p, time.Time{}, err
 	}
 	v.mu.Lock()
 	if len(v.ok) >= maxVerified {
@@ -131,7 +154,7 @@ func (v *Verifier) Verify(token string) (policies.Principal, error) {
 	}
 	v.ok[token] = verified{p: p, exp: exp}
 	v.mu.Unlock()
-	return p, nil
+	return p, exp.Add(Leeway), nil
 }
 
 func verifyUntil(pub ed25519.PublicKey, token string, now time.Time) (policies.Principal, time.Time, error) {
@@ -147,7 +170,7 @@ func verifyUntil(pub ed25519.PublicKey, token string, now time.Time) (policies.P
 		jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(leeway),
+		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(func() time.Time { return now }),
 		jwt.WithStrictDecoding(),
 	)

@@ -31,7 +31,21 @@ var (
 	ErrSelfRevokeAdmin  = errors.New("role: an admin cannot revoke their own admin grant")
 	ErrNotAdmin         = errors.New("role: only an admin grants or revokes roles")
 	ErrMissingTime      = errors.New("role: the time of the decision is missing")
+
+	// ErrSelfGrant and ErrOwnRequest keep duties separate; their words are
+	// shown to the administrator as they are.
+	ErrSelfGrant  = errors.New("nul ne peut s'attribuer un rôle à soi-même : un autre administrateur doit le faire")
+	ErrOwnRequest = errors.New("cette attribution attend la confirmation d'une autre personne que celle qui l'a demandée")
 )
+
+// NeedsConfirmation reports whether a grant of roleName takes effect only once
+// a second person confirms it: the mayor approves alerts to the population and
+// directs the commune's response, the prefecture validates FR-Alert for the
+// whole département. One administrator alone, or one stolen administrator
+// account, must not be enough to hand out those powers.
+func NeedsConfirmation(roleName string) bool {
+	return roleName == events.RoleMayor || roleName == events.RolePrefecture
+}
 
 // Known reports whether name is one of the roles of DOMAIN.md.
 func Known(name string) bool { return slices.Contains(events.Roles, name) }
@@ -108,8 +122,9 @@ type Assignment struct {
 // role-<domain>. Build it with New, fold the stream's events with Apply, then
 // decide with Grant and Revoke.
 type Assignments struct {
-	domain string
-	held   map[Assignment]bool
+	domain  string
+	held    map[Assignment]bool
+	pending map[Assignment]string // a grant waiting for its confirmation → who asked for it
 }
 
 // New returns the empty assignments of domain (any accepted spelling; kept in
@@ -119,7 +134,7 @@ func New(domain string) (*Assignments, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDomain, err)
 	}
-	return &Assignments{domain: canonical, held: make(map[Assignment]bool)}, nil
+	return &Assignments{domain: canonical, held: make(map[Assignment]bool), pending: make(map[Assignment]string)}, nil
 }
 
 // Domain is the canonical domain these assignments are on.
@@ -128,6 +143,13 @@ func (a *Assignments) Domain() string { return a.domain }
 // Has reports whether subject holds role on this domain.
 func (a *Assignments) Has(subject, roleName string) bool {
 	return a.held[Assignment{subject, roleName}]
+}
+
+// Pending reports whether a grant of role to subject waits for its
+// confirmation, and who asked for it.
+func (a *Assignments) Pending(subject, roleName string) (requestedBy string, ok bool) {
+	requestedBy, ok = a.pending[Assignment{subject, roleName}]
+	return requestedBy, ok
 }
 
 // List returns the assignments ordered by subject, then role.
@@ -151,7 +173,13 @@ func (a *Assignments) Apply(e events.Event) {
 	switch e := e.(type) {
 	case RoleGranted:
 		a.held[Assignment{e.Subject, e.Role}] = true
+	case RoleGrantRequested:
+		a.pending[Assignment{e.Subject, e.Role}] = e.By
+	case RoleGrantConfirmed:
+		delete(a.pending, Assignment{e.Subject, e.Role})
+		a.held[Assignment{e.Subject, e.Role}] = true
 	case RoleRevoked:
+		delete(a.pending, Assignment{e.Subject, e.Role})
 		delete(a.held, Assignment{e.Subject, e.Role})
 	}
 }
@@ -159,35 +187,64 @@ func (a *Assignments) Apply(e events.Event) {
 // Grant decides that subject gets role on this domain. by must act as an
 // admin; whether by's admin grant covers this domain is the policy's question
 // (policies.Authorize with object role, action grant), asked before.
+//
+// Nobody grants a role to themselves. A role that NeedsConfirmation is first
+// only requested (RoleGrantRequested); the same grant decided again by another
+// person confirms it (RoleGrantConfirmed), and only that makes it held: a
+// second admin, or, for a commune's mayor, the prefecture (by acting as
+// prefecture, whose policy lets it confirm: action confirm), which answers for
+// the State's side of the commune's alerts. The prefecture grants nothing else.
 func (a *Assignments) Grant(by events.Actor, subject, roleName string, at time.Time) ([]events.Event, error) {
-	if err := a.check(by, subject, roleName, at); err != nil {
+	if by.Role != events.RoleAdmin && by.Role != events.RolePrefecture {
+		return nil, fmt.Errorf("%w: acting as %q", ErrNotAdmin, by.Role)
+	}
+	if err := a.valid(by, subject, roleName, at); err != nil {
 		return nil, err
+	}
+	if by.Subject == subject {
+		return nil, ErrSelfGrant
+	}
+	key := Assignment{subject, roleName}
+	requestedBy, pending := a.pending[key]
+	if by.Role == events.RolePrefecture && (roleName != events.RoleMayor || !pending) {
+		return nil, fmt.Errorf("%w: the prefecture only confirms a mayor's grant an admin requested", ErrNotAdmin)
 	}
 	if a.Has(subject, roleName) {
 		return nil, fmt.Errorf("%w: %s already holds %s", ErrAlreadyGranted, subject, roleName)
 	}
-	return []events.Event{RoleGranted{Subject: subject, Role: roleName, Domain: a.domain, By: by.Subject, At: at}}, nil
+	switch {
+	case !NeedsConfirmation(roleName):
+		return []events.Event{RoleGranted{Subject: subject, Role: roleName, Domain: a.domain, By: by.Subject, At: at}}, nil
+	case !pending:
+		return []events.Event{RoleGrantRequested{Subject: subject, Role: roleName, Domain: a.domain, By: by.Subject, At: at}}, nil
+	case requestedBy == by.Subject:
+		return nil, ErrOwnRequest
+	}
+	return []events.Event{RoleGrantConfirmed{Subject: subject, Role: roleName, Domain: a.domain, RequestedBy: requestedBy, By: by.Subject, At: at}}, nil
 }
 
-// Revoke decides that subject no longer holds role on this domain.
+// Revoke decides that subject no longer holds role on this domain; on a grant
+// still waiting for its confirmation, it withdraws the request.
 func (a *Assignments) Revoke(by events.Actor, subject, roleName string, at time.Time) ([]events.Event, error) {
-	if err := a.check(by, subject, roleName, at); err != nil {
+	if by.Role != events.RoleAdmin {
+		return nil, fmt.Errorf("%w: acting as %q", ErrNotAdmin, by.Role)
+	}
+	if err := a.valid(by, subject, roleName, at); err != nil {
 		return nil, err
 	}
 	if by.Subject == subject && roleName == events.RoleAdmin {
 		// Otherwise the last admin of a domain could lock everyone out of it.
 		return nil, ErrSelfRevokeAdmin
 	}
-	if !a.Has(subject, roleName) {
+	if _, pending := a.Pending(subject, roleName); !pending && !a.Has(subject, roleName) {
 		return nil, fmt.Errorf("%w: %s does not hold %s", ErrNotGranted, subject, roleName)
 	}
 	return []events.Event{RoleRevoked{Subject: subject, Role: roleName, Domain: a.domain, By: by.Subject, At: at}}, nil
 }
 
-func (a *Assignments) check(by events.Actor, subject, roleName string, at time.Time) error {
-	if by.Role != events.RoleAdmin {
-		return fmt.Errorf("%w: acting as %q", ErrNotAdmin, by.Role)
-	}
+// valid checks what every decision needs: subjects, a role held on this kind
+// of domain, a time.
+func (a *Assignments) valid(by events.Actor, subject, roleName string, at time.Time) error {
 	if err := ValidSubject(by.Subject); err != nil {
 		return fmt.Errorf("acting admin: %w", err)
 	}

@@ -14,8 +14,10 @@ import (
 const nimes = "dep:30/com:30189"
 
 var (
-	at    = time.Date(2026, 9, 14, 4, 30, 0, 0, time.UTC)
-	admin = events.Actor{Subject: "adm-1", Role: events.RoleAdmin}
+	at     = time.Date(2026, 9, 14, 4, 30, 0, 0, time.UTC)
+	admin  = events.Actor{Subject: "adm-1", Role: events.RoleAdmin}
+	admin2 = events.Actor{Subject: "adm-2", Role: events.RoleAdmin}
+	cod    = events.Actor{Subject: "cod-gard", Role: events.RolePrefecture}
 )
 
 type decision func(*Assignments) ([]events.Event, error)
@@ -43,8 +45,19 @@ func granted(subject, roleName, domain string) RoleGranted {
 	return RoleGranted{Subject: subject, Role: roleName, Domain: domain, By: admin.Subject, At: at}
 }
 
-func revoked(subject, roleName, domain string) RoleRevoked {
-	return RoleRevoked{Subject: subject, Role: roleName, Domain: domain, By: admin.Subject, At: at}
+// revoked is a revocation by admin, or by the subject given last.
+func revoked(subject, roleName, domain string, by ...string) RoleRevoked {
+	return RoleRevoked{Subject: subject, Role: roleName, Domain: domain, By: append(by, admin.Subject)[0], At: at}
+}
+
+// requested is a request by admin, or by the subject given last.
+func requested(subject, roleName, domain string, by ...string) RoleGrantRequested {
+	return RoleGrantRequested{Subject: subject, Role: roleName, Domain: domain, By: append(by, admin.Subject)[0], At: at}
+}
+
+// confirmed is the confirmation by "by" of admin's request.
+func confirmed(subject, roleName, domain, by string) RoleGrantConfirmed {
+	return RoleGrantConfirmed{Subject: subject, Role: roleName, Domain: domain, RequestedBy: admin.Subject, By: by, At: at}
 }
 
 func TestGrantAndRevoke(t *testing.T) {
@@ -52,14 +65,108 @@ func TestGrantAndRevoke(t *testing.T) {
 	for _, s := range []scenario{
 		{
 			name: "an admin grants a role on a commune",
-			when: grant(admin, "u-1", events.RoleMayor),
-			then: []events.Event{granted("u-1", events.RoleMayor, nimes)},
+			when: grant(admin, "u-1", events.RoleRAC),
+			then: []events.Event{granted("u-1", events.RoleRAC, nimes)},
 		},
 		{
 			name:   "the département's wildcard form is recorded canonically",
 			domain: "dep:30/*",
+			when:   grant(admin, "partner-1", events.RoleObserver),
+			then:   []events.Event{granted("partner-1", events.RoleObserver, "dep:30")},
+		},
+
+		// Duties stay separate.
+		{name: "an admin cannot grant itself the mayor's role", when: grant(admin, admin.Subject, events.RoleMayor), err: ErrSelfGrant},
+		{name: "an admin cannot grant itself any role", when: grant(admin, admin.Subject, events.RoleObserver), err: ErrSelfGrant},
+		{name: "an admin cannot grant itself another admin grant", when: grant(admin, admin.Subject, events.RoleAdmin), err: ErrSelfGrant},
+		{
+			name: "a mayor's grant is only requested at first",
+			when: grant(admin, "u-1", events.RoleMayor),
+			then: []events.Event{requested("u-1", events.RoleMayor, nimes)},
+		},
+		{
+			name:   "a prefecture's grant is only requested at first",
+			domain: "dep:30/*",
 			when:   grant(admin, "cod-1", events.RolePrefecture),
-			then:   []events.Event{granted("cod-1", events.RolePrefecture, "dep:30")},
+			then:   []events.Event{requested("cod-1", events.RolePrefecture, "dep:30")},
+		},
+		{
+			name:  "a second admin's grant confirms the request",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes)},
+			when:  grant(admin2, "u-1", events.RoleMayor),
+			then:  []events.Event{confirmed("u-1", events.RoleMayor, nimes, admin2.Subject)},
+		},
+		{
+			name:   "a second admin confirms a prefecture's grant",
+			domain: "dep:30",
+			given:  []events.Event{requested("cod-1", events.RolePrefecture, "dep:30")},
+			when:   grant(admin2, "cod-1", events.RolePrefecture),
+			then:   []events.Event{confirmed("cod-1", events.RolePrefecture, "dep:30", admin2.Subject)},
+		},
+		{
+			name:  "the admin who asked cannot confirm its own request",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes)},
+			when:  grant(admin, "u-1", events.RoleMayor),
+			err:   ErrOwnRequest,
+		},
+		{
+			name:  "the future mayor cannot confirm their own grant, even as an admin",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes)},
+			when:  grant(events.Actor{Subject: "u-1", Role: events.RoleAdmin}, "u-1", events.RoleMayor),
+			err:   ErrSelfGrant,
+		},
+		{
+			name:  "the prefecture confirms a commune's mayor",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes)},
+			when:  grant(cod, "u-1", events.RoleMayor),
+			then:  []events.Event{confirmed("u-1", events.RoleMayor, nimes, cod.Subject)},
+		},
+		{
+			name: "the prefecture does not request a mayor's grant",
+			when: grant(cod, "u-1", events.RoleMayor),
+			err:  ErrNotAdmin,
+		},
+		{
+			name: "the prefecture grants no other role",
+			when: grant(cod, "u-1", events.RoleObserver),
+			err:  ErrNotAdmin,
+		},
+		{
+			name:   "the prefecture does not confirm one of its own",
+			domain: "dep:30",
+			given:  []events.Event{requested("cod-2", events.RolePrefecture, "dep:30")},
+			when:   grant(cod, "cod-2", events.RolePrefecture),
+			err:    ErrNotAdmin,
+		},
+		{
+			name:  "a confirmed grant is held: granting it again is refused",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes), confirmed("u-1", events.RoleMayor, nimes, admin2.Subject)},
+			when:  grant(admin, "u-1", events.RoleMayor),
+			err:   ErrAlreadyGranted,
+		},
+		{
+			name:  "a request still waiting is withdrawn by a revocation",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes)},
+			when:  revoke(admin2, "u-1", events.RoleMayor),
+			then:  []events.Event{revoked("u-1", events.RoleMayor, nimes, admin2.Subject)},
+		},
+		{
+			name:  "after a withdrawal, a grant is a new request",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes), revoked("u-1", events.RoleMayor, nimes)},
+			when:  grant(admin2, "u-1", events.RoleMayor),
+			then:  []events.Event{requested("u-1", events.RoleMayor, nimes, admin2.Subject)},
+		},
+		{
+			name:  "a confirmed mayor is revoked by one admin",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes), confirmed("u-1", events.RoleMayor, nimes, admin2.Subject)},
+			when:  revoke(admin, "u-1", events.RoleMayor),
+			then:  []events.Event{revoked("u-1", events.RoleMayor, nimes)},
+		},
+		{
+			name:  "the prefecture revokes nothing",
+			given: []events.Event{requested("u-1", events.RoleMayor, nimes)},
+			when:  revoke(cod, "u-1", events.RoleMayor),
+			err:   ErrNotAdmin,
 		},
 		{
 			name:  "a second role for the same subject is another grant",
@@ -251,6 +358,26 @@ func TestApplyFoldsTheStream(t *testing.T) {
 	}
 }
 
+func TestARequestedGrantIsHeldOnlyOnceConfirmed(t *testing.T) {
+	a, err := New(nimes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Apply(requested("u-1", events.RoleMayor, nimes))
+	if by, ok := a.Pending("u-1", events.RoleMayor); !ok || by != admin.Subject || a.Has("u-1", events.RoleMayor) {
+		t.Fatalf("after the request: pending %v by %q, held %v", ok, by, a.Has("u-1", events.RoleMayor))
+	}
+	a.Apply(confirmed("u-1", events.RoleMayor, nimes, admin2.Subject))
+	if _, ok := a.Pending("u-1", events.RoleMayor); ok || !a.Has("u-1", events.RoleMayor) {
+		t.Fatal("after the confirmation the grant is not held, or still pending")
+	}
+	a.Apply(requested("u-2", events.RoleMayor, nimes))
+	a.Apply(revoked("u-2", events.RoleMayor, nimes))
+	if _, ok := a.Pending("u-2", events.RoleMayor); ok || a.Has("u-2", events.RoleMayor) {
+		t.Fatal("a withdrawn request is still pending or held")
+	}
+}
+
 func TestNewRefusesAnInvalidDomain(t *testing.T) {
 	for _, d := range []string{"", "dep:3", "dep:30/com:13047", "com:30189", "dep:300/com:30012"} {
 		if _, err := New(d); !errors.Is(err, ErrInvalidDomain) {
@@ -287,7 +414,10 @@ func TestEventsRoundTripThroughTheRegistry(t *testing.T) {
 	if err := Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range []events.Event{granted("u-1", events.RoleMayor, nimes), revoked("u-1", events.RoleMayor, nimes)} {
+	for _, e := range []events.Event{
+		granted("u-1", events.RoleMayor, nimes), revoked("u-1", events.RoleMayor, nimes),
+		requested("u-1", events.RoleMayor, nimes), confirmed("u-1", events.RoleMayor, nimes, admin2.Subject),
+	} {
 		md := events.NewMetadata("cmd-1", admin, nimes, at)
 		env, err := reg.Encode(context.Background(), e, md)
 		if err != nil {

@@ -167,6 +167,10 @@ func domainOf(e projections.Event) string {
 		return ev.Domain
 	case role.RoleRevoked:
 		return ev.Domain
+	case role.RoleGrantRequested:
+		return ev.Domain
+	case role.RoleGrantConfirmed:
+		return ev.Domain
 	case alert.AlertDrafted:
 		return ev.Domain
 	case alert.DeliveriesRecorded:
@@ -306,6 +310,10 @@ func summary(ev events.Event) string {
 		return "Rôle " + label(roles, ev.Role) + " attribué à " + ev.Subject
 	case role.RoleRevoked:
 		return "Rôle " + label(roles, ev.Role) + " retiré à " + ev.Subject
+	case role.RoleGrantRequested:
+		return "Attribution du rôle " + label(roles, ev.Role) + " à " + ev.Subject + " demandée : en attente de la confirmation d'une autre personne"
+	case role.RoleGrantConfirmed:
+		return "Attribution du rôle " + label(roles, ev.Role) + " à " + ev.Subject + " confirmée (demandée par " + ev.RequestedBy + ")"
 	}
 	return ev.EventType()
 }

@@ -233,7 +233,8 @@ func TestTimelineAfterACrisis(t *testing.T) {
 	if err != nil || len(dep) != 17 {
 		t.Fatalf("Range(gard) = %d entries, %v", len(dep), err)
 	}
-	if dep[11].Summary != "Rôle préfecture attribué à sub-cod" || dep[11].Domain != gard {
+	// A prefecture grant is a request until a second person confirms it (issue 14).
+	if dep[11].Summary != "Attribution du rôle préfecture à sub-cod demandée : en attente de la confirmation d'une autre personne" || dep[11].Domain != gard {
 		t.Errorf("the département's own entry = %+v", dep[11])
 	}
 	if dep[13].StreamID != stream(events.CategoryIncident, "X") || dep[14].StreamID != stream(events.CategoryIncident, "Y") || !dep[13].At.Equal(dep[14].At) {

@@ -17,10 +17,20 @@ type residentsAPI struct {
 	pb.UnimplementedResidentsServer
 }
 
-func (s *Service) vault() KeyVault { return KeyVault{Store: s.store, Registry: s.registry} }
+// SetKeyWrapper gives the service the key-encryption key that wraps the
+// residents' keys it issues (`vigie serve` and `vigie serve alerts` load it
+// from VIGIE_RESIDENT_KEK_FILE or the data directory). Without one, the
+// process's ephemeral KEK is used: nothing outlives the process, good for
+// tests only. Set it before serving.
+func (s *Service) SetKeyWrapper(w resident.KeyWrapper) { s.Keys = w }
+
+func (s *Service) vault() KeyVault {
+	return KeyVault{Store: s.store, Registry: s.registry, Keys: s.Keys}
+}
 
 // Register records a resident's voluntary registration: the contact details are
-// sealed with the resident's own key before they reach the log.
+// sealed with the resident's own key before they reach the log, and that key
+// reaches the log wrapped under the KEK (KeyVault).
 func (a residentsAPI) Register(ctx context.Context, req *pb.RegisterResidentRequest) (*pb.ResidentReply, error) {
 	p, err := guard.Caller(ctx)
 	if err != nil {

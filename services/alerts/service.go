@@ -17,6 +17,7 @@ import (
 	"vigie/events/store"
 	"vigie/policies"
 	"vigie/policies/guard"
+	"vigie/policies/territory"
 	"vigie/services/alerts/alert"
 	pb "vigie/services/alerts/alertspb"
 	"vigie/services/alerts/cap"
@@ -40,6 +41,9 @@ type Service struct {
 	// dispatcher's directory. Nil when this process has none: approvals then
 	// record no audience and Audience answers Unavailable.
 	Audience AudienceCounter
+	// Keys wraps the residents' keys under the key-encryption key; nil: an
+	// ephemeral one (tests only).
+	Keys resident.KeyWrapper
 }
 
 // AudienceCounter counts, per channel, the residents of a commune an alert's
@@ -148,16 +152,50 @@ func (a alertsAPI) Draft(ctx context.Context, req *pb.DraftRequest) (*pb.AlertRe
 	if id == "" {
 		id = guard.NewID(p.Subject, req.CommandId)
 	}
+	incidentDomain, err := a.s.incidentDomain(ctx, p, req.IncidentId)
+	if err != nil {
+		return nil, guard.Status(err)
+	}
 	// An alert about an incident continues the incident's causal chain, so the
 	// after-action review can follow a report to the alert it led to.
-	cause := a.s.lastEventOf(ctx, req.IncidentId)
+	var cause *events.Metadata
+	if incidentDomain != "" {
+		cause = a.s.lastEventOf(ctx, req.IncidentId)
+	}
 	return a.run(ctx, "DraftAlert", id, req.CommandId, policies.ActionDraft, req.Domain, cause, func(al *alert.Alert, by events.Actor, now time.Time) ([]events.Event, error) {
 		content, channels, err := parseContent(req.Content, req.Channels)
 		if err != nil {
 			return nil, err
 		}
-		return al.Draft(alert.Draft{AlertID: id, Domain: req.Domain, IncidentID: req.IncidentId, Content: content, Channels: channels, Exercise: req.Exercise, Offered: a.s.Offered}, by, now)
+		decided, err := al.Draft(alert.Draft{AlertID: id, Domain: req.Domain, IncidentID: req.IncidentId, Content: content, Channels: channels, Exercise: req.Exercise, Offered: a.s.Offered}, by, now)
+		if err != nil || req.IncidentId == "" {
+			return decided, err
+		}
+		// Decided after the draft's own checks, so malformed input is still
+		// INVALID_INPUT; the rule belongs with the alert domain's (its Draft could
+		// take the incident's domain), kept here while that package is another's.
+		switch own, _ := territory.Canonical(req.Domain); {
+		case incidentDomain == "":
+			return nil, errIncidentNotFound
+		case incidentDomain != own:
+			return nil, errIncidentOfAnotherCommune
+		}
+		return decided, nil
 	})
+}
+
+// The references of a draft: an incident the caller may not read is answered
+// as one that does not exist, word for word; one of another commune that the
+// caller may read (someone in both cells) is refused by name, for a commune
+// alerts its own residents about its own incidents.
+var (
+	errIncidentNotFound         = fmt.Errorf("alert: incident %w", events.ErrNotFound)
+	errIncidentOfAnotherCommune = errors.New("l'incident relève d'une autre commune : une commune alerte ses habitants sur ses propres incidents")
+)
+
+// incidentDomain: the incident's domain when p may read it (guard.IncidentDomain).
+func (s *Service) incidentDomain(ctx context.Context, p policies.Principal, id string) (string, error) {
+	return s.guard.IncidentDomain(ctx, s.store, p, id)
 }
 
 // lastEventOf returns the metadata of the incident's latest event, nil when there is

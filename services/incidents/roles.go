@@ -50,14 +50,27 @@ func (a rolesAPI) run(ctx context.Context, name, action string, req *pb.RoleRequ
 		Name: name, Stream: stream, CommandID: req.CommandId,
 		Authorize: func(as *role.Assignments) (events.Actor, string, error) {
 			by, err := a.s.guard.Act(p, as.Domain(), policies.ObjectRole, action)
+			if err != nil && action == policies.ActionGrant {
+				// The prefecture grants nothing, but confirms a commune's mayor: it
+				// acts as the one whose policy allows that, and the role domain
+				// refuses it anything else.
+				if conf, cerr := a.s.guard.Act(p, as.Domain(), policies.ObjectRole, policies.ActionConfirm); cerr == nil {
+					by, err = conf, nil
+				}
+			}
 			return by, as.Domain(), err
 		},
 		Decide: func(as *role.Assignments, by events.Actor, now time.Time) ([]events.Event, error) {
 			evs, err := decide(as, by, req.Subject, req.Role, now)
-			if errors.Is(err, role.ErrUnknownRole) || errors.Is(err, role.ErrInvalidSubject) {
+			switch {
+			case errors.Is(err, role.ErrUnknownRole) || errors.Is(err, role.ErrInvalidSubject):
 				// Malformed requests, not refusals by a rule: the role package's errors
 				// are not of the events.ErrInvalidInput family guard.Status maps.
 				err = fmt.Errorf("%w: %w", events.ErrInvalidInput, err)
+			case errors.Is(err, role.ErrNotAdmin):
+				// Someone the policy let in only to confirm (the prefecture) asked for
+				// more: a refusal of who they are, answered as the policy's are.
+				err = fmt.Errorf("%w: %w", policies.ErrForbidden, err)
 			}
 			return evs, err
 		},
@@ -65,8 +78,9 @@ func (a rolesAPI) run(ctx context.Context, name, action string, req *pb.RoleRequ
 	if err != nil {
 		return nil, guard.Status(err)
 	}
+	_, pending := res.State.Pending(req.Subject, req.Role)
 	return &pb.RoleReply{
-		Subject: req.Subject, Role: req.Role, Domain: res.State.Domain(),
+		Subject: req.Subject, Role: req.Role, Domain: res.State.Domain(), Pending: pending,
 		CommitPosition: res.Position.Commit, PreparePosition: res.Position.Prepare, Duplicate: res.Duplicate,
 	}, nil
 }

@@ -66,8 +66,12 @@ func (a reinforcementsAPI) Request(ctx context.Context, req *pb.ReinforcementReq
 	if id == "" {
 		id = guard.NewID(p.Subject, req.CommandId)
 	}
+	incidentDomain, err := a.s.incidentDomain(ctx, p, req.IncidentId)
+	if err != nil {
+		return nil, guard.Status(err)
+	}
 	return a.run(ctx, "RequestReinforcement", id, req.CommandId, policies.ActionRequest, req, func(r *reinforcement.Request, by events.Actor, now time.Time) ([]events.Event, error) {
-		return r.Submit(reinforcement.Submission{RequestID: id, Domain: req.Domain, IncidentID: req.IncidentId, Kind: resource.Kind(req.Kind), Quantity: int(req.Quantity), Reason: req.Reason}, by, now)
+		return r.SubmitFor(reinforcement.Submission{RequestID: id, Domain: req.Domain, IncidentID: req.IncidentId, Kind: resource.Kind(req.Kind), Quantity: int(req.Quantity), Reason: req.Reason}, incidentDomain, by, now)
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 
 // Service holds the command handlers of both aggregates.
 type Service struct {
+	store          *store.Client
 	guard          guard.Guard
 	resources      *command.Handler[*resource.Resource]
 	reinforcements *command.Handler[*reinforcement.Request]
@@ -44,6 +45,7 @@ func New(c *store.Client, authz *policies.Authorizer, now func() time.Time) (*Se
 	// One history for the service's aggregates: their streams have distinct names.
 	history := command.NewHistory(20_000)
 	return &Service{
+		store:          c,
 		guard:          guard.Guard{Authz: authz},
 		resources:      &command.Handler[*resource.Resource]{Store: c, Registry: reg, Now: now, History: history, New: func() *resource.Resource { return &resource.Resource{} }},
 		reinforcements: &command.Handler[*reinforcement.Request]{Store: c, Registry: reg, Now: now, History: history, New: func() *reinforcement.Request { return &reinforcement.Request{} }},
@@ -124,9 +126,22 @@ func (a resourcesAPI) Register(ctx context.Context, req *pb.RegisterRequest) (*p
 }
 
 func (a resourcesAPI) Engage(ctx context.Context, req *pb.EngageRequest) (*pb.ResourceReply, error) {
+	p, err := guard.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	incidentDomain, err := a.s.incidentDomain(ctx, p, req.IncidentId)
+	if err != nil {
+		return nil, guard.Status(err)
+	}
 	return a.exec(ctx, "EngageResource", req.ResourceId, req.CommandId, policies.ActionEngage, func(r *resource.Resource, by events.Actor, now time.Time) ([]events.Event, error) {
-		return r.Engage(req.IncidentId, by, now)
+		return r.EngageOn(req.IncidentId, incidentDomain, by, now)
 	})
+}
+
+// incidentDomain: the incident's domain when p may read it (guard.IncidentDomain).
+func (s *Service) incidentDomain(ctx context.Context, p policies.Principal, id string) (string, error) {
+	return s.guard.IncidentDomain(ctx, s.store, p, id)
 }
 
 func (a resourcesAPI) Release(ctx context.Context, req *pb.ReleaseRequest) (*pb.ResourceReply, error) {

@@ -121,6 +121,9 @@ func TestFiftyConcurrentEngagementsOfOneResourceExactlyOneWins(t *testing.T) {
 	register(t, rac, c, &pb.RegisterRequest{CommandId: "reg-team", ResourceId: "team-pm-1", Domain: nimes, Kind: "team", Name: "Police municipale, équipe 1"})
 
 	const n = 50
+	for i := range n {
+		reported(t, env, nimes, fmt.Sprintf("inc-%02d", i))
+	}
 	type outcome struct {
 		incident string
 		reply    *pb.ResourceReply
@@ -282,6 +285,7 @@ func TestTheServiceAuthenticatesAndAuthorizesEveryCall(t *testing.T) {
 	c := pb.NewResourcesClient(env.Conn)
 	rac := env.As(t, "rac-nimes", events.RoleRAC, nimes)
 	register(t, rac, c, &pb.RegisterRequest{CommandId: "reg", ResourceId: "pump-12", Domain: nimes, Kind: "equipment", Name: "Motopompe 12"})
+	reported(t, env, nimes, "inc-1")
 	engage := &pb.EngageRequest{CommandId: "engage", ResourceId: "pump-12", IncidentId: "inc-1"}
 
 	t.Run("no token", func(t *testing.T) {
@@ -451,6 +455,7 @@ func TestAReinforcementGoesFromTheCommuneToTheGardPrefectureAndBack(t *testing.T
 	rac := env.As(t, "rac-nimes", events.RoleRAC, nimes)
 	cod := env.As(t, "cod-gard", events.RolePrefecture, gard)
 	cod13 := env.As(t, "cod-bdr", events.RolePrefecture, bdr)
+	reported(t, env, nimes, "inc-cadereau")
 
 	req, err := c.Request(mayor, &pb.ReinforcementRequest{CommandId: "req-pumps", Domain: nimes, IncidentId: "inc-cadereau", Kind: "equipment", Quantity: 6, Reason: "Cadereau d'Uzès en crue"})
 	if err != nil {
@@ -526,6 +531,9 @@ func TestCallersSharingACommandIDAreNotTakenForOneAnother(t *testing.T) {
 	register(t, env.As(t, "rac-nimes", events.RoleRAC, nimes), c, &pb.RegisterRequest{CommandId: "reg", ResourceId: "pump-1", Domain: nimes, Kind: "equipment", Name: "Motopompe 1"})
 
 	const n = 50
+	for i := range n {
+		reported(t, env, nimes, fmt.Sprintf("inc-%02d", i))
+	}
 	errs := make([]error, n)
 	ctxs := make([]context.Context, n)
 	for i := range n {

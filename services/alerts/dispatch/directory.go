@@ -12,12 +12,17 @@ import (
 
 // Directory is the dispatcher's view of the registered residents: their
 // contact details, opened with their keys, in memory only. It is built from the
-// log (resident-… and residentkey-… streams) and forgets a resident on erasure;
-// a resident whose key was shredded before the dispatcher started never
-// appears (the key stream is gone from the log).
+// log (resident-… and residentkey-… streams, the keys unwrapped by the
+// dispatcher's KEK) and forgets a resident on erasure; a resident whose key was
+// shredded before the dispatcher started never appears (the key stream is gone
+// from the log).
 type Directory struct {
-	mu       sync.RWMutex
-	keys     map[string][]byte                // resident id → key, until the registration arrives
+	mu   sync.RWMutex
+	keys map[string][]byte // resident id → key (unwrapped), until the registration arrives
+	// waiting are registrations read before their key: once a rotation has
+	// moved a key to a later generation's stream, the log holds the key after
+	// the registration.
+	waiting  map[string]waiting
 	byDomain map[string]map[string]*Recipient // domain → resident id → recipient
 	domainOf map[string]string
 	// caught: the dispatcher has read the log up to its start once. Before,
@@ -54,44 +59,70 @@ type Selection struct {
 	Before uint64
 }
 
-func NewDirectory() *Directory {
-	return &Directory{keys: map[string][]byte{}, byDomain: map[string]map[string]*Recipient{}, domainOf: map[string]string{}}
+// waiting is a registration whose key has not been read yet.
+type waiting struct {
+	reg      resident.ResidentRegistered
+	position uint64
 }
 
-// key remembers a resident's key, which the log holds just before the registration.
-func (d *Directory) key(k resident.ResidentKeyIssued) {
+func NewDirectory() *Directory {
+	return &Directory{keys: map[string][]byte{}, waiting: map[string]waiting{}, byDomain: map[string]map[string]*Recipient{}, domainOf: map[string]string{}}
+}
+
+// key remembers a resident's key (unwrapped by the dispatcher), which the log
+// holds before the registration, or after it once a rotation re-wrapped it:
+// then it opens the registration waiting for it. The key of a resident already
+// in the directory (a rotation while the dispatcher runs) changes nothing.
+func (d *Directory) key(residentID string, key []byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.keys[k.ResidentID] = k.Key
+	if _, ok := d.domainOf[residentID]; ok {
+		return
+	}
+	if w, ok := d.waiting[residentID]; ok {
+		if d.open(w.reg, w.position, key) {
+			delete(d.waiting, residentID)
+		}
+		return
+	}
+	d.keys[residentID] = key
 }
 
-// register opens the registration's sealed contact; without a key (shredded)
-// the resident stays out of the directory. position is the registration's
-// commit position in the log.
+// register opens the registration's sealed contact with the resident's key,
+// or keeps it until the key is read; a resident whose key was shredded stays
+// out of the directory. position is the registration's commit position in the
+// log: what Selection.Before compares, wherever the key is.
 func (d *Directory) register(r resident.ResidentRegistered, position uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	key, ok := d.keys[r.ResidentID]
-	if !ok {
-		return
+	if !ok || !d.open(r, position, key) {
+		d.waiting[r.ResidentID] = waiting{reg: r, position: position}
 	}
+}
+
+// open adds the resident with the contact key opens; false if it does not.
+// d.mu is held.
+func (d *Directory) open(r resident.ResidentRegistered, position uint64, key []byte) bool {
 	c, err := resident.Open(key, r.ResidentID, r.Sealed)
-	if err != nil {
-		return
-	}
 	delete(d.keys, r.ResidentID) // the recipient holds what the key opened
+	if err != nil {
+		return false
+	}
 	if d.byDomain[r.Domain] == nil {
 		d.byDomain[r.Domain] = map[string]*Recipient{}
 	}
 	d.byDomain[r.Domain][r.ResidentID] = &Recipient{ID: r.ResidentID, hash: hashID(r.ResidentID), Channels: slices.Clone(r.Channels),
 		Language: r.Language, Exercises: r.Exercises, Position: position, Contact: c}
 	d.domainOf[r.ResidentID] = r.Domain
+	return true
 }
 
 func (d *Directory) erase(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.keys, id)
+	delete(d.waiting, id)
 	if dom, ok := d.domainOf[id]; ok {
 		delete(d.byDomain[dom], id)
 		delete(d.domainOf, id)

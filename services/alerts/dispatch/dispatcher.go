@@ -67,6 +67,9 @@ type Dispatcher struct {
 	Concurrency int // messages in flight; 64 when zero
 	Log         *slog.Logger
 	Now         func() time.Time
+	// Keys unwraps the residents' keys (the KEK of `vigie serve`/`serve alerts`);
+	// nil is the process's ephemeral KEK, good for tests only.
+	Keys resident.KeyWrapper
 
 	dirOnce sync.Once
 	dir     *Directory
@@ -77,6 +80,9 @@ type Dispatcher struct {
 	wake    chan struct{}
 	handler *command.Handler[*alert.Alert]
 	caught  atomic.Bool
+
+	keyEvents  *events.Registry // decodes residentkey streams
+	unknownKEK map[string]bool  // KEK ids already reported missing (observe's goroutine only)
 }
 
 // tracked is what the dispatcher knows of one alert: its state, and its journal.
@@ -157,6 +163,11 @@ func (d *Dispatcher) init() {
 		d.Now = time.Now
 	}
 	d.Directory()
+	d.keyEvents = d.Registry
+	if _, ok := d.Registry.Version(resident.ResidentKeyWrapped{}.EventType()); !ok {
+		d.keyEvents, _ = resident.KeyRegistry() // fails only on a programming error, caught by every test
+	}
+	d.unknownKEK = map[string]bool{}
 	d.sem = make(chan struct{}, d.Concurrency)
 	d.alerts = map[string]*tracked{}
 	d.wake = make(chan struct{}, 1)
@@ -206,6 +217,40 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
+// observeKey unwraps a resident's key (or takes the clear key of a log written
+// before keys were wrapped) for the directory. A key this process cannot
+// unwrap leaves the resident out, and says so once per KEK: it is the mark of
+// a KEK file missing (a restore without it, another installation's file).
+func (d *Dispatcher) observeKey(r store.Recorded) {
+	e, _, err := d.keyEvents.Decode(r.Type, r.Data, r.Metadata)
+	if err != nil {
+		d.Log.Error("dispatch: unreadable key event", "stream", r.StreamID, "type", r.Type, "err", err)
+		return
+	}
+	keys := d.Keys
+	if keys == nil {
+		ring, err := resident.EphemeralKeyring()
+		if err != nil {
+			d.Log.Error("dispatch: no key-encryption key", "err", err)
+			return
+		}
+		keys = ring
+	}
+	id, key, kekID, err := resident.OpenKey(keys, e)
+	if err != nil {
+		if d.dir.Still(id) {
+			return // already open: a rotation re-wrapped a key this process read before
+		}
+		if !d.unknownKEK[kekID] {
+			d.unknownKEK[kekID] = true
+			d.Log.Error("dispatch: residents' keys this process cannot unwrap: they will not be contacted; is the right KEK file given (VIGIE_RESIDENT_KEK_FILE, README)?",
+				"kek", kekID, "first", r.StreamID, "err", err)
+		}
+		return
+	}
+	d.dir.key(id, key)
+}
+
 func (d *Dispatcher) poke() {
 	select {
 	case d.wake <- struct{}{}:
@@ -215,6 +260,10 @@ func (d *Dispatcher) poke() {
 
 // observe keeps the directory and the alerts' states current.
 func (d *Dispatcher) observe(_ context.Context, r store.Recorded) error {
+	if events.Category(r.StreamID) == resident.KeyCategory {
+		d.observeKey(r)
+		return nil
+	}
 	e, _, err := d.Registry.Decode(r.Type, r.Data, r.Metadata)
 	if err != nil {
 		if errors.Is(err, events.ErrUnknownEventType) {
@@ -223,9 +272,6 @@ func (d *Dispatcher) observe(_ context.Context, r store.Recorded) error {
 		return err
 	}
 	switch ev := e.(type) {
-	case resident.ResidentKeyIssued:
-		d.dir.key(ev)
-		return nil
 	case resident.ResidentRegistered:
 		d.dir.register(ev, r.Position.Commit)
 		return nil

@@ -36,8 +36,10 @@ type ResidentErased struct {
 	At time.Time `json:"at"`
 }
 
-// ResidentKeyIssued is the only event of residentkey-<id>: the key that seals
-// the resident's contact details. Erasure deletes that stream, nothing else.
+// ResidentKeyIssued is how keys were written before they were wrapped: the
+// key that seals the resident's contact details, in clear. It is still read
+// (older logs); new keys are ResidentKeyWrapped, and `vigie keys rotate`
+// rewrites old ones wrapped. Erasure deletes the key streams, nothing else.
 type ResidentKeyIssued struct {
 	ResidentID string `json:"residentId"`
 	Key        []byte `json:"key"`
@@ -63,5 +65,6 @@ func Register(r *events.Registry) error {
 		events.Register[ResidentRegistered](r, 1),
 		events.Register[ResidentErased](r, 1),
 		events.Register[ResidentKeyIssued](r, 1),
+		events.Register[ResidentKeyWrapped](r, 1),
 	)
 }

@@ -12,7 +12,8 @@ import (
 // KeySize is the size of a resident's key: AES-256.
 const KeySize = 32
 
-// NewKey returns a fresh random key for one resident.
+// NewKey returns a fresh random key for one resident. It reaches the log only
+// wrapped under a key-encryption key (KeyWrapper, kek.go).
 func NewKey() ([]byte, error) {
 	key := make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {

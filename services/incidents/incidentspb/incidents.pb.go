@@ -733,8 +733,11 @@ type RoleReply struct {
 	CommitPosition  uint64                 `protobuf:"varint,4,opt,name=commit_position,json=commitPosition,proto3" json:"commit_position,omitempty"`
 	PreparePosition uint64                 `protobuf:"varint,5,opt,name=prepare_position,json=preparePosition,proto3" json:"prepare_position,omitempty"`
 	Duplicate       bool                   `protobuf:"varint,6,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The grant waits for a second person's confirmation: the subject does not hold
+	// the role yet.
+	Pending       bool `protobuf:"varint,7,opt,name=pending,proto3" json:"pending,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RoleReply) Reset() {
@@ -805,6 +808,13 @@ func (x *RoleReply) GetPreparePosition() uint64 {
 func (x *RoleReply) GetDuplicate() bool {
 	if x != nil {
 		return x.Duplicate
+	}
+	return false
+}
+
+func (x *RoleReply) GetPending() bool {
+	if x != nil {
+		return x.Pending
 	}
 	return false
 }
@@ -881,14 +891,15 @@ const file_incidents_proto_rawDesc = "" +
 	"command_id\x18\x01 \x01(\tR\tcommandId\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x12\n" +
 	"\x04role\x18\x03 \x01(\tR\x04role\x12\x16\n" +
-	"\x06domain\x18\x04 \x01(\tR\x06domain\"\xc3\x01\n" +
+	"\x06domain\x18\x04 \x01(\tR\x06domain\"\xdd\x01\n" +
 	"\tRoleReply\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x16\n" +
 	"\x06domain\x18\x03 \x01(\tR\x06domain\x12'\n" +
 	"\x0fcommit_position\x18\x04 \x01(\x04R\x0ecommitPosition\x12)\n" +
 	"\x10prepare_position\x18\x05 \x01(\x04R\x0fpreparePosition\x12\x1c\n" +
-	"\tduplicate\x18\x06 \x01(\bR\tduplicate2\xcf\x04\n" +
+	"\tduplicate\x18\x06 \x01(\bR\tduplicate\x12\x18\n" +
+	"\apending\x18\a \x01(\bR\apending2\xcf\x04\n" +
 	"\tIncidents\x12N\n" +
 	"\x06Report\x12!.vigie.incidents.v1.ReportRequest\x1a!.vigie.incidents.v1.IncidentReply\x12P\n" +
 	"\aQualify\x12\".vigie.incidents.v1.QualifyRequest\x1a!.vigie.incidents.v1.IncidentReply\x12X\n" +

@@ -363,6 +363,10 @@ const (
 //
 // Roles: grants and revocations of roles, recorded as events in role-<domain>.
 type RolesClient interface {
+	// Grant grants a role, or, for a role that takes two people (mayor, prefecture),
+	// requests it (RoleGrantRequested) or, by another admin or (for a commune's mayor)
+	// the prefecture, confirms the pending request (RoleGrantConfirmed). Nobody grants a
+	// role to themselves.
 	Grant(ctx context.Context, in *RoleRequest, opts ...grpc.CallOption) (*RoleReply, error)
 	Revoke(ctx context.Context, in *RoleRequest, opts ...grpc.CallOption) (*RoleReply, error)
 }
@@ -401,6 +405,10 @@ func (c *rolesClient) Revoke(ctx context.Context, in *RoleRequest, opts ...grpc.
 //
 // Roles: grants and revocations of roles, recorded as events in role-<domain>.
 type RolesServer interface {
+	// Grant grants a role, or, for a role that takes two people (mayor, prefecture),
+	// requests it (RoleGrantRequested) or, by another admin or (for a commune's mayor)
+	// the prefecture, confirms the pending request (RoleGrantConfirmed). Nobody grants a
+	// role to themselves.
 	Grant(context.Context, *RoleRequest) (*RoleReply, error)
 	Revoke(context.Context, *RoleRequest) (*RoleReply, error)
 	mustEmbedUnimplementedRolesServer()

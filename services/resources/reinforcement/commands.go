@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"vigie/events"
+	"vigie/events/input"
 	"vigie/services/resources/resource"
 )
 
@@ -28,7 +29,27 @@ type Submission struct {
 	Reason     string // optional; trimmed
 }
 
-// Submit makes a request; only the commune's mayor or rac may.
+// SubmitFor makes a request for the incident of cmd, whose domain the service
+// read from the incident's own stream: "" when no incident of that id exists
+// for the caller (none at all, or one the caller may not read; both are
+// answered ErrIncidentNotFound). A commune asks for its own incidents: the
+// prefecture decides how communes help one another, from their own requests.
+func (r *Request) SubmitFor(cmd Submission, incidentDomain string, by events.Actor, at time.Time) ([]events.Event, error) {
+	decided, err := r.Submit(cmd, by, at)
+	switch {
+	case err != nil:
+		return nil, err
+	case incidentDomain == "":
+		return nil, ErrIncidentNotFound
+	case incidentDomain != cmd.Domain:
+		return nil, ErrIncidentOfAnotherCommune
+	}
+	return decided, nil
+}
+
+// Submit makes a request; only the commune's mayor or rac may. It does not
+// look at the incident: commands from people go through SubmitFor, which
+// does; Submit remains for building histories (tests, projections' fixtures).
 func (r *Request) Submit(cmd Submission, by events.Actor, at time.Time) ([]events.Event, error) {
 	if !commune(by) {
 		return nil, ErrCommuneOnly
@@ -36,7 +57,7 @@ func (r *Request) Submit(cmd Submission, by events.Actor, at time.Time) ([]event
 	if r.Exists() {
 		return nil, fmt.Errorf("%w: %s", ErrAlreadyRequested, r.id)
 	}
-	reason, ok := text(cmd.Reason)
+	reason, terr := text(cmd.Reason)
 	switch {
 	case !validID(cmd.RequestID):
 		return nil, ErrInvalidRequestID
@@ -48,8 +69,8 @@ func (r *Request) Submit(cmd Submission, by events.Actor, at time.Time) ([]event
 		return nil, fmt.Errorf("%w: %q", ErrUnknownKind, cmd.Kind)
 	case cmd.Quantity < 1 || cmd.Quantity > MaxQuantity:
 		return nil, fmt.Errorf("%w: %d requested", ErrQuantity, cmd.Quantity)
-	case !ok:
-		return nil, ErrInvalidText
+	case terr != nil:
+		return nil, terr
 	}
 	return []events.Event{ReinforcementRequested{
 		RequestID:  cmd.RequestID,
@@ -69,12 +90,12 @@ func (r *Request) Accept(quantity int, note string, by events.Actor, at time.Tim
 	if err := r.step("accept", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
 		return nil, err
 	}
-	note, ok := text(note)
+	note, terr := text(note)
 	switch {
 	case quantity < 1 || quantity > r.quantity:
 		return nil, fmt.Errorf("%w: %d accepted of %d requested", ErrQuantity, quantity, r.quantity)
-	case !ok:
-		return nil, ErrInvalidText
+	case terr != nil:
+		return nil, terr
 	}
 	return []events.Event{ReinforcementAccepted{Quantity: quantity, Note: note, By: by, At: at}}, nil
 }
@@ -85,10 +106,10 @@ func (r *Request) Refuse(reason string, by events.Actor, at time.Time) ([]events
 	if err := r.step("refuse", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
 		return nil, err
 	}
-	reason, ok := text(reason)
+	reason, terr := text(reason)
 	switch {
-	case !ok:
-		return nil, ErrInvalidText
+	case terr != nil:
+		return nil, terr
 	case reason == "":
 		return nil, ErrReasonRequired
 	}
@@ -156,12 +177,17 @@ func validID(id string) bool {
 
 // text trims s and reports whether it is free text within MaxTextLen: line
 // breaks and tabs are allowed, other control characters are not.
-func text(s string) (string, bool) {
+func text(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxTextLen {
-		return "", false
-	}
-	return s, !strings.ContainsFunc(s, func(r rune) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxTextLen || strings.ContainsFunc(s, func(r rune) bool {
 		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
-	})
+	}) {
+		return "", ErrInvalidText
+	}
+	// Invisible characters (bidi overrides, zero-width ones) would make a reason
+	// read on screen otherwise than it was written; the error names the one found.
+	if err := input.Visible(ErrInvalidInput, "reason", s); err != nil {
+		return "", err
+	}
+	return s, nil
 }

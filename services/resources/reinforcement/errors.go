@@ -23,10 +23,13 @@ var (
 
 // Rules.
 var (
-	ErrNotFound            = fmt.Errorf("reinforcement: request %w", events.ErrNotFound)
-	ErrAlreadyRequested    = errors.New("reinforcement: request already made")
-	ErrPrefectureOnly      = errors.New("reinforcement: only the prefecture decides on and dispatches reinforcements")
-	ErrCommuneOnly         = errors.New("reinforcement: only the commune's mayor or rac requests reinforcements and confirms their arrival")
-	ErrCommuneOrPrefecture = errors.New("reinforcement: only the commune's mayor or rac, or the prefecture, releases reinforcements")
-	ErrWrongStep           = errors.New("reinforcement: not the request's next step")
+	ErrNotFound         = fmt.Errorf("reinforcement: request %w", events.ErrNotFound)
+	ErrIncidentNotFound = fmt.Errorf("reinforcement: incident %w", events.ErrNotFound)
+	// ErrIncidentOfAnotherCommune is read by the commune's crisis cell as it is.
+	ErrIncidentOfAnotherCommune = errors.New("l'incident relève d'une autre commune : une commune demande des renforts pour ses propres incidents")
+	ErrAlreadyRequested         = errors.New("reinforcement: request already made")
+	ErrPrefectureOnly           = errors.New("reinforcement: only the prefecture decides on and dispatches reinforcements")
+	ErrCommuneOnly              = errors.New("reinforcement: only the commune's mayor or rac requests reinforcements and confirms their arrival")
+	ErrCommuneOrPrefecture      = errors.New("reinforcement: only the commune's mayor or rac, or the prefecture, releases reinforcements")
+	ErrWrongStep                = errors.New("reinforcement: not the request's next step")
 )

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"vigie/events"
+	"vigie/events/input"
 )
 
 // Registration is the command that registers a resource.
@@ -30,6 +31,10 @@ func (r *Resource) Register(cmd Registration, by events.Actor, at time.Time) ([]
 	case !cmd.Kind.Valid():
 		return nil, fmt.Errorf("%w: %q", ErrUnknownKind, cmd.Kind)
 	case name == "" || utf8.RuneCountInString(name) > MaxNameLen || !printable(name):
+		// An invisible character is named, so the person sees what to remove.
+		if err := input.Visible(ErrInvalidInput, "name", name); err != nil {
+			return nil, err
+		}
 		return nil, ErrInvalidName
 	}
 	if err := ValidateCommuneDomain(cmd.Domain); err != nil {
@@ -50,9 +55,34 @@ func (r *Resource) Register(cmd Registration, by events.Actor, at time.Time) ([]
 	}}, nil
 }
 
+// EngageOn puts an available resource on the incident incidentID, whose
+// domain the service read from the incident's own stream: "" when no incident
+// of that id exists for the caller (none at all, or one the caller may not
+// read; both are answered ErrIncidentNotFound, so an id reveals nothing). The
+// incident must be the resource's commune's: a commune that helps another
+// sends its means through the prefecture's reinforcement workflow, where the
+// prefecture decides, not by engaging them on the other's incident.
+func (r *Resource) EngageOn(incidentID, incidentDomain string, by events.Actor, at time.Time) ([]events.Event, error) {
+	if !r.Exists() {
+		return nil, ErrNotFound
+	}
+	if !validID(incidentID) {
+		return nil, ErrInvalidIncidentID
+	}
+	if incidentDomain == "" {
+		return nil, ErrIncidentNotFound
+	}
+	if incidentDomain != r.domain {
+		return nil, ErrIncidentOfAnotherCommune
+	}
+	return r.Engage(incidentID, by, at)
+}
+
 // Engage puts an available resource on an incident. A resource is on one
 // incident at a time: engaging it again, even on the same incident, is
-// refused; release it first.
+// refused; release it first. It does not look at the incident: commands from
+// people go through EngageOn, which does; Engage remains for building
+// histories (tests, projections' fixtures).
 func (r *Resource) Engage(incidentID string, by events.Actor, at time.Time) ([]events.Event, error) {
 	if !r.Exists() {
 		return nil, ErrNotFound

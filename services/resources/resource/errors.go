@@ -25,13 +25,16 @@ var (
 
 // Rules.
 var (
-	ErrNotFound          = fmt.Errorf("resource: %w", events.ErrNotFound)
-	ErrAlreadyRegistered = errors.New("resource: already registered")
-	ErrAlreadyEngaged    = errors.New("resource: already engaged on an incident")
-	ErrNotAvailable      = errors.New("resource: not available")
-	ErrNotEngaged        = errors.New("resource: not engaged")
-	ErrUseEngageRelease  = errors.New("resource: engaged status is set by engaging and releasing")
-	ErrNotAShelter       = errors.New("resource: not a shelter")
-	ErrShelterFull       = errors.New("resource: shelter full")
-	ErrOccupiedShelter   = errors.New("resource: shelter still has occupants")
+	ErrNotFound         = fmt.Errorf("resource: %w", events.ErrNotFound)
+	ErrIncidentNotFound = fmt.Errorf("resource: incident %w", events.ErrNotFound)
+	// ErrIncidentOfAnotherCommune is read by the commune's crisis cell as it is.
+	ErrIncidentOfAnotherCommune = errors.New("l'incident relève d'une autre commune : l'aide entre communes passe par une demande de renfort à la préfecture")
+	ErrAlreadyRegistered        = errors.New("resource: already registered")
+	ErrAlreadyEngaged           = errors.New("resource: already engaged on an incident")
+	ErrNotAvailable             = errors.New("resource: not available")
+	ErrNotEngaged               = errors.New("resource: not engaged")
+	ErrUseEngageRelease         = errors.New("resource: engaged status is set by engaging and releasing")
+	ErrNotAShelter              = errors.New("resource: not a shelter")
+	ErrShelterFull              = errors.New("resource: shelter full")
+	ErrOccupiedShelter          = errors.New("resource: shelter still has occupants")
 )

@@ -23,8 +23,10 @@ func validID(id string) bool {
 
 // printable refuses invalid UTF-8 and control characters (newlines included):
 // names and ids are shown on one line of the boards.
+// printable: valid UTF-8 without control characters nor invisible ones (bidi
+// overrides, zero-width: a name shown to others must read as it was written).
 func printable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || input.Invisible(r) })
 }
 
 // ValidateCommuneDomain accepts a commune's authorization domain,

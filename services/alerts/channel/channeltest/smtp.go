@@ -38,6 +38,8 @@ type SMTPSink struct {
 	ln        net.Listener
 	*Counters // Count, Raw, Duplicates, PerRecipient, Stats, Wait, FailNext
 
+	onMail func(Mail) // each distinct message, as it is kept; may be nil
+
 	mu     sync.Mutex
 	mails  []Mail
 	conns  map[net.Conn]struct{}
@@ -54,10 +56,17 @@ func NewSMTPSink(addr string) (*SMTPSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SMTPSink{ln: ln, Counters: newCounters(), conns: map[net.Conn]struct{}{}}
+	return NewSMTPSinkOn(ln, nil), nil
+}
+
+// NewSMTPSinkOn serves on ln until Close, calling onMail (when not nil) with each
+// distinct message as it is kept. `vigie demo` serves it on an in-memory
+// listener, so its mail reaches the demo's page without opening a port.
+func NewSMTPSinkOn(ln net.Listener, onMail func(Mail)) *SMTPSink {
+	s := &SMTPSink{ln: ln, Counters: newCounters(), conns: map[net.Conn]struct{}{}, onMail: onMail}
 	s.wg.Add(1)
 	go s.accept()
-	return s, nil
+	return s
 }
 
 // Addr is the host:port the sink listens on.
@@ -239,6 +248,9 @@ func (s *SMTPSink) store(m Mail) string {
 		s.mu.Lock()
 		s.mails = append(s.mails, m)
 		s.mu.Unlock()
+		if s.onMail != nil {
+			s.onMail(m)
+		}
 	})
 	return "250 OK queued"
 }

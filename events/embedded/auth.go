@@ -1,0 +1,118 @@
+package embedded
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// AdminUser is the user the embedded store knows when it is given a password.
+const AdminUser = "admin"
+
+// NewPassword returns a random password for a store served to this process
+// only: the all-in-one `vigie serve` makes one at every start and keeps it in
+// memory, so a local process that finds the loopback port still cannot read
+// the log (the residents' sealed data, the role grants) nor append to it.
+func NewPassword() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// authInterceptors refuse every call without the admin's Basic credentials, as a
+// real node does for anonymous callers once access control is on. ServerFeatures
+// stays open: the official clients ask it before they send credentials, and it
+// reveals only the protocol's method list.
+func authInterceptors(password string) []grpc.ServerOption {
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(AdminUser+":"+password))
+	check := func(ctx context.Context, method string) error {
+		if strings.HasPrefix(method, "/event_store.client.server_features.") {
+			return nil
+		}
+		md, _ := metadata.FromIncomingContext(ctx)
+		for _, got := range md.Get("authorization") {
+			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+				return nil
+			}
+		}
+		return status.Error(codes.Unauthenticated, "access denied: credentials required")
+	}
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if err := check(ctx, info.FullMethod); err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := check(ss.Context(), info.FullMethod); err != nil {
+				return err
+			}
+			return h(srv, ss)
+		}),
+	}
+}
+
+// ClientURL is URL with the admin's credentials, for a client in this
+// process. Never log it.
+func (srv *Server) ClientURL() string {
+	if srv.password == "" {
+		return srv.URL()
+	}
+	return fmt.Sprintf("esdb://%s@%s?tls=%t", url.UserPassword(AdminUser, srv.password).String(), srv.Addr(), srv.tls)
+}
+
+// EphemeralTLS makes a self-signed certificate for the loopback addresses,
+// held in memory only, and the pool that trusts it: the all-in-one process
+// serves its store over TLS to itself, because the official client sends
+// credentials only over TLS. Nothing is written: a new one at every start.
+func EphemeralTLS() (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: "vigie embedded event store"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"localhost"},
+		IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
+}
