@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -68,7 +69,7 @@ func (l logReads) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 		return resolver.Error(resolver.CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
 	}
 	// The operation itself paid its token at admission.
-	if ok, retry := l.limits.take(c.Principal.Subject, n*l.weight); !ok {
+	if ok, retry := l.limits.take(c, n*l.weight); !ok {
 		return rateLimited(ctx, retry)
 	}
 	return nil
@@ -188,10 +189,12 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // (401 otherwise), paying from the same bucket as its GraphQL requests one token plus
 // weight per log read the request will make (reads; nil: none), at most max reads (400
 // beyond), 429 with Retry-After past its rate. The route authorizes on its own, after.
-func readingRoute(limits *limiters, max, weight int, reads func(*http.Request) int, next http.Handler) http.Handler {
+func readingRoute(cfg *Config, limits *limiters, reads func(*http.Request) int, next http.Handler) http.Handler {
+	max, weight := cfg.MaxLogReads, cfg.LogReadWeight
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := auth.FromContext(r.Context())
 		if err != nil {
+			cfg.authFailed(r.Context(), "GET "+routeOf(r.URL.Path), auth.Failure(err))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
 			http.Error(w, "authentification requise : envoyez Authorization: Bearer <jeton>", http.StatusUnauthorized)
 			return
@@ -204,7 +207,7 @@ func readingRoute(limits *limiters, max, weight int, reads func(*http.Request) i
 			http.Error(w, fmt.Sprintf("requête trop coûteuse (%s) : elle lit le journal %d fois, une requête peut le lire au plus %d fois ; demandez moins d'instants", ReasonTooCostly, n, max), http.StatusBadRequest)
 			return
 		}
-		if ok, retry := limits.take(c.Principal.Subject, 1+n*weight); !ok {
+		if ok, retry := limits.take(c, 1+n*weight); !ok {
 			secs := retrySeconds(retry)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			http.Error(w, fmt.Sprintf("trop de requêtes (%s) : réessayez dans %d s", CodeRateLimited, secs), http.StatusTooManyRequests)
@@ -212,4 +215,13 @@ func readingRoute(limits *limiters, max, weight int, reads func(*http.Request) i
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// routeOf is a path without what follows its first segment (/report/dep:30….html is
+// /report): the journal names the route, not the domain a caller made up.
+func routeOf(path string) string {
+	if i := strings.IndexByte(strings.TrimPrefix(path, "/"), '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return path
 }

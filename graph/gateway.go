@@ -34,6 +34,7 @@ import (
 	"vigie/graph/model"
 	"vigie/graph/resolver"
 	"vigie/policies"
+	"vigie/policies/journal"
 )
 
 // Config assembles a gateway.
@@ -68,6 +69,20 @@ type Config struct {
 	// burst; a script in a loop is held to about four reads a second, on top of the
 	// replays' own bound (replay.Replayer.Parallel) and their sharing.
 	LogReadWeight int
+}
+
+// journal is the gateway's security journal (the resolver's); nil: none.
+func (c *Config) journal() *journal.Journal {
+	if c.Resolver == nil {
+		return nil
+	}
+	return c.Resolver.Journal
+}
+
+// authFailed notes a failed authentication on route (the caller is unknown: a token
+// that does not verify names no one the gateway can trust).
+func (c *Config) authFailed(ctx context.Context, route, reason string) {
+	c.journal().Record(ctx, journal.Entry{Kind: journal.AuthFailed, Action: route, Code: resolver.CodeUnauthenticated, Reason: reason})
 }
 
 func (c *Config) setDefaults() {
@@ -115,10 +130,12 @@ func New(cfg Config) http.Handler {
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			token, ok := auth.Bearer(p.Authorization())
 			if !ok {
+				cfg.authFailed(ctx, "websocket", auth.Failure(auth.ErrNoToken))
 				return refuseInit(ctx, "unauthenticated: connection_init must carry {\"Authorization\":\"Bearer …\"}")
 			}
 			c, err := cfg.Auth.Authenticate(ctx, token)
 			if err != nil {
+				cfg.authFailed(ctx, "websocket", auth.Failure(err))
 				return refuseInit(ctx, "unauthenticated: the token does not verify")
 			}
 			return openSession(ctx, token, c), nil, nil
@@ -136,8 +153,8 @@ func New(cfg Config) http.Handler {
 	// the query, so that an anonymous caller costs no parsing and learns nothing of the
 	// schema from validation messages, and every request counts against its caller's
 	// rate, the invalid ones included.
-	limits := &limiters{limit: cfg.RateLimit, burst: cfg.RateBurst, byCaller: map[string]*rate.Limiter{}}
-	srv.Use(admission{limits: limits})
+	limits := &limiters{limit: cfg.RateLimit, burst: cfg.RateBurst, byCaller: map[string]*rate.Limiter{}, journal: cfg.journal()}
+	srv.Use(admission{limits: limits, cfg: &cfg})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	// Before the complexity limit, which walks fragments without memory: a document
 	// of a few lines whose fragments each spread the previous one twice would keep it
@@ -172,6 +189,9 @@ func New(cfg Config) http.Handler {
 			if code := resolver.CodeOf(err); code != "" {
 				e.Extensions["code"] = code
 			}
+		}
+		if e.Extensions["code"] == resolver.CodeForbidden {
+			cfg.Resolver.Refused(ctx, resolver.CodeForbidden, "")
 		}
 		switch e.Extensions["code"] {
 		case nil:
@@ -218,7 +238,7 @@ func New(cfg Config) http.Handler {
 	// authentication and per-caller bucket as /graphql; a report pays for the log it
 	// reads.
 	reading := func(reads func(*http.Request) int, h http.Handler) http.Handler {
-		return auth.Middleware(cfg.Auth, readingRoute(limits, cfg.MaxLogReads, cfg.LogReadWeight, reads, h))
+		return auth.Middleware(cfg.Auth, readingRoute(&cfg, limits, reads, h))
 	}
 	if cfg.Resolver != nil && cfg.Resolver.Redis != nil {
 		mux.Handle("GET /cap/", capHandlerLogged(cfg.Resolver.Redis, cfg.Log))
@@ -364,7 +384,10 @@ func introspects(set ast.SelectionSet, seen map[*ast.FragmentDefinition]bool) bo
 
 // admission lets in only authenticated callers within their rate, before the query
 // is even parsed (an OperationParameterMutator runs first of all).
-type admission struct{ limits *limiters }
+type admission struct {
+	limits *limiters
+	cfg    *Config
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -376,9 +399,12 @@ func (admission) Validate(graphql.ExecutableSchema) error { return nil }
 func (a admission) MutateOperationParameters(ctx context.Context, _ *graphql.RawParams) *gqlerror.Error {
 	c, err := auth.FromContext(ctx)
 	if err != nil {
+		if !errors.Is(err, auth.ErrRevoked) { // the session's end is journaled once, as such
+			a.cfg.authFailed(ctx, "graphql", auth.Failure(err))
+		}
 		return resolver.Error(resolver.CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
 	}
-	if ok, retry := a.limits.take(c.Principal.Subject, 1); !ok {
+	if ok, retry := a.limits.take(c, 1); !ok {
 		return rateLimited(ctx, retry)
 	}
 	return nil
@@ -446,14 +472,37 @@ func errorResponse(msg, code string) *graphql.Response {
 type limiters struct {
 	limit    rate.Limit
 	burst    int
+	journal  *journal.Journal // notes each refusal (coalesced there per caller)
 	mu       sync.Mutex
 	byCaller map[string]*rate.Limiter
 	swept    time.Time
 }
 
-// take takes n tokens of subject's bucket, or none and says how long to wait for them.
-// A charge above the burst could never be paid whole: it takes the whole burst.
-func (l *limiters) take(subject string, n int) (bool, time.Duration) {
+// take takes n tokens of the caller's bucket, or none and says how long to wait for
+// them. A charge above the burst could never be paid whole: it takes the whole burst.
+// A refusal is journaled under each domain the caller's token grants roles in (the
+// journal adds those the log grants when the token names none).
+func (l *limiters) take(c auth.Caller, n int) (bool, time.Duration) {
+	ok, wait := l.takeN(c.Principal.Subject, n)
+	if !ok && l.journal != nil {
+		e := journal.Entry{Kind: journal.RateLimited, Actor: c.Principal.Subject, Code: CodeRateLimited,
+			Reason: fmt.Sprintf("plus de %v requêtes par seconde (rafale de %d)", float64(l.limit), l.burst)}
+		seen := map[string]bool{}
+		for _, g := range c.Principal.Grants {
+			if !seen[g.Domain] {
+				seen[g.Domain] = true
+				e.Domain = g.Domain
+				l.journal.Record(context.Background(), e)
+			}
+		}
+		if len(seen) == 0 {
+			l.journal.Record(context.Background(), e)
+		}
+	}
+	return ok, wait
+}
+
+func (l *limiters) takeN(subject string, n int) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if time.Since(l.swept) > 10*time.Minute {
@@ -471,14 +520,14 @@ func (l *limiters) take(subject string, n int) (bool, time.Duration) {
 	}
 	now := time.Now()
 	r := lim.ReserveN(now, min(n, l.burst))
-	if !r.OK() {
-		return false, time.Second
-	}
-	if wait := r.DelayFrom(now); wait > 0 {
+	wait := time.Second
+	if r.OK() {
+		if wait = r.DelayFrom(now); wait <= 0 {
+			return true, 0
+		}
 		r.CancelAt(now) // refused: the tokens go back
-		return false, wait
 	}
-	return true, 0
+	return false, wait
 }
 
 // depthLimit refuses operations nested deeper than max: the complexity limit bounds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"vigie/graph/auth"
 	"vigie/policies"
+	"vigie/policies/journal"
 )
 
 // A websocket is authenticated once, in connection_init, and may then stay open for
@@ -57,15 +59,16 @@ var errSessionEnded = errors.New("graph: the websocket session has ended")
 // sessionTransport is gqlgen's websocket transport whose connections are sessions.
 type sessionTransport struct {
 	transport.Websocket
-	authn auth.Authenticator
-	authz *policies.Authorizer // nil: grants are not followed (no revocation ends a session)
+	authn   auth.Authenticator
+	authz   *policies.Authorizer // nil: grants are not followed (no revocation ends a session)
+	journal *journal.Journal
 }
 
 var _ graphql.Transport = sessionTransport{}
 
 // sessions is ws serving its connections as sessions of cfg's callers.
 func sessions(cfg Config, ws transport.Websocket) sessionTransport {
-	t := sessionTransport{Websocket: ws, authn: cfg.Auth}
+	t := sessionTransport{Websocket: ws, authn: cfg.Auth, journal: cfg.journal()}
 	if cfg.Resolver != nil {
 		t.authz = cfg.Resolver.Authz
 	}
@@ -78,7 +81,7 @@ type sessionKey struct{}
 // through the session, and connection_init (the transport's InitFunc) finds it in the
 // context to open it once the caller is authenticated (openSession).
 func (t sessionTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	s := &session{authn: t.authn, authz: t.authz}
+	s := &session{authn: t.authn, authz: t.authz, journal: t.journal}
 	ws := t.Websocket
 	impl := ws.Implementation
 	if impl == nil {
@@ -113,8 +116,9 @@ func openSession(ctx context.Context, token string, c auth.Caller) context.Conte
 
 // session is one websocket's right to be served.
 type session struct {
-	authn auth.Authenticator
-	authz *policies.Authorizer
+	authn   auth.Authenticator
+	authz   *policies.Authorizer
+	journal *journal.Journal
 
 	mu     sync.Mutex
 	token  string
@@ -239,8 +243,10 @@ func (s *session) end(e *sessionEnd) {
 		return
 	}
 	s.mu.Lock()
-	conn, cancel := s.conn, s.cancel
+	conn, cancel, subject := s.conn, s.cancel, s.caller.Principal.Subject
 	s.mu.Unlock()
+	s.journal.Record(context.Background(), journal.Entry{Kind: journal.SessionEnded, Actor: subject, Action: "websocket",
+		Code: strconv.Itoa(e.code), Reason: e.reason})
 	if cancel != nil {
 		cancel()
 	}

@@ -330,6 +330,18 @@ func (a *Authorizer) Ready() <-chan struct{} { return a.ready }
 
 func (a *Authorizer) markReady() { a.readyOnce.Do(func() { close(a.ready) }) }
 
+// DomainsOf lists the domains the log gives subject roles in (the security journal
+// files a rate-limited caller's entry under them: journal.Journal.DomainsOf).
+func (a *Authorizer) DomainsOf(subject string) []string {
+	var out []string
+	for _, g := range a.GrantsOf(subject) {
+		if !slices.Contains(out, g.Domain) {
+			out = append(out, g.Domain)
+		}
+	}
+	return out
+}
+
 // GrantsOf lists the grants the log gives subject, in every domain: what `me` shows
 // besides the grants of the caller's own token.
 func (a *Authorizer) GrantsOf(subject string) []Grant {

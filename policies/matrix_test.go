@@ -58,6 +58,7 @@ role           revoke             ----   ----   ----     ----   ----     ----   
 role           confirm            ----   ----   ----     ----   ----     AAA-       A---
 role           read               ----   ----   ----     ----   ----     AAA-       A---
 timeline       read               A---   A---   A---     ----   A---     AAA-       ----
+journal        read               ----   ----   ----     ----   ----     ----       A---
 `
 
 var matrixDomains = [4]string{"dep:30/com:30189", "dep:30/com:30007", "dep:30", "dep:13/com:13047"}

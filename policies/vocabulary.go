@@ -11,6 +11,9 @@ const (
 	ObjectResident      = "resident"
 	ObjectRole          = "role"
 	ObjectTimeline      = "timeline"
+	// ObjectJournal is the security journal (policies/journal): the RSSI's view of
+	// authentication failures, refusals, grants, exports, backups.
+	ObjectJournal = "journal"
 )
 
 // Actions, shared between objects where the word means the same thing.
@@ -87,6 +90,7 @@ var vocabulary = []struct {
 	{ObjectResident, []string{ActionRegister, ActionErase}},
 	{ObjectRole, []string{ActionGrant, ActionRevoke, ActionConfirm, ActionRead}},
 	{ObjectTimeline, []string{ActionRead}},
+	{ObjectJournal, []string{ActionRead}},
 }
 
 func known(p Permission) bool {

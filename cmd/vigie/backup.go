@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"vigie/events/embedded"
+	"vigie/policies/journal"
 	"vigie/projections/boards"
 )
 
@@ -90,6 +92,7 @@ func backup(ctx context.Context, name string, args []string, stdout, stderr io.W
 	}
 	fmt.Fprintf(stdout, "backup %s: %d events, head %d, %d bytes, %s, in %s\n",
 		*to, m.Events, m.Head, fi.Size(), how, time.Since(start).Round(time.Millisecond))
+	journalCommand(*data, journal.BackupTaken, name, fmt.Sprintf("sauvegarde de %d événements (tête %d) dans %s", m.Events, m.Head, filepath.Base(*to)), stderr)
 	return exitOK
 }
 
@@ -160,6 +163,8 @@ func restore(ctx context.Context, name string, args []string, stdout, stderr io.
 	}
 	fmt.Fprintf(stdout, "restored %s into %s: %d events, head %d, backup of %s, in %s\n",
 		*from, storeDir, m.Events, m.Head, m.CreatedAt.Format(time.RFC3339), time.Since(start).Round(time.Millisecond))
+	journalCommand(dir, journal.Restored, name, fmt.Sprintf("restauration de %d événements (tête %d) depuis %s, sauvegarde du %s",
+		m.Events, m.Head, filepath.Base(*from), m.CreatedAt.UTC().Format(time.RFC3339)), stderr)
 	fmt.Fprint(stdout, rebuildAdvice())
 	return exitOK
 }
@@ -179,3 +184,19 @@ func rebuildAdvice() string {
 }
 
 func syncParent(path string) error { return embedded.SyncDir(filepath.Dir(path)) }
+
+// journalCommand leaves the security journal an entry of a command run apart from
+// serve, in the data dir's inbox: the serving process takes it in (at once when it
+// runs, at its next start otherwise). It names the system account that ran the
+// command; the log as a whole is concerned, so it names no domain (a département's
+// admin sees it). A failure to write it is said, and does not undo the command.
+func journalCommand(data string, kind journal.Kind, command, reason string, stderr io.Writer) {
+	actor := "inconnu"
+	if u, err := user.Current(); err == nil {
+		actor = u.Username
+	}
+	e := journal.Entry{Kind: kind, Actor: "système:" + actor, Action: "vigie " + command, Reason: reason}
+	if err := journal.Drop(journalInbox(data), e); err != nil {
+		fmt.Fprintf(stderr, "vigie %s: done, but the security journal could not be told: %v\n", command, err)
+	}
+}

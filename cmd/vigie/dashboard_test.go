@@ -127,7 +127,8 @@ func (d *dashEnv) page(name, token string) context.Context {
 	d.do(ctx, name+": sign in",
 		chromedp.SetValue(chromedp.CSS(`[data-testid="token-input"]`), token),
 		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="view-board"]`)))
+		// An administrator lands on the security journal (no board to read).
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="view-board"]:not([hidden]), [data-testid="view-security"]:not([hidden])`)))
 	d.waitJS(ctx, name+": live connection", `document.querySelector('[data-testid="live-status"]').classList.contains('up')`)
 	return ctx
 }
@@ -661,6 +662,34 @@ func TestDashboardAlertsInBrowser(t *testing.T) {
 			t.Errorf("recipients shown as %q: they must be partially masked", all)
 		}
 		d.do(racPage, "back to the alerts", chromedp.Click(chromedp.CSS(`[data-testid="tab-alerts"]`)))
+	})
+
+	t.Run("the admin reads the security journal", func(t *testing.T) {
+		d.t = t
+		// Alès' coordinator tries Nîmes' incidents; a script tries a forged token.
+		if code := d.gql().code(env.Token("rac-ales", "rac", "dep:30/com:30007"), `query($d:String!){ incidents(domain:$d){ id } }`, map[string]any{"d": nimes}); code != "FORBIDDEN" {
+			t.Fatalf("Alès reads Nîmes: %q", code)
+		}
+		d.gql().code("eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.eA", `{ __typename }`, nil)
+		if !js[bool](d, racPage, `document.querySelector('[data-testid="tab-security"]').hidden`) {
+			t.Error("the coordinator is offered the security journal")
+		}
+		p := d.page("admin", env.Token("adm-nimes", "admin", nimes))
+		d.waitJS(p, "the journal's tab, for the admin", `!document.querySelector('[data-testid="tab-security"]').hidden`)
+		d.do(p, "open it", chromedp.Click(chromedp.CSS(`[data-testid="tab-security"]`)))
+		row := `[...document.querySelectorAll('[data-testid="security-entry"][data-kind="REFUSED"]')].find(r => r.textContent.includes('rac-ales'))`
+		d.waitJS(p, "Alès' refused read in Nîmes' journal", `!!`+row)
+		got := js[string](d, p, row+`.textContent`)
+		if !strings.Contains(got, "Action refusée") || !strings.Contains(got, "Nîmes") || !strings.Contains(got, "incidents") || strings.Contains(got, "dep:30") {
+			t.Errorf("the refusal reads %q: want « Action refusée », the commune's name, the operation", got)
+		}
+		if js[bool](d, p, `!![...document.querySelectorAll('[data-testid="security-entry"]')].find(r => r.dataset.kind === 'AUTH_FAILED')`) {
+			t.Error("Nîmes' admin is shown authentication failures no one can attribute to Nîmes")
+		}
+		if js[bool](d, p, `!![...document.querySelectorAll('[data-testid="security-entry"]')].find(r => r.textContent.includes('adm-nimes'))`) {
+			t.Errorf("the admin's own page asked for what the role may not read: %s", js[string](d, p, `document.querySelector('[data-testid="security-entries"]').textContent`))
+		}
+		d.shot(p, "security-journal")
 	})
 
 	t.Run("the prefecture confirms the FR-Alert it broadcast itself", func(t *testing.T) {

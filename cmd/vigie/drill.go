@@ -239,7 +239,7 @@ func openDrillStore(dataDir string) (*store.Client, func(), error) {
 			return nil, nil, fmt.Errorf("the embedded store of %s (is a server holding it? then set EVENTSTORE_URL): %w", dataDir, err)
 		}
 		closers = append(closers, func() { es.Close() })
-		srv, u, o, err := listenPrivately(es)
+		srv, u, o, err := listenPrivately(es, dataDir)
 		if err != nil {
 			closeAll()
 			return nil, nil, err

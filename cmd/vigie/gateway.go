@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"vigie/graph/notices"
 	"vigie/graph/resolver"
 	"vigie/policies"
+	"vigie/policies/journal"
 	"vigie/projections"
 	"vigie/projections/boards"
 	"vigie/projections/replay"
@@ -46,6 +48,9 @@ type gatewayDeps struct {
 	oidcIssuer    string // production: identities from this OpenID Connect issuer
 	oidcClientID  string
 	demoInbox     graph.DemoInbox // `vigie demo` only: what its local providers received
+	// journalInbox is the data dir's inbox of the security journal (journal.Drop),
+	// taken in by the process that holds the data dir (the all-in-one); empty: none.
+	journalInbox string
 	// serviceDial, in the all-in-one process, reaches the services in memory
 	// (no port: the addresses are then passthrough:///… names).
 	serviceDial []grpc.DialOption
@@ -82,9 +87,15 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 		}
 		authn = o
 	}
+	// The security journal: log records and counters at once, the log every second.
+	jr := journal.New(d.store)
+	jr.DomainsOf = d.authz.DomainsOf
+	jr.Inbox = d.journalInbox
+	go jr.Run(ctx, time.Second)
 	h := graph.New(graph.Config{
 		Resolver: &resolver.Resolver{
-			Redis: d.redis, Authz: d.authz, Notices: hub,
+			Journal: jr,
+			Redis:   d.redis, Authz: d.authz, Notices: hub,
 			Incidents: incidentspb.NewIncidentsClient(inc), Roles: incidentspb.NewRolesClient(inc),
 			Resources: resourcespb.NewResourcesClient(res), Reinforcements: resourcespb.NewReinforcementsClient(res),
 			Alerts: alertspb.NewAlertsClient(alr), Residents: alertspb.NewResidentsClient(alr),
@@ -182,3 +193,12 @@ func readiness(c *store.Client, rdb redis.UniversalClient) func(context.Context)
 
 // dashboard is the crisis-cell dashboard served at /.
 func dashboard() http.Handler { return dash.Handler() }
+
+// journalInbox is where, in data dir, commands that run apart from serve leave their
+// security journal entries (journal.Drop); serve takes them in.
+func journalInbox(data string) string {
+	if data == "" {
+		return ""
+	}
+	return filepath.Join(data, "journal")
+}

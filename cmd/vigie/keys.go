@@ -17,6 +17,7 @@ import (
 
 	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/policies/journal"
 	"vigie/services/alerts"
 	"vigie/services/alerts/resident"
 )
@@ -173,6 +174,7 @@ func keysRotate(ctx context.Context, name string, args []string, stdout, stderr 
 	fmt.Fprintf(stdout, "re-wrapped %d keys under %s (%d already were, %d erased residents' keys shredded); retired %s\n",
 		res.Rewrapped, ring.Current(), res.Current, res.Shredded, strings.Join(retired, ", "))
 	fmt.Fprintf(stdout, "back up %s apart from the log and its backups (README); backups taken before this need the retired KEK\n", path)
+	journalCommand(*data, journal.KeysRotated, name, fmt.Sprintf("%d clés re-chiffrées sous %s, %s retirée", res.Rewrapped, ring.Current(), strings.Join(retired, ", ")), stderr)
 	return exitOK
 }
 
@@ -194,7 +196,7 @@ func openKeysStore(dataDir string) (*store.Client, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("the embedded store of %s (is it served? stop vigie first): %w", dataDir, err)
 	}
-	srv, url, opts, err := listenPrivately(es)
+	srv, url, opts, err := listenPrivately(es, dataDir)
 	if err != nil {
 		es.Close()
 		return nil, nil, err

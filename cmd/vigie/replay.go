@@ -166,7 +166,7 @@ func openReplayStores(dataDir string) (*store.Client, redis.UniversalClient, fun
 			return nil, nil, nil, fmt.Errorf("the embedded store of %s (is it running? then use EVENTSTORE_URL): %w", dataDir, err)
 		}
 		closers = append(closers, func() { es.Close() })
-		srv, u, o, err := listenPrivately(es)
+		srv, u, o, err := listenPrivately(es, dataDir)
 		if err != nil {
 			closeAll()
 			return nil, nil, nil, err

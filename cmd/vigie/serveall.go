@@ -244,9 +244,9 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		return fail(err)
 	}
 	defer es.Close()
-	// The store listens on loopback for the official client only: TLS and a password
-	// made at this start (listenPrivately).
-	esrv, esURL, esOpts, err := listenPrivately(es)
+	// The store is served to this process only, on a Unix socket in the data
+	// directory, with TLS and a password made at this start (listenPrivately).
+	esrv, esURL, esOpts, err := listenPrivately(es, *data)
 	if err != nil {
 		return fail(err)
 	}
@@ -279,8 +279,12 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		first.Close()
 		rsrv := mr.Server() // read once: miniredis's Close writes the field unlocked
 		rlis := bufconn.Listen(4 << 20)
-		defer rlis.Close()
+		accepting := make(chan struct{})
+		// Runs before mr.Close (deferred earlier): no ServeConn may race miniredis's
+		// Close (its WaitGroup's Add against its Wait).
+		defer func() { rlis.Close(); <-accepting }()
 		go func() {
+			defer close(accepting)
 			for {
 				c, err := rlis.Accept()
 				if err != nil {
@@ -335,6 +339,8 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		incidentsAddr: inMemoryServices, resourcesAddr: inMemoryServices, alertsAddr: inMemoryServices, serviceDial: serviceDial,
 		oidcIssuer: os.Getenv("VIGIE_OIDC_ISSUER"), oidcClientID: os.Getenv("VIGIE_OIDC_CLIENT_ID"),
 		demoInbox: demoInboxOf(demo),
+		// What vigie backup, restore and keys rotate leave for the security journal.
+		journalInbox: journalInbox(*data),
 	})
 	if err != nil {
 		return fail(err)
@@ -351,12 +357,15 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	}, 0)
 }
 
-// listenPrivately serves the embedded store es to this process only: on a loopback
-// port, over TLS with a certificate and a password made now and kept in memory (the
-// official client sends credentials only over TLS). It returns the connection string
-// and the options for store.Open; another local process finds the port and can
+// listenPrivately serves the embedded store es to this process only, and opens no
+// port: on a Unix socket of mode 0600, DATA/eventstore.sock (in a fresh private
+// directory of the system's temporary one when dataDir is empty or the path too long
+// for a socket), over TLS with a certificate and a password made now and kept in
+// memory (the official client sends credentials only over TLS). It returns the
+// connection string and the options for store.Open; another local user cannot
+// connect, and a process of the same user that does, not knowing the password, can
 // neither read the log nor append to it.
-func listenPrivately(es *embedded.Store) (*embedded.Server, string, []store.Option, error) {
+func listenPrivately(es *embedded.Store, dataDir string) (*privateServer, string, []store.Option, error) {
 	password, err := embedded.NewPassword()
 	if err != nil {
 		return nil, "", nil, err
@@ -365,9 +374,39 @@ func listenPrivately(es *embedded.Store) (*embedded.Server, string, []store.Opti
 	if err != nil {
 		return nil, "", nil, err
 	}
-	srv, err := es.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0", Certificate: &cert, Password: password})
-	if err != nil {
+	const name = "eventstore.sock"
+	srv := &privateServer{}
+	sock := ""
+	if dataDir != "" {
+		if p, err := filepath.Abs(filepath.Join(dataDir, name)); err == nil && len(p) <= embedded.MaxSocketPath {
+			sock = p
+		}
+	}
+	if sock == "" {
+		if srv.dir, err = os.MkdirTemp("", "vigie"); err != nil { // 0700
+			return nil, "", nil, err
+		}
+		sock = filepath.Join(srv.dir, name)
+	}
+	if srv.Server, err = es.Listen(embedded.ListenConfig{Socket: sock, Certificate: &cert, Password: password}); err != nil {
+		if srv.dir != "" {
+			os.RemoveAll(srv.dir)
+		}
 		return nil, "", nil, err
 	}
-	return srv, srv.ClientURL(), []store.Option{store.WithRootCAs(roots)}, nil
+	return srv, srv.ClientURL(), []store.Option{store.WithUnixSocket(sock), store.WithRootCAs(roots)}, nil
+}
+
+// privateServer is listenPrivately's server, and the directory it made for the
+// socket, if any: Close removes both.
+type privateServer struct {
+	*embedded.Server
+	dir string
+}
+
+func (srv *privateServer) Close() {
+	srv.Server.Close()
+	if srv.dir != "" {
+		os.RemoveAll(srv.dir)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,15 +10,19 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/propagation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -53,7 +58,59 @@ func tracing(ctx context.Context, res *resource.Resource) (func(context.Context)
 	return tp.Shutdown, nil
 }
 
-// telemetry sets up metrics and tracing for a serving command.
+// logging installs the OpenTelemetry logger provider the security journal emits to
+// (policies/journal): OTLP/gRPC when the standard OTEL_EXPORTER_OTLP_ENDPOINT (or
+// _LOGS_ENDPOINT) is set; else one JSON line per record on stderr, where the process
+// logs the rest, so that an operator without a collector still reads them.
+func logging(ctx context.Context, res *resource.Resource) (func(context.Context) error, error) {
+	var proc sdklog.Processor
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") != "" {
+		exp, err := otlploggrpc.New(ctx)
+		if err != nil {
+			return nil, err
+		}
+		proc = sdklog.NewBatchProcessor(exp)
+	} else {
+		proc = sdklog.NewSimpleProcessor(jsonLines{w: os.Stderr})
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc), sdklog.WithResource(res))
+	global.SetLoggerProvider(lp)
+	return lp.Shutdown, nil
+}
+
+// jsonLines exports log records as JSON lines: time, severity, event name, body and
+// attributes (the journal's fields; never a token or a contact detail).
+type jsonLines struct{ w io.Writer }
+
+func (j jsonLines) Export(_ context.Context, recs []sdklog.Record) error {
+	for _, r := range recs {
+		line := map[string]any{
+			"time": r.Timestamp().UTC().Format(time.RFC3339Nano), "level": r.SeverityText(),
+			"event": r.EventName(), "msg": r.Body().Emit(),
+		}
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			line[string(kv.Key)] = kv.Value.AsInterface()
+			return true
+		})
+		b, err := json.Marshal(line)
+		if err != nil {
+			return err
+		}
+		jsonLinesMu.Lock()
+		_, err = j.w.Write(append(b, '\n'))
+		jsonLinesMu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+func (jsonLines) Shutdown(context.Context) error   { return nil }
+func (jsonLines) ForceFlush(context.Context) error { return nil }
+
+var jsonLinesMu sync.Mutex
+
+// telemetry sets up metrics, tracing and the log records for a serving command.
 func telemetry(ctx context.Context, component string) (http.Handler, func(context.Context) error, error) {
 	res := serviceResource(ctx, component)
 	h, stopMetrics, err := metrics(res)
@@ -65,7 +122,14 @@ func telemetry(ctx context.Context, component string) (http.Handler, func(contex
 		_ = stopMetrics(ctx)
 		return nil, nil, err
 	}
-	return h, func(ctx context.Context) error { return errors.Join(stopTracing(ctx), stopMetrics(ctx)) }, nil
+	stopLogging, err := logging(ctx, res)
+	if err != nil {
+		_ = errors.Join(stopTracing(ctx), stopMetrics(ctx))
+		return nil, nil, err
+	}
+	return h, func(ctx context.Context) error {
+		return errors.Join(stopLogging(ctx), stopTracing(ctx), stopMetrics(ctx))
+	}, nil
 }
 
 // serviceResource names the component in metrics and traces ("vigie-projector", …);

@@ -5,7 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,8 +24,14 @@ import (
 
 // ListenConfig says where and how to serve the protocol.
 type ListenConfig struct {
-	Addr     string // host:port; "127.0.0.1:0" picks a free port
-	CertFile string // TLS certificate and key; both empty = insecure, allowed only on loopback
+	Addr string // host:port; "127.0.0.1:0" picks a free port
+	// Socket, instead of Addr, is the path of a Unix socket to serve on, of mode 0600
+	// from the moment it can be reached (it is bound in a private directory beside
+	// it, then renamed), and removed by Close. Keep it to MaxSocketPath bytes, in a
+	// directory only this user can enter (0700, as the data directory is). A socket
+	// left there by a server that died is replaced; one that answers is not.
+	Socket   string
+	CertFile string // TLS certificate and key; both empty = insecure, allowed only on loopback or a socket
 	KeyFile  string
 	// Certificate serves TLS from memory (EphemeralTLS), instead of files.
 	Certificate *tls.Certificate
@@ -40,7 +49,20 @@ type Server struct {
 	stop     chan struct{} // closed by Close: ends subscriptions so the server can stop
 	stopped  sync.Once
 	served   chan struct{}
+	socket   string      // the Unix socket's path, or ""
+	sockFile os.FileInfo // the socket file, removed by Close if it is still this one
 }
+
+// SocketHost is what Addr, URL and ClientURL give as host:port for a server on a Unix
+// socket: a connection string needs one, and store.WithUnixSocket replaces it with the
+// socket. "localhost" is also the name the TLS certificate is verified against
+// (EphemeralTLS's names it).
+const SocketHost = "localhost:2113"
+
+// MaxSocketPath bounds ListenConfig.Socket: a path of this length, and the temporary
+// name Listen first binds beside it, fit every Unix's sun_path (104 bytes on the BSDs
+// and macOS, 108 on Linux, terminating NUL included).
+const MaxSocketPath = 90
 
 // ServerVersion is what ServerFeatures announces; the official clients read features
 // from the method list, not from the version.
@@ -61,11 +83,23 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 	case cfg.CertFile != "" || cfg.KeyFile != "":
 		return nil, errors.New("embedded: TLS needs both a certificate and a key file")
 	default:
-		if !isLoopback(cfg.Addr) {
-			return nil, fmt.Errorf("embedded: refusing to serve without TLS on %q: insecure is allowed only on a loopback address", cfg.Addr)
+		if cfg.Socket == "" && !isLoopback(cfg.Addr) {
+			return nil, fmt.Errorf("embedded: refusing to serve without TLS on %q: insecure is allowed only on a loopback address or a Unix socket", cfg.Addr)
 		}
 	}
-	lis, err := net.Listen("tcp", cfg.Addr)
+	var (
+		lis      net.Listener
+		sockFile os.FileInfo
+		err      error
+	)
+	if cfg.Socket != "" {
+		if cfg.Addr != "" {
+			return nil, errors.New("embedded: give Addr or Socket, not both")
+		}
+		lis, sockFile, err = listenUnix(cfg.Socket)
+	} else {
+		lis, err = net.Listen("tcp", cfg.Addr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
@@ -82,7 +116,8 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 	if cfg.Password != "" {
 		opts = append(opts, authInterceptors(cfg.Password)...)
 	}
-	srv := &Server{grpc: grpc.NewServer(opts...), lis: lis, tls: creds != nil, password: cfg.Password, stop: make(chan struct{}), served: make(chan struct{})}
+	srv := &Server{grpc: grpc.NewServer(opts...), lis: lis, tls: creds != nil, password: cfg.Password, stop: make(chan struct{}), served: make(chan struct{}),
+		socket: cfg.Socket, sockFile: sockFile}
 	streams.RegisterStreamsServer(srv.grpc, &streamsService{store: s, stop: srv.stop})
 	serverfeatures.RegisterServerFeaturesServer(srv.grpc, featuresService{})
 	go func() {
@@ -104,15 +139,79 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Addr is the address actually listened on.
-func (srv *Server) Addr() string { return srv.lis.Addr().String() }
+// listenUnix listens on a Unix socket at path that only this user can connect to,
+// from the first moment: the socket is bound in a fresh directory of mode 0700 beside
+// path, made 0600 there, then renamed to path (a rename keeps the bound socket). A
+// chmod after binding in place would leave it, for that instant, as open as the umask
+// makes it, and a connection accepted then stays. A socket already at path is
+// replaced if nothing answers it (its server died), refused otherwise; any other file
+// there is refused.
+func listenUnix(path string) (*net.UnixListener, os.FileInfo, error) {
+	if len(path) > MaxSocketPath {
+		return nil, nil, fmt.Errorf("socket path %q is longer than %d bytes", path, MaxSocketPath)
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			return nil, nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, nil, fmt.Errorf("%s is already served", path)
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	private, err := os.MkdirTemp(filepath.Dir(path), ".s") // 0700
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(private)
+	tmp := filepath.Join(private, "s")
+	lis, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, nil, err
+	}
+	lis.SetUnlinkOnClose(false) // it is renamed: Close removes path itself
+	fail := func(err error) (*net.UnixListener, os.FileInfo, error) {
+		lis.Close()
+		return nil, nil, err
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fail(err)
+	}
+	return lis, fi, nil
+}
 
-// URL is the connection string for the official clients.
+// Addr is the address actually listened on, host:port; for a server on a Unix
+// socket, SocketHost (Socket gives the path).
+func (srv *Server) Addr() string {
+	if srv.socket != "" {
+		return SocketHost
+	}
+	return srv.lis.Addr().String()
+}
+
+// Socket is the path of the Unix socket served on, or "" on TCP.
+func (srv *Server) Socket() string { return srv.socket }
+
+// URL is the connection string for the official clients. For a server on a Unix
+// socket its host:port is SocketHost: open it with store.WithUnixSocket(srv.Socket()).
 func (srv *Server) URL() string {
 	return fmt.Sprintf("esdb://%s?tls=%t", srv.Addr(), srv.tls)
 }
 
-// Close ends subscriptions, lets in-flight calls finish (bounded), and stops serving.
+// Close ends subscriptions, lets in-flight calls finish (bounded), and stops serving;
+// it removes its Unix socket, unless another file replaced it.
 func (srv *Server) Close() {
 	srv.stopped.Do(func() {
 		close(srv.stop)
@@ -127,6 +226,11 @@ func (srv *Server) Close() {
 			srv.grpc.Stop()
 		}
 		<-srv.served
+		if srv.sockFile != nil {
+			if fi, err := os.Lstat(srv.socket); err == nil && os.SameFile(fi, srv.sockFile) {
+				_ = os.Remove(srv.socket)
+			}
+		}
 	})
 }
 

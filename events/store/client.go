@@ -53,6 +53,7 @@ type options struct {
 	backoffMin     time.Duration
 	backoffMax     time.Duration
 	rootCAs        *x509.CertPool
+	socket         string // WithUnixSocket
 }
 
 // Option configures Open.
@@ -109,6 +110,11 @@ func Open(url string, opts ...Option) (*Client, error) {
 	if o.rootCAs != nil {
 		cfg.RootCAs = o.rootCAs
 	}
+	if o.socket != "" {
+		if err := useUnixSocket(cfg, o.socket); err != nil {
+			return nil, err
+		}
+	}
 	if !strings.Contains(strings.ToLower(url), "maxdiscoverattempts=") {
 		cfg.MaxDiscoverAttempts = math.MaxInt32
 	}
@@ -146,9 +152,14 @@ func (c *Client) Close() error {
 	go func() { c.inflight.Wait(); close(waited) }()
 	select {
 	case <-waited:
+		return es.Close()
 	case <-time.After(closeWait):
+		// A call stuck in the official client's discovery: closing the client under
+		// it races its state (and may panic). It is closed once that call returns;
+		// Close returns now, and the calls after it fail with ErrClosed.
+		go func() { <-waited; _ = es.Close() }()
+		return nil
 	}
-	return es.Close()
 }
 
 // closeWait bounds how long Close waits for the calls in flight: one stuck in the

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
 
 	"vigie/policies"
 	"vigie/policies/identity"
@@ -23,6 +24,9 @@ import (
 
 // ErrUnauthenticated: no token, or a token that does not verify.
 var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrNoToken: the request carried no token at all (wraps ErrUnauthenticated).
+var ErrNoToken = fmt.Errorf("%w: no token", ErrUnauthenticated)
 
 // The ends of a right that was once authenticated: both wrap ErrUnauthenticated, so
 // that whatever refused an unknown caller refuses these too.
@@ -142,7 +146,7 @@ func WithSession(ctx context.Context, s Session) context.Context {
 func FromContext(ctx context.Context) (Caller, error) {
 	o, ok := ctx.Value(ctxKey{}).(outcome)
 	if !ok {
-		return Caller{}, ErrUnauthenticated
+		return Caller{}, ErrNoToken
 	}
 	c, err := o.caller, o.err
 	if o.session != nil {
@@ -177,4 +181,19 @@ func Middleware(a Authenticator, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// Failure says in French why authentication failed, for the security journal: never
+// the token, nor the verifier's words (which may quote claims).
+func Failure(err error) string {
+	switch {
+	case errors.Is(err, ErrRevoked):
+		return "rôle retiré pendant la session"
+	case errors.Is(err, ErrExpired), errors.Is(err, jwt.ErrTokenExpired), errors.As(err, new(*oidc.TokenExpiredError)):
+		return "jeton expiré"
+	case errors.Is(err, ErrNoToken):
+		return "aucun jeton"
+	default:
+		return "jeton invalide (signature, émetteur ou format)"
+	}
 }

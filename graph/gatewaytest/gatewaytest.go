@@ -12,6 +12,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +41,7 @@ import (
 	"vigie/policies"
 	"vigie/policies/guard"
 	"vigie/policies/identity"
+	"vigie/policies/journal"
 	"vigie/policies/role"
 	"vigie/projections"
 	"vigie/projections/boards"
@@ -120,6 +123,8 @@ type Env struct {
 	Resources      resourcespb.ResourcesClient
 	Reinforcements resourcespb.ReinforcementsClient
 	Projectors     []*projections.Projector
+	// Journal is the gateway's security journal.
+	Journal *journal.Journal
 
 	stopOnce       sync.Once
 	stopProjectors func()
@@ -243,9 +248,17 @@ func Start(t testing.TB, opts ...Option) *Env {
 	})
 	endProbe()
 
+	// The security journal, flushed often so a test sees its entries soon (a test may
+	// also call Journal.Flush).
+	jr := journal.New(client)
+	jr.DomainsOf = authz.DomainsOf
+	running.Add(1)
+	go func() { defer running.Done(); jr.Run(ctx, 100*time.Millisecond) }()
+
 	cfg := graph.Config{
 		Resolver: &resolver.Resolver{
-			Redis: rdb, Authz: authz, Notices: hub,
+			Journal: jr,
+			Redis:   rdb, Authz: authz, Notices: hub,
 			Incidents: incidentspb.NewIncidentsClient(conn), Roles: incidentspb.NewRolesClient(conn),
 			Resources: resourcespb.NewResourcesClient(conn), Reinforcements: resourcespb.NewReinforcementsClient(conn),
 			Alerts: alertspb.NewAlertsClient(conn), Residents: alertspb.NewResidentsClient(conn),
@@ -268,7 +281,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		URL: srv.URL, HTTP: srv.Client(), Key: key, Store: client, Redis: rdb, Authz: authz,
 		Incidents: incidentspb.NewIncidentsClient(conn), Roles: incidentspb.NewRolesClient(conn),
 		Resources: resourcespb.NewResourcesClient(conn), Reinforcements: resourcespb.NewReinforcementsClient(conn),
-		Projectors: ps,
+		Projectors: ps, Journal: jr,
 		stopProjectors: func() {
 			stopProjectors()
 			projecting.Wait()
@@ -365,19 +378,26 @@ func SignedToken(key ed25519.PrivateKey, sub string, iat, exp time.Time, grants 
 	return signing + "." + enc.EncodeToString(ed25519.Sign(key, []byte(signing)))
 }
 
-// Head is the commit position of the last event in the log (0 for an empty log): a
-// refused command must leave it where it was. It panics if the store does not answer.
+// Head is the commit position of the last event of the crisis in the log (0 for an
+// empty log): a refused command must leave it where it was. The security journal's
+// events (streams security-…) are passed over: a refusal is journaled by design. It
+// panics if the store does not answer.
 func (e *Env) Head() uint64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	recs, err := e.Store.ReadAll(ctx, store.End, store.Backwards, 1)
-	if err != nil {
+	var head uint64
+	found := errors.New("found")
+	err := e.Store.ReadAllFunc(ctx, store.End, store.Backwards, 100_000, func(r store.Recorded) error {
+		if strings.HasPrefix(r.StreamID, journal.StreamPrefix) {
+			return nil
+		}
+		head = r.Position.Commit
+		return found
+	})
+	if err != nil && !errors.Is(err, found) {
 		panic(fmt.Sprintf("gatewaytest: reading the head of the log: %v", err))
 	}
-	if len(recs) == 0 {
-		return 0
-	}
-	return recs[0].Position.Commit
+	return head
 }
 
 // As is a context whose gRPC calls carry token (for the direct service clients).

@@ -241,6 +241,7 @@ type ComplexityRoot struct {
 		Reinforcements   func(childComplexity int, domain string, status []model.ReinforcementStatus) int
 		Replay           func(childComplexity int, domain string, at time.Time) int
 		Resources        func(childComplexity int, domain string, kind *model.ResourceKind, status *model.ResourceStatus) int
+		SecurityJournal  func(childComplexity int, domain string, first *int) int
 		Shelters         func(childComplexity int, domain string) int
 		Timeline         func(childComplexity int, domain string, from *time.Time, to *time.Time) int
 	}
@@ -283,6 +284,20 @@ type ComplexityRoot struct {
 	RoleGrant struct {
 		Domain func(childComplexity int) int
 		Role   func(childComplexity int) int
+	}
+
+	SecurityEntry struct {
+		Action  func(childComplexity int) int
+		Actor   func(childComplexity int) int
+		At      func(childComplexity int) int
+		Code    func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Domain  func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Label   func(childComplexity int) int
+		Last    func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Subject func(childComplexity int) int
 	}
 
 	ShelterTotals struct {
@@ -368,6 +383,7 @@ type QueryResolver interface {
 	Shelters(ctx context.Context, domain string) (*model.ShelterTotals, error)
 	CausalChain(ctx context.Context, domain string, eventID string) ([]model.TimelineEntry, error)
 	DecisionDelays(ctx context.Context, domain string, from *time.Time, to *time.Time) (*model.DecisionDelays, error)
+	SecurityJournal(ctx context.Context, domain string, first *int) ([]model.SecurityEntry, error)
 }
 type SubscriptionResolver interface {
 	BoardChanged(ctx context.Context, domain string) (<-chan *model.BoardChange, error)
@@ -1525,6 +1541,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Resources(childComplexity, args["domain"].(string), args["kind"].(*model.ResourceKind), args["status"].(*model.ResourceStatus)), true
+	case "Query.securityJournal":
+		if e.ComplexityRoot.Query.SecurityJournal == nil {
+			break
+		}
+
+		args, err := ec.field_Query_securityJournal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SecurityJournal(childComplexity, args["domain"].(string), args["first"].(*int)), true
 	case "Query.shelters":
 		if e.ComplexityRoot.Query.Shelters == nil {
 			break
@@ -1702,6 +1729,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RoleGrant.Role(childComplexity), true
+
+	case "SecurityEntry.action":
+		if e.ComplexityRoot.SecurityEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Action(childComplexity), true
+	case "SecurityEntry.actor":
+		if e.ComplexityRoot.SecurityEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Actor(childComplexity), true
+	case "SecurityEntry.at":
+		if e.ComplexityRoot.SecurityEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.At(childComplexity), true
+	case "SecurityEntry.code":
+		if e.ComplexityRoot.SecurityEntry.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Code(childComplexity), true
+	case "SecurityEntry.count":
+		if e.ComplexityRoot.SecurityEntry.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Count(childComplexity), true
+	case "SecurityEntry.domain":
+		if e.ComplexityRoot.SecurityEntry.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Domain(childComplexity), true
+	case "SecurityEntry.kind":
+		if e.ComplexityRoot.SecurityEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Kind(childComplexity), true
+	case "SecurityEntry.label":
+		if e.ComplexityRoot.SecurityEntry.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Label(childComplexity), true
+	case "SecurityEntry.last":
+		if e.ComplexityRoot.SecurityEntry.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Last(childComplexity), true
+	case "SecurityEntry.reason":
+		if e.ComplexityRoot.SecurityEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Reason(childComplexity), true
+	case "SecurityEntry.subject":
+		if e.ComplexityRoot.SecurityEntry.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityEntry.Subject(childComplexity), true
 
 	case "ShelterTotals.capacity":
 		if e.ComplexityRoot.ShelterTotals.Capacity == nil {
@@ -2312,6 +2406,42 @@ extend type Audience {
 
 "What the approver was shown for a channel (alertAudience), recorded with the approval."
 input AudienceInput { channel: AlertChannel!, recipients: Int! }
+
+# The security journal (issue 14, point 9; policies/journal): what the RSSI reads.
+extend type Query {
+  """
+  The newest entries of a domain's security journal, newest first (admins only, at
+  most 1,000; 200 when first is not given): authentication failures, refusals,
+  rate-limited callers, sessions ended, role grants and revocations, report exports,
+  backups, restores. A département's admin also sees the entries no domain can be
+  given to (a token that does not verify). No personal data, no token.
+  """
+  securityJournal(domain: String!, first: Int): [SecurityEntry!]!
+}
+
+enum SecurityEntryKind { AUTH_FAILED REFUSED RATE_LIMITED SESSION_ENDED ROLE_GRANT_REQUESTED ROLE_GRANTED ROLE_REVOKED REPORT_EXPORTED BACKUP RESTORE KEYS_ROTATED SATURATED }
+
+"One entry of the security journal; identical ones within a second are one entry with their count."
+type SecurityEntry {
+  at: Time!
+  "The last occurrence, when count > 1."
+  last: Time
+  count: Int!
+  kind: SecurityEntryKind!
+  "The kind in French (« Échec d'authentification », « Action refusée »…)."
+  label: String!
+  "Where it happened; null when it cannot be attributed."
+  domain: String
+  "The account that acted (never a token)."
+  actor: String
+  "For a role grant or revocation: the account it is about."
+  subject: String
+  "What was asked: the operation, or the route."
+  action: String
+  code: String
+  "Why, in French."
+  reason: String
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2704,6 +2834,34 @@ func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field gra
 		return ec.fieldContext_RoleGrant_domain(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_SecurityEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_SecurityEntry_at(ctx, field)
+	case "last":
+		return ec.fieldContext_SecurityEntry_last(ctx, field)
+	case "count":
+		return ec.fieldContext_SecurityEntry_count(ctx, field)
+	case "kind":
+		return ec.fieldContext_SecurityEntry_kind(ctx, field)
+	case "label":
+		return ec.fieldContext_SecurityEntry_label(ctx, field)
+	case "domain":
+		return ec.fieldContext_SecurityEntry_domain(ctx, field)
+	case "actor":
+		return ec.fieldContext_SecurityEntry_actor(ctx, field)
+	case "subject":
+		return ec.fieldContext_SecurityEntry_subject(ctx, field)
+	case "action":
+		return ec.fieldContext_SecurityEntry_action(ctx, field)
+	case "code":
+		return ec.fieldContext_SecurityEntry_code(ctx, field)
+	case "reason":
+		return ec.fieldContext_SecurityEntry_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SecurityEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_ShelterTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4001,6 +4159,28 @@ func (ec *executionContext) field_Query_resources_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["status"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_securityJournal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -8780,6 +8960,50 @@ func (ec *executionContext) fieldContext_Query_decisionDelays(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_securityJournal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_securityJournal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SecurityJournal(ctx, fc.Args["domain"].(string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SecurityEntry) graphql.Marshaler {
+			return ec.marshalNSecurityEntry2ᚕvigieᚋgraphᚋmodelᚐSecurityEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_securityJournal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_securityJournal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9456,6 +9680,259 @@ func (ec *executionContext) _RoleGrant_domain(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_RoleGrant_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityEntry_at(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SecurityEntry_last(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SecurityEntry_count(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SecurityEntryKind) graphql.Marshaler {
+			return ec.marshalNSecurityEntryKind2vigieᚋgraphᚋmodelᚐSecurityEntryKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "SecurityEntryKind")
+}
+
+func (ec *executionContext) _SecurityEntry_label(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityEntry_domain(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityEntry_actor(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityEntry_subject(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityEntry_action(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityEntry_code(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityEntry_reason(ctx context.Context, field graphql.CollectedField, obj *model.SecurityEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityEntry_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityEntry_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _ShelterTotals_shelters(ctx context.Context, field graphql.CollectedField, obj *model.ShelterTotals) (ret graphql.Marshaler) {
@@ -12823,6 +13300,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_decisionDelays(ctx, field)
 				})
+		case "securityJournal":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_securityJournal(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13100,6 +13583,89 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 		case "domain":
 			out.Values[i] = ec._RoleGrant_domain(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var securityEntryImplementors = []string{"SecurityEntry"}
+
+func (ec *executionContext) _SecurityEntry(ctx context.Context, sel ast.SelectionSet, obj *model.SecurityEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, securityEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SecurityEntry")
+		case "at":
+			out.Values[i] = ec._SecurityEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._SecurityEntry_last(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SecurityEntry_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._SecurityEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._SecurityEntry_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "domain":
+			out.Values[i] = ec._SecurityEntry_domain(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._SecurityEntry_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._SecurityEntry_subject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._SecurityEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._SecurityEntry_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._SecurityEntry_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -14184,6 +14750,36 @@ func (ec *executionContext) marshalNRoleGrant2ᚕvigieᚋgraphᚋmodelᚐRoleGra
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNSecurityEntry2vigieᚋgraphᚋmodelᚐSecurityEntry(ctx context.Context, sel ast.SelectionSet, v model.SecurityEntry) graphql.Marshaler {
+	return ec._SecurityEntry(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSecurityEntry2ᚕvigieᚋgraphᚋmodelᚐSecurityEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SecurityEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSecurityEntry2vigieᚋgraphᚋmodelᚐSecurityEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSecurityEntryKind2vigieᚋgraphᚋmodelᚐSecurityEntryKind(ctx context.Context, v any) (model.SecurityEntryKind, error) {
+	var res model.SecurityEntryKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSecurityEntryKind2vigieᚋgraphᚋmodelᚐSecurityEntryKind(ctx context.Context, sel ast.SelectionSet, v model.SecurityEntryKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNSeverity2vigieᚋgraphᚋmodelᚐSeverity(ctx context.Context, v any) (model.Severity, error) {

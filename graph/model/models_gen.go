@@ -301,6 +301,28 @@ type RoleGrant struct {
 	Domain string `json:"domain"`
 }
 
+// One entry of the security journal; identical ones within a second are one entry with their count.
+type SecurityEntry struct {
+	At time.Time `json:"at"`
+	// The last occurrence, when count > 1.
+	Last  *time.Time        `json:"last,omitempty"`
+	Count int               `json:"count"`
+	Kind  SecurityEntryKind `json:"kind"`
+	// The kind in French (« Échec d'authentification », « Action refusée »…).
+	Label string `json:"label"`
+	// Where it happened; null when it cannot be attributed.
+	Domain *string `json:"domain,omitempty"`
+	// The account that acted (never a token).
+	Actor *string `json:"actor,omitempty"`
+	// For a role grant or revocation: the account it is about.
+	Subject *string `json:"subject,omitempty"`
+	// What was asked: the operation, or the route.
+	Action *string `json:"action,omitempty"`
+	Code   *string `json:"code,omitempty"`
+	// Why, in French.
+	Reason *string `json:"reason,omitempty"`
+}
+
 type ShelterTotals struct {
 	Shelters  int `json:"shelters"`
 	Capacity  int `json:"capacity"`
@@ -1041,6 +1063,81 @@ func (e *ResourceStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e ResourceStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SecurityEntryKind string
+
+const (
+	SecurityEntryKindAuthFailed         SecurityEntryKind = "AUTH_FAILED"
+	SecurityEntryKindRefused            SecurityEntryKind = "REFUSED"
+	SecurityEntryKindRateLimited        SecurityEntryKind = "RATE_LIMITED"
+	SecurityEntryKindSessionEnded       SecurityEntryKind = "SESSION_ENDED"
+	SecurityEntryKindRoleGrantRequested SecurityEntryKind = "ROLE_GRANT_REQUESTED"
+	SecurityEntryKindRoleGranted        SecurityEntryKind = "ROLE_GRANTED"
+	SecurityEntryKindRoleRevoked        SecurityEntryKind = "ROLE_REVOKED"
+	SecurityEntryKindReportExported     SecurityEntryKind = "REPORT_EXPORTED"
+	SecurityEntryKindBackup             SecurityEntryKind = "BACKUP"
+	SecurityEntryKindRestore            SecurityEntryKind = "RESTORE"
+	SecurityEntryKindKeysRotated        SecurityEntryKind = "KEYS_ROTATED"
+	SecurityEntryKindSaturated          SecurityEntryKind = "SATURATED"
+)
+
+var AllSecurityEntryKind = []SecurityEntryKind{
+	SecurityEntryKindAuthFailed,
+	SecurityEntryKindRefused,
+	SecurityEntryKindRateLimited,
+	SecurityEntryKindSessionEnded,
+	SecurityEntryKindRoleGrantRequested,
+	SecurityEntryKindRoleGranted,
+	SecurityEntryKindRoleRevoked,
+	SecurityEntryKindReportExported,
+	SecurityEntryKindBackup,
+	SecurityEntryKindRestore,
+	SecurityEntryKindKeysRotated,
+	SecurityEntryKindSaturated,
+}
+
+func (e SecurityEntryKind) IsValid() bool {
+	switch e {
+	case SecurityEntryKindAuthFailed, SecurityEntryKindRefused, SecurityEntryKindRateLimited, SecurityEntryKindSessionEnded, SecurityEntryKindRoleGrantRequested, SecurityEntryKindRoleGranted, SecurityEntryKindRoleRevoked, SecurityEntryKindReportExported, SecurityEntryKindBackup, SecurityEntryKindRestore, SecurityEntryKindKeysRotated, SecurityEntryKindSaturated:
+		return true
+	}
+	return false
+}
+
+func (e SecurityEntryKind) String() string {
+	return string(e)
+}
+
+func (e *SecurityEntryKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SecurityEntryKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SecurityEntryKind", str)
+	}
+	return nil
+}
+
+func (e SecurityEntryKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SecurityEntryKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SecurityEntryKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -7,6 +7,7 @@ import (
 	"vigie/graph/model"
 	"vigie/policies"
 	"vigie/policies/identity"
+	"vigie/policies/journal"
 	incidentspb "vigie/services/incidents/incidentspb"
 )
 
@@ -53,6 +54,14 @@ func (r *Resolver) roleCommand(ctx context.Context, action, subject, role, domai
 	if err != nil {
 		return nil, fromService(err)
 	}
+	kind := journal.RoleRevoked
+	if action == policies.ActionGrant {
+		kind = journal.RoleGranted
+		if reply.Pending {
+			kind = journal.RoleGrantRequested
+		}
+	}
+	r.Journal.Record(ctx, journal.Entry{Kind: kind, Domain: domain, Actor: c.Principal.Subject, Subject: subject, Action: "role:" + action + " " + role})
 	want := action == policies.ActionGrant && !reply.Pending
 	r.waitFor(ctx, func() bool {
 		return slices.Contains(r.Authz.GrantsOf(subject), policies.Grant{Role: role, Domain: domain}) == want

@@ -93,3 +93,8 @@ func (r *queryResolver) CausalChain(ctx context.Context, domain string, eventID 
 func (r *queryResolver) DecisionDelays(ctx context.Context, domain string, from *time.Time, to *time.Time) (*model.DecisionDelays, error) {
 	return r.decisionDelays(ctx, domain, from, to)
 }
+
+// SecurityJournal is the resolver for the securityJournal field.
+func (r *queryResolver) SecurityJournal(ctx context.Context, domain string, first *int) ([]model.SecurityEntry, error) {
+	return r.securityJournal(ctx, domain, first)
+}

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"vigie/graph/auth"
 	"vigie/policies"
+	"vigie/policies/journal"
 	"vigie/projections/replay"
 )
 
@@ -33,8 +35,13 @@ func (r *Resolver) ReportHandler() http.Handler {
 		}
 		domain = canonical(domain)
 		ctx := req.Context()
+		var c auth.Caller
 		for _, object := range []string{policies.ObjectTimeline, policies.ObjectIncident} {
-			if _, err := r.authorize(ctx, domain, object, policies.ActionRead); err != nil {
+			var err error
+			if c, err = r.authorize(ctx, domain, object, policies.ActionRead); err != nil {
+				if CodeOf(err) == CodeForbidden {
+					r.Journal.Record(ctx, journal.Entry{Kind: journal.Refused, Domain: validOrEmpty(domain), Actor: c.Principal.Subject, Action: "GET /report", Code: CodeForbidden})
+				}
 				httpError(w, err)
 				return
 			}
@@ -84,6 +91,7 @@ func (r *Resolver) ReportHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		r.Journal.Record(ctx, journal.Entry{Kind: journal.ReportExported, Domain: domain, Actor: c.Principal.Subject, Action: "GET /report (" + format + ")"})
 		_, _ = w.Write(buf.Bytes())
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"vigie/graph/notices"
 	"vigie/policies"
+	"vigie/policies/journal"
 	"vigie/projections/replay"
 	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
@@ -31,6 +32,10 @@ type Resolver struct {
 	// Replay builds replays, reports and decision delays from the log (a
 	// *replay.Replayer); nil: they answer UNAVAILABLE.
 	Replay Replayer
+	// Journal is the security journal: refusals, grants and exports are noted in it,
+	// admins read it (securityJournal); nil: nothing is noted, the query answers
+	// UNAVAILABLE.
+	Journal *journal.Journal
 	// ConsistencyWait bounds how long a mutation waits for the read model to show its
 	// change (read-your-writes); 2 s when zero.
 	ConsistencyWait time.Duration

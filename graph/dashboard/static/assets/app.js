@@ -194,11 +194,15 @@ async function selectDomain(d) {
   sessionStorage.setItem('vigie.domain', d);
   for (const u of state.unsubs) u();
   const s = state.session;
-  state.unsubs = [
+  // The page asks only for what the caller's roles may read here: an administrator
+  // (roles and the security journal only) gets no board, and the gateway journals no
+  // refusal of the page's own making.
+  const readsBoard = s.can(d, 'incident', 'read');
+  state.unsubs = readsBoard ? [
     state.live.subscribe('subscription($d: String!) { boardChanged(domain: $d) { domain streamId type at } }', { d }, (data) => onBoardNotice(data.boardChanged)),
-  ];
+  ] : [];
   // alertChanged of this domain when the inbox does not already listen to it.
-  if (!state.session.grants.some(g => g.domain === d) || !(s.canAnywhere('alert', 'approve') || s.canAnywhere('alert', 'validate_fr_alert'))) {
+  if (s.can(d, 'alert', 'read') && (!state.session.grants.some(g => g.domain === d) || !(s.canAnywhere('alert', 'approve') || s.canAnywhere('alert', 'validate_fr_alert')))) {
     state.unsubs.push(state.live.subscribe('subscription($d: String!) { alertChanged(domain: $d) { id status headline domain } }', { d },
       (data) => onAlertNotice(data.alertChanged), () => {}));
   }
@@ -207,6 +211,11 @@ async function selectDomain(d) {
   $('#alert-form').hidden = !(s.can(d, 'alert', 'draft') && !isDep(d));
   $('#communes-panel').hidden = !isDep(d);
   $('[data-view="after"]').hidden = !s.can(d, 'timeline', 'read');
+  $('[data-view="board"]').hidden = !readsBoard;
+  $('[data-view="alerts"]').hidden = !s.can(d, 'alert', 'read');
+  $('[data-view="security"]').hidden = !s.can(d, 'journal', 'read');
+  if (state.view === 'security' && !s.can(d, 'journal', 'read')) show('board');
+  if (!readsBoard && s.can(d, 'journal', 'read')) show('security');
   setReportLinks();
   state.board = { incidents: [], resources: [], alerts: [], counts: [], shelters: null };
   state.alertStatus = new Map();
@@ -214,8 +223,12 @@ async function selectDomain(d) {
 }
 
 function refreshAll() {
-  const jobs = [loadBoard(), loadAlerts(), loadInbox()];
+  const s = state.session, d = state.domain;
+  const jobs = [loadInbox()];
+  if (s.can(d, 'incident', 'read')) jobs.push(loadBoard());
+  if (s.can(d, 'alert', 'read')) jobs.push(loadAlerts());
   if (state.view === 'after') jobs.push(loadTimeline());
+  if (state.view === 'security') jobs.push(loadSecurity());
   if (state.openIncident) jobs.push(refreshIncident());
   return Promise.allSettled(jobs);
 }
@@ -891,6 +904,31 @@ async function loadDemo() {
     h('td', {}, m.subject ? h('strong', {}, m.subject) : '', h('pre', { class: 'msg', testid: 'demo-body' }, m.body)))));
 }
 
+// ---------- the security journal (admins) ----------
+
+async function loadSecurity() {
+  const d = state.domain;
+  let list;
+  try {
+    list = (await query(state.session.token, 'query($d: String!) { securityJournal(domain: $d, first: 1000) { at last count kind label domain actor subject action code reason } }', { d })).securityJournal;
+    $('#security-error').textContent = '';
+  } catch (e) {
+    $('#security-error').textContent = `Journal indisponible : ${e.message}${e.code ? ` (${e.code})` : ''}`;
+    return;
+  }
+  if (d !== state.domain) return; // another territory was chosen meanwhile
+  const n = list.length;
+  $('#security-total').textContent = `${n} entrée${n > 1 ? 's' : ''}${n >= 1000 ? ' (les 1 000 dernières)' : ''}`;
+  $('#security-empty').hidden = n > 0;
+  const warn = new Set(['AUTH_FAILED', 'REFUSED', 'RATE_LIMITED', 'SATURATED']);
+  $('#security-body').replaceChildren(...list.map(e => h('tr', { dataset: { testid: 'security-entry', kind: e.kind }, class: warn.has(e.kind) ? 'warn' : '' },
+    h('td', {}, h('time', { datetime: e.at }, L.when(e.at)), e.count > 1 ? ` (${e.count} fois${e.last ? `, jusqu'à ${L.when(e.last)}` : ''})` : ''),
+    h('td', { testid: 'security-label' }, e.label),
+    h('td', {}, e.actor || 'inconnu', e.subject ? ` → ${e.subject}` : ''),
+    h('td', {}, e.domain ? domainLabel(e.domain) : 'non attribuable'),
+    h('td', { testid: 'security-detail' }, [e.action && (/^[a-z][A-Za-z]*$/.test(e.action) ? `opération ${e.action}` : e.action), e.reason, e.code].filter(Boolean).join(' · ')))));
+}
+
 // ---------- report an incident ----------
 
 async function onReport(ev) {
@@ -1114,9 +1152,11 @@ function show(view) {
     if (b.dataset.view === view) b.setAttribute('aria-current', 'page');
     else b.removeAttribute('aria-current');
   }
-  for (const v of ['board', 'alerts', 'approvals', 'after', 'demo']) $(`#view-${v}`).hidden = v !== view;
+  for (const v of ['board', 'alerts', 'approvals', 'after', 'demo', 'security']) $(`#view-${v}`).hidden = v !== view;
   clearInterval(state.demoTimer);
   if (view === 'demo') { loadDemo(); state.demoTimer = setInterval(loadDemo, 2000); }
+  // The journal has no notices of its own: it is read again every 5 s while shown.
+  if (view === 'security') { loadSecurity(); state.demoTimer = setInterval(loadSecurity, 5000); }
   if (view === 'after') loadTimeline();
   if (view === 'approvals') loadInbox();
   if (view === 'alerts') loadAlerts();

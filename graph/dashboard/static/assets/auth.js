@@ -21,7 +21,7 @@ const P = {
   prefecture: ['incident:qualify', 'incident:log', 'incident:escalate', 'incident:stabilize', 'incident:close', 'incident:reopen', 'incident:read',
     'resource:read', 'reinforcement:decide', 'reinforcement:dispatch', 'reinforcement:release', 'reinforcement:read',
     'alert:validate_fr_alert', 'alert:refuse_fr_alert', 'alert:read', 'role:read', 'timeline:read'],
-  admin: ['role:grant', 'role:revoke', 'role:read'],
+  admin: ['role:grant', 'role:revoke', 'role:confirm', 'role:read', 'journal:read'],
 };
 const PERMS = Object.fromEntries(Object.entries(P).map(([r, l]) => [r, new Set(l)]));
 
