@@ -46,6 +46,7 @@ var commands = []command{
 	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain", run: drillCmd},
 	{name: "backup", synopsis: "--data DIR --to FILE [--force]", summary: "online backup of the embedded event store", run: backup},
 	{name: "restore", synopsis: "--from FILE --data DIR [--force]", summary: "verified restore of a backup", run: restore},
+	{name: "eventstore scavenge", synopsis: "--data DIR", summary: "erase the events that stream metadata or soft deletes hide (the store not served)", run: eventstoreScavenge},
 	{name: "keys rotate", synopsis: "--data DIR", summary: "re-wrap every resident's key under a new key-encryption key", run: keysRotate},
 }
 

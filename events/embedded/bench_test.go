@@ -153,6 +153,11 @@ func BenchmarkAppend(b *testing.B) {
 func benchAppend(b *testing.B, writers, perAppend int) {
 	n := startNode(b, b.TempDir())
 	b.Cleanup(func() { _ = n.close() })
+	benchAppendOn(b, n, writers, perAppend)
+}
+
+// benchAppendOn runs the append benchmark against a running node.
+func benchAppendOn(b *testing.B, n *benchNode, writers, perAppend int) {
 	benchPayloads()
 	ctx := context.Background()
 	// One append outside the timer, so that the connection is up.

@@ -36,7 +36,7 @@ import (
 // of the log never lets the next append reuse their positions.
 const (
 	prefixHead  = 'H' // 'H'                                           → head position (8 bytes)
-	prefixErase = 'E' // 'E' + stream                                  → erased positions (8 bytes each)
+	prefixErase = 'E' // 'E' + stream [+ NUL + first position (scavenge)] → erased positions (8 bytes each)
 )
 
 var headKey = []byte{prefixHead}
@@ -46,10 +46,23 @@ func eraseKey(stream string) []byte {
 }
 
 // eraseStream adds to b the deletion of every event of stream (those appended earlier
-// in the same batch included: b is indexed) and returns their positions.
-func eraseStream(b *pebble.Batch, stream string, head uint64) ([]uint64, error) {
+// in the same batch included: b is indexed) and returns the compaction it owes.
+func eraseStream(b *pebble.Batch, stream string, head uint64) (*erasure, error) {
+	return eraseRevisions(b, stream, 0, ^uint64(0), false, head)
+}
+
+// eraseRevisions adds to b the deletion of the stream's events of revisions in
+// [from, to) and returns the compaction it owes (nil when there was nothing to erase).
+// A tombstone's erasure is remembered under `E`+stream; a scavenge's under
+// `E`+stream+NUL+first position, so that two scavenges of one stream, or a scavenge
+// then a tombstone, each keep their own mark until their compaction is done.
+func eraseRevisions(b *pebble.Batch, stream string, from, to uint64, scavenge bool, head uint64) (*erasure, error) {
 	prefix := indexPrefix(stream)
-	it, err := b.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	opts := &pebble.IterOptions{LowerBound: indexKey(stream, from), UpperBound: prefixEnd(prefix)}
+	if to != ^uint64(0) {
+		opts.UpperBound = indexKey(stream, to)
+	}
+	it, err := b.NewIter(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
@@ -77,13 +90,17 @@ func eraseStream(b *pebble.Batch, stream string, head uint64) ([]uint64, error) 
 	for _, pos := range positions {
 		v = binary.BigEndian.AppendUint64(v, pos)
 	}
-	if err := b.Set(eraseKey(stream), v, nil); err != nil {
+	key := eraseKey(stream)
+	if scavenge {
+		key = binary.BigEndian.AppendUint64(append(key, 0), positions[0])
+	}
+	if err := b.Set(key, v, nil); err != nil {
 		return nil, err
 	}
 	if err := b.Set(headKey, binary.BigEndian.AppendUint64(nil, head), nil); err != nil {
 		return nil, err
 	}
-	return positions, nil
+	return &erasure{stream: stream, key: key, positions: positions}, nil
 }
 
 // prefixEnd is the first key after every key that starts with prefix (prefix ends in
@@ -94,9 +111,10 @@ func prefixEnd(prefix []byte) []byte {
 	return end
 }
 
-// erasure is a compaction owed to a tombstone.
+// erasure is a compaction owed to a tombstone or a scavenge.
 type erasure struct {
 	stream    string
+	key       []byte // its `E` key, deleted once the compaction is done
 	positions []uint64
 }
 
@@ -130,7 +148,7 @@ func (s *Store) compact(e erasure) error {
 			return err
 		}
 	}
-	return s.db.Delete(eraseKey(e.stream), pebble.Sync)
+	return s.db.Delete(e.key, pebble.Sync)
 }
 
 // positionRanges coalesces sorted positions into inclusive runs, at most max of them.
@@ -158,7 +176,12 @@ func (s *Store) resumeErasures() error {
 	defer it.Close()
 	for valid := it.First(); valid; valid = it.Next() {
 		v := it.Value()
-		e := erasure{stream: string(it.Key()[1:])}
+		key := bytes.Clone(it.Key())
+		name := key[1:]
+		if i := bytes.IndexByte(name, 0); i >= 0 { // a scavenge's mark
+			name = name[:i]
+		}
+		e := erasure{stream: string(name), key: key}
 		for ; len(v) >= 8; v = v[8:] {
 			e.positions = append(e.positions, binary.BigEndian.Uint64(v))
 		}

@@ -150,9 +150,11 @@ func TestSoftDeleteKeepsTheEventsInAll(t *testing.T) {
 	if err := c.Delete(ctx, "s-1", store.Exact(0)); err != nil {
 		t.Fatal(err)
 	}
+	// As on EventStoreDB, the delete is recorded as the stream's new metadata ($tb).
 	all, err := c.ReadAll(ctx, store.Start, store.Forwards, store.NoLimit)
-	if err != nil || len(all) != 1 || string(all[0].Data) != `{"v":"kept"}` {
-		t.Fatalf("$all after a soft delete = %v, %v; want the event", all, err)
+	if err != nil || len(all) != 2 || string(all[0].Data) != `{"v":"kept"}` ||
+		all[1].StreamID != "$$s-1" || all[1].Type != "$metadata" || string(all[1].Data) != `{"$tb":9223372036854775807}` {
+		t.Fatalf("$all after a soft delete = %v, %v; want the event, then the metadata event", all, err)
 	}
 	if _, err := c.ReadStream(ctx, "s-1", store.Start, store.Forwards, store.NoLimit); !errors.Is(err, store.ErrStreamNotFound) {
 		t.Errorf("read after a soft delete: %v, want ErrStreamNotFound", err)

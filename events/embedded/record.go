@@ -115,7 +115,7 @@ type streamState struct {
 	LastRevision   int64  // -1: no event ever appended
 	Deleted        bool   // soft-deleted: reads answer "not found" until the next append
 	Tombstoned     bool   // deleted for good: reads and appends answer "stream deleted"
-	TruncateBefore uint64 // reads start here (set by a soft delete)
+	TruncateBefore uint64 // reads start here (set by a soft delete; the metadata may raise it, see metadata.go)
 	LastEventID    [16]byte
 }
 
@@ -148,7 +148,8 @@ func decodeStreamState(b []byte) (streamState, error) {
 	return st, nil
 }
 
-// exists reports whether reads of the stream find it.
+// exists reports whether reads of the stream find it (they may show no event: a
+// truncation by its metadata hides events, not the stream).
 func (s streamState) exists() bool {
-	return s.LastRevision >= 0 && !s.Deleted && !s.Tombstoned && uint64(s.LastRevision) >= s.TruncateBefore
+	return s.LastRevision >= 0 && !s.Deleted && !s.Tombstoned
 }

@@ -38,19 +38,20 @@ func invalid(format string, args ...any) error {
 
 // validStreamName refuses what EventStoreDB would refuse, and names the store cannot
 // index (NUL separates the stream from the revision in index keys). `$` streams are
-// the server's own (system streams, stream metadata): Vigie's embedded store has none
-// and accepts no writes to them.
+// the server's own (system streams): Vigie's embedded store has none and accepts no
+// writes to them, except the metadata streams `$$<stream>` of the streams clients
+// write (metadata.go).
 func validStreamName(id *shared.StreamIdentifier, write bool) (string, error) {
 	if id == nil || len(id.StreamName) == 0 {
 		return "", invalid("stream name is empty")
 	}
 	name := string(id.StreamName)
 	switch {
-	case len(name) > maxStreamName:
+	case len(name) > maxStreamName && !(isMetaStream(name) && len(name) <= maxStreamName+len(metaPrefix)):
 		return "", invalid("stream name longer than %d bytes", maxStreamName)
 	case !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0:
 		return "", invalid("stream name must be UTF-8 without NUL")
-	case write && strings.HasPrefix(name, "$"):
+	case write && strings.HasPrefix(name, "$") && !isMetaStream(name):
 		return "", invalid("stream %q is reserved: names starting with '$' belong to the server", name)
 	}
 	return name, nil
@@ -256,6 +257,9 @@ func (svc *streamsService) deleteStream(ctx context.Context, op opKind, id *shar
 	if err != nil {
 		return 0, err
 	}
+	if isMetaStream(name) {
+		return 0, invalid("stream %q is a metadata stream: delete the stream %q instead", name, name[len(metaPrefix):])
+	}
 	expect, err := expectationFrom(rev)
 	if err != nil {
 		return 0, err
@@ -377,14 +381,14 @@ func (svc *streamsService) Read(req *streams.ReadReq, stream streams.Streams_Rea
 	if r.all {
 		return svc.readAll(r, send)
 	}
-	st, err := svc.store.state(r.stream)
+	st, w, err := svc.store.stateAndWindow(r.stream)
 	if err != nil {
 		return storeError(err)
 	}
 	if st.Tombstoned {
 		return streamDeleted(stream.SetTrailer, r.stream)
 	}
-	if !st.exists() {
+	if !st.exists() || w.deleted {
 		return stream.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{StreamNotFound: &streams.ReadResp_StreamNotFound{StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)}}}})
 	}
 	from := r.from
@@ -397,24 +401,32 @@ func (svc *streamsService) Read(req *streams.ReadReq, stream streams.Streams_Rea
 		return nil
 	}
 	for left := r.count; left > 0; {
-		recs, err := svc.store.readStream(r.stream, st, from, r.backwards, int(min(left, readChunk)))
+		want := int(min(left, readChunk))
+		if w.minCreated > 0 {
+			want = readChunk // some may be too old to send
+		}
+		chunk, err := svc.store.readStream(r.stream, w.from, from, r.backwards, want)
 		if err != nil {
 			return storeError(err)
 		}
-		for _, rec := range recs {
+		for _, rec := range chunk.recs {
+			if w.expired(rec) { // older than the stream's $maxAge
+				continue
+			}
 			if err := send(rec); err != nil {
 				return err
 			}
+			if left--; left == 0 {
+				return nil
+			}
 		}
-		left -= uint64(len(recs))
-		if len(recs) < readChunk || (r.backwards && recs[len(recs)-1].Revision == 0) {
+		if !chunk.more || (r.backwards && chunk.last == 0) {
 			return nil
 		}
-		last := recs[len(recs)-1].Revision
 		if r.backwards {
-			from = last - 1
+			from = chunk.last - 1
 		} else {
-			from = last + 1
+			from = chunk.last + 1
 		}
 	}
 	return nil

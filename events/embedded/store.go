@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,10 @@ type Config struct {
 
 	// NoAdminSocket: do not answer backup requests on Dir/admin.sock (see admin.go).
 	NoAdminSocket bool
+
+	// ScavengeEvery: how often the store scavenges itself while open (scavenge.go);
+	// 0 = DefaultScavengeEvery (daily), negative = never.
+	ScavengeEvery time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -33,6 +38,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CacheSize <= 0 {
 		c.CacheSize = 64 << 20
+	}
+	if c.ScavengeEvery == 0 {
+		c.ScavengeEvery = DefaultScavengeEvery
 	}
 }
 
@@ -58,6 +66,10 @@ type Store struct {
 	erasing  sync.WaitGroup // compactions owed to tombstones (erase.go)
 	eraseMu  sync.Mutex     // one such compaction at a time
 	eraseErr atomic.Value   // the last one's error, if any
+
+	stopScavenger chan struct{} // closed by Close: ends the scheduled scavenges
+	scavengerDone chan struct{} // closed when they have ended
+	scavengeErr   atomic.Value  // the last scheduled scavenge's error, if any
 
 	mu      sync.Mutex
 	head    uint64        // last committed position
@@ -92,12 +104,20 @@ func Open(cfg Config) (*Store, error) {
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 		changed: make(chan struct{}),
+
+		stopScavenger: make(chan struct{}),
+		scavengerDone: make(chan struct{}),
 	}
 	if s.head, err = s.lastPosition(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	go s.writer()
+	if cfg.ScavengeEvery > 0 {
+		go s.scavengeOnSchedule(cfg.ScavengeEvery)
+	} else {
+		close(s.scavengerDone)
+	}
 	if err := s.resumeErasures(); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -145,6 +165,9 @@ func (s *Store) Close() error {
 		if s.admin != nil {
 			s.admin.close()
 		}
+		// A scheduled scavenge ends after its current stream, while the writer still runs.
+		close(s.stopScavenger)
+		<-s.scavengerDone
 		close(s.quit)
 		<-s.done
 		s.erasing.Wait()
@@ -197,6 +220,7 @@ const (
 	opAppend opKind = iota
 	opDelete
 	opTombstone
+	opScavenge // erase what reads of the stream no longer show (scavenge.go)
 )
 
 // proposed is one event of an append, validated by the protocol layer.
@@ -224,7 +248,8 @@ type writeResult struct {
 	revision   int64 // after success, or the current one on conflict; -1 = no stream
 	position   uint64
 	positionOK bool
-	erased     []uint64 // positions a tombstone erased, to compact after the commit
+	erased     []erasure // what a tombstone or a scavenge erased, to compact after the commit
+	scavenged  int       // events a scavenge erased
 }
 
 // write queues a request for the writer and waits for its outcome. Once queued, a
@@ -291,9 +316,9 @@ func (s *Store) commit(batch []*writeReq) {
 			if next-1 != head {
 				s.publish(next - 1)
 			}
-			for i, r := range batch {
-				if len(results[i].erased) > 0 {
-					s.compactErased(erasure{stream: r.stream, positions: results[i].erased})
+			for i := range batch {
+				for _, e := range results[i].erased {
+					s.compactErased(e)
 				}
 			}
 		}
@@ -306,12 +331,26 @@ func (s *Store) commit(batch []*writeReq) {
 // apply decides one request against the state seen through the batch (which includes
 // the earlier requests of the same batch) and adds its writes to the batch.
 func (s *Store) apply(b *pebble.Batch, r *writeReq, next *uint64, created int64, head uint64) writeResult {
+	if r.op == opScavenge {
+		return scavengeStream(b, r.stream, next, created)
+	}
 	st, err := getState(b, r.stream)
 	if err != nil {
 		return writeResult{err: err}
 	}
 	if st.Tombstoned {
 		return writeResult{err: errStreamDeleted}
+	}
+	if isMetaStream(r.stream) {
+		// The metadata of a tombstoned stream is deleted with it (also for a stream
+		// tombstoned before metadata streams were kept).
+		orig, err := getState(b, r.stream[len(metaPrefix):])
+		if err != nil {
+			return writeResult{err: err}
+		}
+		if orig.Tombstoned {
+			return writeResult{err: errStreamDeleted}
+		}
 	}
 	met := expectationMet(st, r.expect)
 	switch r.op {
@@ -320,21 +359,51 @@ func (s *Store) apply(b *pebble.Batch, r *writeReq, next *uint64, created int64,
 			return conflictResult(st)
 		}
 		var res writeResult
+		res.revision, res.position, res.positionOK = st.LastRevision, head, true
 		if r.op == opDelete {
+			if st.LastRevision < 0 {
+				// As the server: nothing to delete unless the stream or its metadata exists.
+				mst, err := getState(b, metaStreamOf(r.stream))
+				if err != nil {
+					return writeResult{err: err}
+				}
+				if mst.LastRevision < 0 {
+					return conflictResult(st)
+				}
+			}
 			st.Deleted = true
 			st.TruncateBefore = uint64(st.LastRevision + 1)
+			// The server records a soft delete as the stream's new metadata.
+			pos, err := appendMetadata(b, r.stream, []byte(`{"$tb":`+strconv.FormatInt(deletedStream, 10)+`}`), next, created)
+			if err != nil {
+				return writeResult{err: err}
+			}
+			res.position = pos
 		} else {
 			st.Tombstoned = true
-			var err error
-			// The head as of this request: events appended before it in the batch count.
-			if res.erased, err = eraseStream(b, r.stream, *next-1); err != nil {
+			// The head as of this request: events appended before it in the batch
+			// count. The metadata stream goes with the stream, as on the server.
+			for _, name := range []string{r.stream, metaStreamOf(r.stream)} {
+				e, err := eraseStream(b, name, *next-1)
+				if err != nil {
+					return writeResult{err: err}
+				}
+				if e != nil {
+					res.erased = append(res.erased, *e)
+				}
+			}
+			mst, err := getState(b, metaStreamOf(r.stream))
+			if err != nil {
+				return writeResult{err: err}
+			}
+			mst.Tombstoned = true
+			if err := b.Set(streamKey(metaStreamOf(r.stream)), mst.encode(), nil); err != nil {
 				return writeResult{err: err}
 			}
 		}
 		if err := b.Set(streamKey(r.stream), st.encode(), nil); err != nil {
 			return writeResult{err: err}
 		}
-		res.revision, res.position, res.positionOK = st.LastRevision, head, true
 		return res
 	}
 
@@ -369,28 +438,56 @@ func (s *Store) apply(b *pebble.Batch, r *writeReq, next *uint64, created int64,
 	if len(r.events) == 0 {
 		return writeResult{revision: st.LastRevision}
 	}
+	wasDeleted := st.Deleted
+	pos, err := appendEvents(b, r.stream, &st, r.events, next, created)
+	if err != nil {
+		return writeResult{err: err}
+	}
+	res := writeResult{revision: st.LastRevision, position: pos, positionOK: true}
+	switch {
+	case wasDeleted:
+		// A soft-deleted stream comes back: its metadata says from where.
+		err = truncateOnRecreate(b, r.stream, st.TruncateBefore, next, created)
+	case isMetaStream(r.stream):
+		// A metadata write to a soft-deleted stream brings it back too, empty.
+		name := r.stream[len(metaPrefix):]
+		var orig streamState
+		if orig, err = getState(b, name); err == nil && orig.Deleted {
+			orig.Deleted = false
+			orig.TruncateBefore = uint64(orig.LastRevision + 1)
+			if err = b.Set(streamKey(name), orig.encode(), nil); err == nil {
+				err = truncateOnRecreate(b, name, orig.TruncateBefore, next, created)
+			}
+		}
+	}
+	if err != nil {
+		return writeResult{err: err}
+	}
+	return res
+}
+
+// appendEvents adds events to stream in b after the state st, which it updates and
+// stores; it returns the position of the last event.
+func appendEvents(b *pebble.Batch, stream string, st *streamState, events []proposed, next *uint64, created int64) (uint64, error) {
 	var pos uint64
-	for _, e := range r.events {
+	for _, e := range events {
 		st.LastRevision++
 		pos = *next
 		*next++
 		rec := record{
-			Stream: r.stream, Revision: uint64(st.LastRevision), Position: pos, ID: e.ID, Created: created,
+			Stream: stream, Revision: uint64(st.LastRevision), Position: pos, ID: e.ID, Created: created,
 			Type: e.Type, ContentType: e.ContentType, Metadata: e.Metadata, Data: e.Data,
 		}
 		if err := b.Set(logKey(pos), rec.encode(), nil); err != nil {
-			return writeResult{err: err}
+			return 0, err
 		}
-		if err := b.Set(indexKey(r.stream, rec.Revision), binary.BigEndian.AppendUint64(nil, pos), nil); err != nil {
-			return writeResult{err: err}
+		if err := b.Set(indexKey(stream, rec.Revision), binary.BigEndian.AppendUint64(nil, pos), nil); err != nil {
+			return 0, err
 		}
 	}
 	st.Deleted = false
-	st.LastEventID = r.events[len(r.events)-1].ID
-	if err := b.Set(streamKey(r.stream), st.encode(), nil); err != nil {
-		return writeResult{err: err}
-	}
-	return writeResult{revision: st.LastRevision, position: pos, positionOK: true}
+	st.LastEventID = events[len(events)-1].ID
+	return pos, b.Set(streamKey(stream), st.encode(), nil)
 }
 
 func conflictResult(st streamState) writeResult {

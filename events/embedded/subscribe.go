@@ -48,16 +48,24 @@ func (svc *streamsService) subscribe(r *readRequest, stream streams.Streams_Read
 	for {
 		_, changed := svc.store.watch()
 		var recs []record
+		var more bool
 		var err error
 		if r.all {
 			recs, err = svc.store.readAll(next, false, readChunk)
+			more = len(recs) == readChunk
 		} else {
 			var st streamState
 			if st, err = svc.store.state(r.stream); err == nil {
 				if st.Tombstoned {
 					return streamDeleted(stream.SetTrailer, r.stream)
 				}
-				recs, err = svc.store.readStream(r.stream, st, next, false, readChunk)
+				var chunk streamChunk
+				chunk, err = svc.store.readStream(r.stream, st.TruncateBefore, next, false, readChunk)
+				recs, more = chunk.recs, chunk.more
+				if more {
+					// Past what was scanned, even if some of it was erased meanwhile.
+					next = chunk.last + 1
+				}
 			}
 		}
 		if err != nil {
@@ -86,7 +94,7 @@ func (svc *streamsService) subscribe(r *readRequest, stream streams.Streams_Read
 			// The event's own position now stands for everything before it.
 			scanned, lastScanned = 0, rec.Position
 		}
-		if len(recs) == readChunk {
+		if more {
 			continue
 		}
 		if !caughtUp {

@@ -94,6 +94,7 @@ func connect(t *testing.T, url string, opts ...store.Option) *store.Client {
 func TestEmbeddedServerPassesContract(t *testing.T) {
 	_, srv := startEmbedded(t)
 	storetest.Run(t, func(t *testing.T) *store.Client { return connect(t, srv.URL()) })
+	storetest.RunMetadata(t, srv.URL())
 }
 
 func TestEventStoreDBPassesContract(t *testing.T) {
@@ -102,6 +103,7 @@ func TestEventStoreDBPassesContract(t *testing.T) {
 		t.Skip("EVENTSTORE_URL not set: no real EventStoreDB server here")
 	}
 	storetest.Run(t, func(t *testing.T) *store.Client { return connect(t, url) })
+	storetest.RunMetadata(t, url)
 }
 
 // appendSettled appends, retrying while the store is unavailable with the same events

@@ -388,7 +388,7 @@ func (e *Env) Head() uint64 {
 	var head uint64
 	found := errors.New("found")
 	err := e.Store.ReadAllFunc(ctx, store.End, store.Backwards, 100_000, func(r store.Recorded) error {
-		if strings.HasPrefix(r.StreamID, journal.StreamPrefix) {
+		if strings.HasPrefix(strings.TrimPrefix(r.StreamID, "$$"), journal.StreamPrefix) {
 			return nil
 		}
 		head = r.Position.Commit

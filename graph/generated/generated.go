@@ -2419,7 +2419,7 @@ extend type Query {
   securityJournal(domain: String!, first: Int): [SecurityEntry!]!
 }
 
-enum SecurityEntryKind { AUTH_FAILED REFUSED RATE_LIMITED SESSION_ENDED ROLE_GRANT_REQUESTED ROLE_GRANTED ROLE_REVOKED REPORT_EXPORTED BACKUP RESTORE KEYS_ROTATED SATURATED }
+enum SecurityEntryKind { AUTH_FAILED REFUSED RATE_LIMITED SESSION_ENDED ROLE_GRANT_REQUESTED ROLE_GRANTED ROLE_REVOKED REPORT_EXPORTED BACKUP RESTORE KEYS_ROTATED SCAVENGE SATURATED }
 
 "One entry of the security journal; identical ones within a second are one entry with their count."
 type SecurityEntry {

@@ -1082,6 +1082,7 @@ const (
 	SecurityEntryKindBackup             SecurityEntryKind = "BACKUP"
 	SecurityEntryKindRestore            SecurityEntryKind = "RESTORE"
 	SecurityEntryKindKeysRotated        SecurityEntryKind = "KEYS_ROTATED"
+	SecurityEntryKindScavenge           SecurityEntryKind = "SCAVENGE"
 	SecurityEntryKindSaturated          SecurityEntryKind = "SATURATED"
 )
 
@@ -1097,12 +1098,13 @@ var AllSecurityEntryKind = []SecurityEntryKind{
 	SecurityEntryKindBackup,
 	SecurityEntryKindRestore,
 	SecurityEntryKindKeysRotated,
+	SecurityEntryKindScavenge,
 	SecurityEntryKindSaturated,
 }
 
 func (e SecurityEntryKind) IsValid() bool {
 	switch e {
-	case SecurityEntryKindAuthFailed, SecurityEntryKindRefused, SecurityEntryKindRateLimited, SecurityEntryKindSessionEnded, SecurityEntryKindRoleGrantRequested, SecurityEntryKindRoleGranted, SecurityEntryKindRoleRevoked, SecurityEntryKindReportExported, SecurityEntryKindBackup, SecurityEntryKindRestore, SecurityEntryKindKeysRotated, SecurityEntryKindSaturated:
+	case SecurityEntryKindAuthFailed, SecurityEntryKindRefused, SecurityEntryKindRateLimited, SecurityEntryKindSessionEnded, SecurityEntryKindRoleGrantRequested, SecurityEntryKindRoleGranted, SecurityEntryKindRoleRevoked, SecurityEntryKindReportExported, SecurityEntryKindBackup, SecurityEntryKindRestore, SecurityEntryKindKeysRotated, SecurityEntryKindScavenge, SecurityEntryKindSaturated:
 		return true
 	}
 	return false

@@ -1,6 +1,6 @@
 // Package journal is the security journal the RSSI reads: authentication failures,
 // refusals, rate-limited callers, sessions ended by expiry or revocation, role grants
-// and revocations, report exports, backups, restores and key rotations.
+// and revocations, report exports, backups, restores, key rotations and scavenges.
 //
 // Each entry is three things at once:
 //   - an OpenTelemetry log record (logger "vigie/security"), for the operator's collector;
@@ -57,6 +57,7 @@ const (
 	BackupTaken        Kind = "BACKUP"
 	Restored           Kind = "RESTORE"
 	KeysRotated        Kind = "KEYS_ROTATED"
+	Scavenged          Kind = "SCAVENGE"
 	Saturated          Kind = "SATURATED"
 )
 
@@ -72,6 +73,7 @@ var labels = map[Kind]string{
 	BackupTaken:        "Sauvegarde",
 	Restored:           "Restauration d'une sauvegarde",
 	KeysRotated:        "Clés des habitants re-chiffrées",
+	Scavenged:          "Événements expirés effacés du journal des événements",
 	Saturated:          "Journal saturé : entrées non détaillées",
 }
 
@@ -173,11 +175,12 @@ type Journal struct {
 	// them in and removes each file once its entry is in the log. Empty: none.
 	Inbox string
 
-	mu      sync.Mutex
-	pending map[key]*Entry
-	order   []key
-	dropped int
-	taken   map[string]bool // inbox files recorded, removed at the next good flush
+	mu       sync.Mutex
+	pending  map[key]*Entry
+	order    []key
+	dropped  int
+	taken    map[string]bool // inbox files recorded, removed at the next good flush
+	retained map[string]bool // streams whose retention this process has set
 }
 
 // New returns a journal writing to st (nil: log records and counters only).
@@ -298,6 +301,10 @@ func (j *Journal) Flush(ctx context.Context) error {
 	}
 	var errs []error
 	for _, s := range streams {
+		if err := j.retain(ctx, s); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		if _, err := j.store.Append(ctx, s, store.Any(), byStream[s]...); err != nil {
 			errs = append(errs, err)
 		}
@@ -378,6 +385,33 @@ func (j *Journal) takeInbox(ctx context.Context) []string {
 		j.Record(ctx, e)
 	}
 	return files
+}
+
+// Retention is how long the log keeps the journal's entries: a year and a day (the
+// stream metadata $maxAge of each journal stream, set once per stream and process;
+// the store's scavenge then erases older ones).
+const Retention = 366 * 24 * time.Hour
+
+// retain sets the retention of stream once per process: a metadata event of its
+// $$ stream, as the official clients' SetStreamMetadata writes it.
+func (j *Journal) retain(ctx context.Context, stream string) error {
+	j.mu.Lock()
+	done := j.retained[stream]
+	j.mu.Unlock()
+	if done {
+		return nil
+	}
+	meta := fmt.Appendf(nil, `{"$maxAge":%d}`, int64(Retention/time.Second))
+	if _, err := j.store.Append(ctx, "$$"+stream, store.Any(), store.EventData{ID: uuid.New(), Type: "$metadata", Data: meta}); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	if j.retained == nil {
+		j.retained = map[string]bool{}
+	}
+	j.retained[stream] = true
+	j.mu.Unlock()
+	return nil
 }
 
 // requeue puts a batch back after a failed append, without counting it twice.

@@ -16,6 +16,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"vigie/events/store"
 	"vigie/events/storetest"
 	"vigie/policies/journal"
 )
@@ -113,6 +114,11 @@ func TestAFloodOfFailuresIsOneEntryWithItsCount(t *testing.T) {
 	}
 	if n := counted(t, reader, journal.AuthFailed); n != 10_000 {
 		t.Errorf("counter vigie.security.events{kind=AUTH_FAILED} = %d, want 10000", n)
+	}
+	// Kept a year and a day, then erased by the store's scavenge.
+	meta, err := st.ReadStream(ctx, "$$"+journal.Global, store.End, store.Backwards, 1)
+	if err != nil || len(meta) != 1 || string(meta[0].Data) != `{"$maxAge":31622400}` {
+		t.Errorf("retention of %s: %v %v", journal.Global, meta, err)
 	}
 	if text := rec.text(); strings.Count(text, "Échec d'authentification") != 1 || !strings.Contains(text, "count=10000") {
 		t.Errorf("log records:\n%s\nwant one « Échec d'authentification » with count=10000", text)

@@ -1,0 +1,62 @@
+package embedded_test
+
+import (
+	"testing"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"vigie/events/embedded"
+)
+
+// BenchmarkAppendSecured measures what TLS and credentials cost the 64-writer append
+// rate (issue 15: at most 15 %): the same appends against a node without either and
+// against one with TLS (a certificate made in memory) and a password, in the same run,
+// alternated so that both see the same machine.
+//
+//	go test -run '^$' -bench 'AppendSecured' -benchtime 3s -count 3 ./events/embedded/
+func BenchmarkAppendSecured(b *testing.B) {
+	for _, mode := range []string{"insecure", "tls+password"} {
+		b.Run("mode="+mode+"/writers=64/events=1", func(b *testing.B) {
+			var n *benchNode
+			if mode == "insecure" {
+				n = startNode(b, b.TempDir())
+			} else {
+				n = startSecuredNode(b, b.TempDir())
+			}
+			b.Cleanup(func() { _ = n.close() })
+			benchAppendOn(b, n, 64, 1)
+		})
+	}
+}
+
+// startSecuredNode is startNode with TLS and a password, reached as the all-in-one
+// reaches its store (credentials in the URL, the in-memory CA trusted).
+func startSecuredNode(tb testing.TB, dir string) *benchNode {
+	tb.Helper()
+	n := &benchNode{dir: dir}
+	var err error
+	if n.store, err = embedded.Open(embedded.Config{Dir: dir}); err != nil {
+		tb.Fatal(err)
+	}
+	password, err := embedded.NewPassword()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cert, roots, err := embedded.EphemeralTLS()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n.server, err = n.store.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0", Certificate: &cert, Password: password}); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := esdb.ParseConnectionString(n.server.ClientURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Logger = esdb.NoopLogging()
+	cfg.RootCAs = roots
+	if n.client, err = esdb.NewClient(cfg); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
