@@ -33,7 +33,7 @@ type command struct {
 // commands lists every subcommand of the contract, in the order the usage shows them.
 var commands = []command{
 	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "everything in one process on the embedded defaults", run: serveAll},
-	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--tls-cert FILE --tls-key FILE]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
+	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--secure|--insecure] [--tls-san NAME] [--tls-cert FILE --tls-key FILE]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
 	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR]", summary: "the incidents service against EVENTSTORE_URL", run: serveIncidents},
 	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR]", summary: "the resources service against EVENTSTORE_URL", run: serveResources},
 	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR]", summary: "the alerts service and its dispatcher against EVENTSTORE_URL", run: serveAlerts},
@@ -46,6 +46,9 @@ var commands = []command{
 	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain", run: drillCmd},
 	{name: "backup", synopsis: "--data DIR --to FILE [--force]", summary: "online backup of the embedded event store", run: backup},
 	{name: "restore", synopsis: "--from FILE --data DIR [--force]", summary: "verified restore of a backup", run: restore},
+	{name: "eventstore user add", synopsis: "NAME --data DIR [--password-stdin]", summary: "add a user of the embedded event store (password generated and printed once, or from stdin)", run: eventstoreUser},
+	{name: "eventstore user passwd", synopsis: "NAME --data DIR [--password-stdin]", summary: "change a user's password", run: eventstoreUser},
+	{name: "eventstore user remove", synopsis: "NAME --data DIR", summary: "remove a user (never the last one)", run: eventstoreUser},
 	{name: "eventstore scavenge", synopsis: "--data DIR", summary: "erase the events that stream metadata or soft deletes hide (the store not served)", run: eventstoreScavenge},
 	{name: "keys rotate", synopsis: "--data DIR", summary: "re-wrap every resident's key under a new key-encryption key", run: keysRotate},
 }

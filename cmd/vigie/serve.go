@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"vigie/events/embedded"
@@ -46,8 +47,19 @@ func serveEventstore(ctx context.Context, name string, args []string, stdout, st
 	fs.SetOutput(stderr)
 	data := fs.String("data", dataDefault(), "data directory; the log lives in DIR/eventstore (env VIGIE_DATA)")
 	listen := fs.String("listen", "127.0.0.1:2113", "host:port of the EventStoreDB gRPC protocol; port 0 takes a free one")
-	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); required off loopback")
-	key := fs.String("tls-key", "", "TLS private key file (PEM); required off loopback")
+	cert := fs.String("tls-cert", "", "TLS certificate file (PEM), instead of the one made from the store's private CA")
+	key := fs.String("tls-key", "", "TLS private key file (PEM), with --tls-cert")
+	secure := fs.Bool("secure", false, "users and TLS even on loopback (on by default off loopback and with --tls-cert)")
+	insecure := fs.Bool("insecure", false, "no users and no TLS: loopback development only (the default on loopback)")
+	var sans []string
+	fs.Func("tls-san", "extra name or IP address of the server certificate made from the private CA (repeatable, or comma-separated)", func(v string) error {
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				sans = append(sans, n)
+			}
+		}
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -68,6 +80,14 @@ func serveEventstore(ctx context.Context, name string, args []string, stdout, st
 	defer stop()
 
 	dir := filepath.Join(*data, "eventstore")
+	lc, err := eventstoreSecurity(dir, *listen, *cert, *key, sans, *secure, *insecure, log, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
+		if errors.As(err, new(errUsage)) {
+			return exitUsage
+		}
+		return exitError
+	}
 	store, err := embedded.Open(embedded.Config{Dir: dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
@@ -75,7 +95,7 @@ func serveEventstore(ctx context.Context, name string, args []string, stdout, st
 	}
 	// Listen owns the rule that insecure serving is for loopback only (and that TLS needs
 	// both files), so its refusal is reported as is rather than checked twice.
-	srv, err := store.Listen(embedded.ListenConfig{Addr: *listen, CertFile: *cert, KeyFile: *key})
+	srv, err := store.Listen(lc)
 	if err != nil {
 		fmt.Fprintf(stderr, "vigie %s: %v\n", name, errors.Join(err, store.Close()))
 		return exitError

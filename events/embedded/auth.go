@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // AdminUser is the user the embedded store knows when it is given a password.
@@ -39,38 +40,100 @@ func NewPassword() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// authInterceptors refuse every call without the admin's Basic credentials, as a
-// real node does for anonymous callers once access control is on. ServerFeatures
-// stays open: the official clients ask it before they send credentials, and it
-// reveals only the protocol's method list.
-func authInterceptors(password string) []grpc.ServerOption {
-	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(AdminUser+":"+password))
+// authInterceptors refuse every call without valid Basic credentials, as a real node
+// does once access control is on: no credentials answer PermissionDenied "Access
+// Denied" with the `exception: access-denied` trailer (the server's
+// RpcExceptions.AccessDenied, for an anonymous caller now that anonymous stream
+// access is off by default; the clients report ErrorCodeAccessDenied), wrong ones
+// Unauthenticated (the server's authentication middleware; the clients report
+// ErrorCodeUnauthenticated). ServerFeatures stays open: the official clients ask it
+// before they send credentials, and it reveals only the protocol's method list.
+// checkPair is users.Check, or for the all-in-one (users nil) the one password of
+// AdminUser.
+func authInterceptors(password string, users *Users) []grpc.ServerOption {
+	checkPair := func(user, pass string) bool {
+		if users != nil {
+			return users.Check(user, pass)
+		}
+		ok := subtle.ConstantTimeCompare([]byte(user), []byte(AdminUser)) & subtle.ConstantTimeCompare([]byte(pass), []byte(password))
+		return ok == 1
+	}
 	check := func(ctx context.Context, method string) error {
 		if strings.HasPrefix(method, "/event_store.client.server_features.") {
 			return nil
 		}
 		md, _ := metadata.FromIncomingContext(ctx)
-		for _, got := range md.Get("authorization") {
-			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+		got := md.Get("authorization")
+		if len(got) == 0 {
+			return errAccessDenied
+		}
+		for _, h := range got {
+			if user, pass, ok := parseBasic(h); ok && checkPair(user, pass) {
 				return nil
 			}
 		}
-		return status.Error(codes.Unauthenticated, "access denied: credentials required")
+		return errBadCredentials
 	}
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			if err := check(ctx, info.FullMethod); err != nil {
+				if err == errAccessDenied {
+					_ = grpc.SetTrailer(ctx, accessDeniedTrailer)
+				}
 				return nil, err
 			}
 			return h(ctx, req)
 		}),
 		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 			if err := check(ss.Context(), info.FullMethod); err != nil {
+				if err == errAccessDenied {
+					ss.SetTrailer(accessDeniedTrailer)
+				}
+				drainRequests(ss)
 				return err
 			}
 			return h(srv, ss)
 		}),
 	}
+}
+
+// drainRequests reads and drops what the caller sends until it closes its side (or
+// for 2 s at most), before a refused streaming call is answered. The official client
+// sends an append's messages (and a read's request) before it looks at the answer: an
+// answer that ends the stream first makes its Send fail with io.EOF, which it reports
+// as ErrorCodeUnknown instead of the refusal's code.
+func drainRequests(ss grpc.ServerStream) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ss.RecvMsg(new(emptypb.Empty)) == nil { // any message decodes as Empty (unknown fields)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+}
+
+var (
+	errAccessDenied     = status.Error(codes.PermissionDenied, "Access Denied")
+	errBadCredentials   = status.Error(codes.Unauthenticated, "Bad login or password")
+	accessDeniedTrailer = metadata.Pairs("exception", "access-denied")
+)
+
+// parseBasic decodes "Basic base64(user:password)", the header the official clients
+// send for the credentials of their connection string.
+func parseBasic(h string) (user, pass string, ok bool) {
+	const prefix = "Basic "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return "", "", false
+	}
+	user, pass, ok = strings.Cut(string(b), ":")
+	return user, pass, ok && user != ""
 }
 
 // ClientURL is URL with the admin's credentials, for a client in this

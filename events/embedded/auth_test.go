@@ -57,13 +57,18 @@ func TestAStoreWithAPasswordRefusesCallersWithoutIt(t *testing.T) {
 	defer cancel()
 	grant := esdb.EventData{EventID: uuid.New(), EventType: "RoleGranted", ContentType: esdb.ContentTypeJson, Data: []byte(`{"role":"prefecture"}`)}
 
-	for name, url := range map[string]string{
-		"anonymous":      srv.URL(),
-		"wrong password": strings.Replace(srv.ClientURL(), pw, "guess", 1),
+	for name, tc := range map[string]struct {
+		url  string
+		want esdb.ErrorCode // a real node's answer (issue 15)
+	}{
+		"anonymous":      {srv.URL(), esdb.ErrorCodeAccessDenied},
+		"wrong password": {strings.Replace(srv.ClientURL(), pw, "guess", 1), esdb.ErrorCodeUnauthenticated},
 	} {
-		c := dial(url)
+		c := dial(tc.url)
 		if _, err := c.AppendToStream(ctx, "role-dep:30", esdb.AppendToStreamOptions{}, grant); err == nil {
 			t.Errorf("%s: append accepted", name)
+		} else if codeOf(err) != tc.want {
+			t.Errorf("%s: append refused with %v, want code %v", name, err, tc.want)
 		}
 		rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{}, 10)
 		if err == nil {
@@ -72,8 +77,8 @@ func TestAStoreWithAPasswordRefusesCallersWithoutIt(t *testing.T) {
 		}
 		if err == nil {
 			t.Errorf("%s: the log was read", name)
-		} else if esErr, ok := esdb.FromError(err); ok && esErr.Code() != esdb.ErrorCodeAccessDenied && esErr.Code() != esdb.ErrorCodeUnauthenticated {
-			t.Logf("%s: refused with %v", name, err)
+		} else if codeOf(err) != tc.want {
+			t.Errorf("%s: read refused with %v, want code %v", name, err, tc.want)
 		}
 	}
 

@@ -38,6 +38,10 @@ type ListenConfig struct {
 	// Password, when set, is required of every caller (user AdminUser, Basic
 	// credentials), as a real node with access control requires them.
 	Password string
+	// Users, when set, are required of every caller instead (Basic credentials checked
+	// against the users file, LoadUsers); it needs TLS, as the official clients send
+	// credentials only over TLS.
+	Users *Users
 }
 
 // Server serves the EventStoreDB gRPC protocol for one Store.
@@ -87,6 +91,9 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 			return nil, fmt.Errorf("embedded: refusing to serve without TLS on %q: insecure is allowed only on a loopback address or a Unix socket", cfg.Addr)
 		}
 	}
+	if cfg.Users != nil && creds == nil {
+		return nil, errors.New("embedded: users need TLS: the clients send credentials only over TLS")
+	}
 	var (
 		lis      net.Listener
 		sockFile os.FileInfo
@@ -113,8 +120,8 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
 	}
-	if cfg.Password != "" {
-		opts = append(opts, authInterceptors(cfg.Password)...)
+	if cfg.Users != nil || cfg.Password != "" {
+		opts = append(opts, authInterceptors(cfg.Password, cfg.Users)...)
 	}
 	srv := &Server{grpc: grpc.NewServer(opts...), lis: lis, tls: creds != nil, password: cfg.Password, stop: make(chan struct{}), served: make(chan struct{}),
 		socket: cfg.Socket, sockFile: sockFile}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,6 +106,55 @@ func TestEventStoreDBPassesContract(t *testing.T) {
 	}
 	storetest.Run(t, func(t *testing.T) *store.Client { return connect(t, url) })
 	storetest.RunMetadata(t, url)
+	t.Run("Auth", func(t *testing.T) { storetest.RunAuth(t, url) }) // skipped on an insecure node
+}
+
+// The embedded server as `vigie serve eventstore --secure` serves it: users file and
+// private CA made in its directory.
+func TestEmbeddedSecureServerPassesAuthContract(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := embedded.EnsureUsers(dir); err != nil {
+		t.Fatal(err)
+	}
+	pw, err := os.ReadFile(filepath.Join(dir, embedded.AdminPasswordFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := embedded.EnsureTLS(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := embedded.LoadUsers(filepath.Join(dir, embedded.UsersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := embedded.Open(embedded.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := st.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0", Users: users, CertFile: files.Cert, KeyFile: files.Key})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(); st.Close() })
+	secureURL := fmt.Sprintf("esdb://%s@%s?tls=true&tlsCAFile=%s",
+		url.UserPassword(embedded.AdminUser, strings.TrimSpace(string(pw))), srv.Addr(), url.QueryEscape(files.CA))
+	// Vigie's own client, as the services open EVENTSTORE_URL.
+	c := connect(t, secureURL)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream := "secure" + strings.ReplaceAll(uuid.NewString(), "-", "") + "-1"
+	if _, err := c.Append(ctx, stream, store.NoStream(), eventsFor("Secure", 0, 1)...); err != nil {
+		t.Fatalf("store.Client append over TLS with credentials: %v", err)
+	}
+	if recs, err := c.ReadStream(ctx, stream, store.Start, store.Forwards, store.NoLimit); err != nil || len(recs) != 1 {
+		t.Fatalf("store.Client read: %d events, %v", len(recs), err)
+	}
+	storetest.RunAuth(t, secureURL)
+	// And the insecure embedded server is skipped, as an insecure node is.
+	_, plain := startEmbedded(t)
+	t.Run("Insecure", func(t *testing.T) { storetest.RunAuth(t, plain.URL()) })
 }
 
 // appendSettled appends, retrying while the store is unavailable with the same events
