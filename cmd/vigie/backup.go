@@ -155,6 +155,15 @@ func restore(ctx context.Context, name string, args []string, stdout, stderr io.
 			return fail(err)
 		}
 	}
+	// The store's users, its admin password and its CA live beside the log, not in
+	// it (a backup holds none of them): the replaced store's go on serving the
+	// restored log, so its clients' credentials and CA file stay valid.
+	for _, f := range embedded.SecurityFiles() {
+		err := os.Rename(filepath.Join(tmp, "replaced-eventstore", f), filepath.Join(tmp, "eventstore", f))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fail(err)
+		}
+	}
 	if err := os.Rename(filepath.Join(tmp, "eventstore"), storeDir); err != nil {
 		return fail(err)
 	}

@@ -138,6 +138,24 @@ func TestServeEventstoreSecure(t *testing.T) {
 	if s := p.stderr.String(); strings.Contains(s, "admin password in") || strings.Contains(s, "CA certificate in") {
 		t.Errorf("restart printed the first start's lines again:\n%s", s)
 	}
+	file := filepath.Join(t.TempDir(), "vigie.tgz")
+	if _, errOut, code := runVigie(t, nil, "backup", "--data", data, "--to", file); code != exitOK {
+		t.Fatalf("backup: exit %d: %s", code, errOut)
+	}
+	p.stop(t, syscall.SIGTERM)
+
+	// A restore over the store keeps its users and its CA: the clients' credentials and
+	// CA file go on working with the restored log.
+	if _, errOut, code := runVigie(t, nil, "restore", "--from", file, "--data", data, "--force"); code != exitOK {
+		t.Fatalf("restore: exit %d: %s", code, errOut)
+	}
+	p = startVigie(t, "serve", "eventstore", "--secure", "--data", data, "--listen", "127.0.0.1:0")
+	if err := probe(ctx, dialSecure(t, "admin:"+pw, p.addr, data, true)); err != nil {
+		t.Errorf("after a restore, admin over TLS with the first CA: %v", err)
+	}
+	if again, _ := os.ReadFile(filepath.Join(data, "eventstore", "ca.pem")); !bytes.Equal(again, ca) {
+		t.Error("the CA changed with the restore")
+	}
 	p.stop(t, syscall.SIGTERM)
 }
 
