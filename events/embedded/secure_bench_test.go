@@ -1,6 +1,7 @@
 package embedded_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -15,13 +16,16 @@ import (
 //
 //	go test -run '^$' -bench 'AppendSecured' -benchtime 3s -count 3 ./events/embedded/
 func BenchmarkAppendSecured(b *testing.B) {
-	for _, mode := range []string{"insecure", "tls+password"} {
+	for _, mode := range []string{"insecure", "tls+password", "tls+users"} {
 		b.Run("mode="+mode+"/writers=64/events=1", func(b *testing.B) {
 			var n *benchNode
-			if mode == "insecure" {
+			switch mode {
+			case "insecure":
 				n = startNode(b, b.TempDir())
-			} else {
-				n = startSecuredNode(b, b.TempDir())
+			case "tls+password":
+				n = startSecuredNode(b, b.TempDir(), false)
+			default:
+				n = startSecuredNode(b, b.TempDir(), true)
 			}
 			b.Cleanup(func() { _ = n.close() })
 			benchAppendOn(b, n, 64, 1)
@@ -30,8 +34,10 @@ func BenchmarkAppendSecured(b *testing.B) {
 }
 
 // startSecuredNode is startNode with TLS and a password, reached as the all-in-one
-// reaches its store (credentials in the URL, the in-memory CA trusted).
-func startSecuredNode(tb testing.TB, dir string) *benchNode {
+// reaches its store (credentials in the URL, the in-memory CA trusted); with users,
+// the password is admin's in a users file, as `vigie serve eventstore --secure` checks
+// it (a key derivation once, then a cached digest per call).
+func startSecuredNode(tb testing.TB, dir string, users bool) *benchNode {
 	tb.Helper()
 	n := &benchNode{dir: dir}
 	var err error
@@ -46,7 +52,21 @@ func startSecuredNode(tb testing.TB, dir string) *benchNode {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if n.server, err = n.store.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0", Certificate: &cert, Password: password}); err != nil {
+	lc := embedded.ListenConfig{Addr: "127.0.0.1:0", Certificate: &cert, Password: password}
+	if users {
+		path := filepath.Join(tb.TempDir(), "users.json")
+		var list embedded.UserList
+		if err := list.Set(embedded.AdminUser, password); err != nil {
+			tb.Fatal(err)
+		}
+		if err := list.Write(path); err != nil {
+			tb.Fatal(err)
+		}
+		if lc.Users, err = embedded.LoadUsers(path); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if n.server, err = n.store.Listen(lc); err != nil {
 		tb.Fatal(err)
 	}
 	cfg, err := esdb.ParseConnectionString(n.server.ClientURL())
