@@ -1,7 +1,9 @@
 // Vigie's stand-in for the official Go client's esdb/containers_test.go, which starts
 // EventStoreDB in Docker. scripts/esdb-client-tests/run deletes that file from a scratch
 // copy of the client module and puts this one in its place: the client's tests then talk
-// to the server already listening at $VIGIE_ESDB_ENDPOINT (host:port, insecure, one node).
+// to the server already listening at $VIGIE_ESDB_ENDPOINT (host:port, one node): insecure,
+// or with EVENTSTORE_INSECURE=false a secure one (TLS, admin:changeit as the client's
+// tests expect; $VIGIE_ESDB_CA is the CA file of `vigie serve eventstore --secure`).
 //
 // It declares only what the client's other test files use. The pre-populated database of
 // the client's Docker image (its datasets and their exact $all positions) cannot be
@@ -50,8 +52,8 @@ func endpoint(t *testing.T) string {
 	if addr == "" {
 		t.Fatal("VIGIE_ESDB_ENDPOINT is not set (host:port of the server under test)")
 	}
-	if GetEnvOrDefault("EVENTSTORE_INSECURE", "true") != "true" || GetEnvOrDefault("CLUSTER", "false") != "false" {
-		t.Fatal("only EVENTSTORE_INSECURE=true and CLUSTER=false are supported")
+	if GetEnvOrDefault("CLUSTER", "false") != "false" {
+		t.Fatal("only CLUSTER=false is supported: one node")
 	}
 	return addr
 }
@@ -69,7 +71,10 @@ func CreateClient(connStr string, t *testing.T) *esdb.Client {
 }
 
 func GetClient(t *testing.T, container *Container) *esdb.Client {
-	return CreateClient("esdb://"+container.Endpoint+"?tls=false", t)
+	if GetEnvOrDefault("EVENTSTORE_INSECURE", "true") == "true" {
+		return CreateClient("esdb://"+container.Endpoint+"?tls=false", t)
+	}
+	return CreateClient("esdb://admin:changeit@"+container.Endpoint+"?tls=true&tlsCAFile="+os.Getenv("VIGIE_ESDB_CA"), t)
 }
 
 func CreateEmptyDatabase(t *testing.T) (*Container, *esdb.Client) {
@@ -83,5 +88,5 @@ func CreatePopulatedDatabase(t *testing.T) (*Container, *esdb.Client) {
 }
 
 // WaitForAdminToBeAvailable has nothing to wait for: the script starts the tests once the
-// server listens, and it has no users.
+// server listens and, secure, once admin's password is the tests'.
 func WaitForAdminToBeAvailable(t *testing.T, db *esdb.Client) {}
