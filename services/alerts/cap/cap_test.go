@@ -307,6 +307,12 @@ func TestValidateRefuses(t *testing.T) {
 		"open polygon":               {func(a *Alert) { a.Infos[0].Areas[0].Polygons = []string{"43.8,4.3 43.9,4.3 43.9,4.4 43.8,4.4"} }, "not closed"},
 		"triangle of 3 points":       {func(a *Alert) { a.Infos[0].Areas[0].Polygons = []string{"43.8,4.3 43.9,4.3 43.8,4.3"} }, "at least 4"},
 		"point out of range":         {func(a *Alert) { a.Infos[0].Areas[0].Circles = []string{"143.8,4.3 2"} }, "out of range"},
+		"NaN latitude":               {func(a *Alert) { a.Infos[0].Areas[0].Circles = []string{"NaN,4.3 2"} }, "not \"lat,lon\""},
+		"infinite longitude":         {func(a *Alert) { a.Infos[0].Areas[0].Circles = []string{"43.8,+Inf 2"} }, "not \"lat,lon\""},
+		"hexadecimal point":          {func(a *Alert) { a.Infos[0].Areas[0].Circles = []string{"0x1p5,4.3 2"} }, "not \"lat,lon\""},
+		"NaN radius":                 {func(a *Alert) { a.Infos[0].Areas[0].Circles = []string{"43.8,4.3 NaN"} }, "radius"},
+		"infinite radius":            {func(a *Alert) { a.Infos[0].Areas[0].Circles = []string{"43.8,4.3 Inf"} }, "radius"},
+		"NaN in a polygon":           {func(a *Alert) { a.Infos[0].Areas[0].Polygons = []string{"43.8,4.3 NaN,4.3 43.9,4.4 43.8,4.3"} }, "not \"lat,lon\""},
 		"no area description":        {func(a *Alert) { a.Infos[0].Areas[0].AreaDesc = "" }, "areaDesc"},
 		"bad language":               {func(a *Alert) { a.Infos[0].Language = "fr_FR" }, "language"},
 	} {

@@ -247,18 +247,30 @@ func checkCircle(s string) error {
 	if _, err := parsePoint(fields[0]); err != nil {
 		return err
 	}
-	if r, err := strconv.ParseFloat(fields[1], 64); err != nil || r < 0 {
+	if r, ok := parseDecimal(fields[1]); !ok || r < 0 {
 		return fmt.Errorf("%q: radius %q is not a non-negative number of km", s, fields[1])
 	}
 	return nil
 }
 
+// parseDecimal reads a coordinate or a radius when it is an xs:decimal, as CAP writes
+// them. strconv.ParseFloat alone also takes NaN (which passes every range check: every
+// comparison with it is false), Inf, hexadecimal floats and exponents, which no CAP
+// consumer reads as a place.
+func parseDecimal(s string) (float64, bool) {
+	if len(s) > 32 || !decimal.MatchString(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
 // parsePoint reads a WGS 84 "lat,lon" and checks it is on the globe.
 func parsePoint(s string) ([2]float64, error) {
 	la, lo, ok := strings.Cut(s, ",")
-	lat, err1 := strconv.ParseFloat(la, 64)
-	lon, err2 := strconv.ParseFloat(lo, 64)
-	if !ok || err1 != nil || err2 != nil {
+	lat, ok1 := parseDecimal(la)
+	lon, ok2 := parseDecimal(lo)
+	if !ok || !ok1 || !ok2 {
 		return [2]float64{}, fmt.Errorf("point %q is not \"lat,lon\"", s)
 	}
 	if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
