@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"vigie/events"
+	"vigie/events/input"
 	"vigie/policies/territory"
 )
 
@@ -65,8 +66,10 @@ func ValidSubject(s string) error {
 		return fmt.Errorf("%w: %q is reserved for roles", ErrInvalidSubject, SubjectRolePrefix)
 	}
 	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%w: contains a space or a control character", ErrInvalidSubject)
+		// Invisible: a right-to-left override or a zero-width character would make
+		// one account's name read as another's on the screens and in the journal.
+		if unicode.IsSpace(r) || unicode.IsControl(r) || input.Invisible(r) {
+			return fmt.Errorf("%w: contains a space, a control or an invisible character", ErrInvalidSubject)
 		}
 	}
 	return nil

@@ -233,6 +233,8 @@ func TestGrantAndRevoke(t *testing.T) {
 		{name: "a subject with a control character is refused", when: grant(admin, "u\x001", events.RoleField), err: ErrInvalidSubject},
 		{name: "a subject with a tab is refused", when: grant(admin, "u\t1", events.RoleField), err: ErrInvalidSubject},
 		{name: "a subject that is not UTF-8 is refused", when: grant(admin, "u\xff", events.RoleField), err: ErrInvalidSubject},
+		{name: "a subject with a right-to-left override is refused", when: grant(admin, "adm\u202enimes", events.RoleField), err: ErrInvalidSubject},
+		{name: "a subject with a zero-width space is refused", when: grant(admin, "maire\u200bnimes", events.RoleField), err: ErrInvalidSubject},
 		{name: "a subject named like a role is refused", when: grant(admin, "role:mayor", events.RoleField), err: ErrInvalidSubject},
 		{name: "a subject over 128 bytes is refused", when: grant(admin, strings.Repeat("a", 129), events.RoleField), err: ErrInvalidSubject},
 		{
