@@ -171,6 +171,9 @@ func TestRestoreRefusesDamagedBackupsAndLeavesTheTargetAlone(t *testing.T) {
 		{"truncated", raw[:len(raw)/2], "truncated backup"},
 		{"truncated before the trailer", raw[:len(raw)-1536], "truncated backup"},
 		{"wrong magic", notBackup, "not a Vigie backup"},
+		// A verified archive with something appended: tar readers stop at the end
+		// marker, so only this check sees it.
+		{"data appended after the end", append(append([]byte(nil), raw...), []byte("#!/bin/sh\nrm -rf /\n")...), "data after the end"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "bad.tar")

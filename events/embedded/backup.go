@@ -299,9 +299,13 @@ func ExtractBackup(r io.Reader, dir string) (Manifest, error) {
 	if _, err := tr.Next(); err != io.EOF {
 		return m, fmt.Errorf("%w: data after the trailer (%v)", ErrCorruptBackup, err)
 	}
-	// Read to the very end, so that gzip checks its own checksum and length.
-	if _, err := io.Copy(io.Discard, in); err != nil {
+	// Read to the very end, so that gzip checks its own checksum and length. What
+	// follows the archive's end may only be the zeros a tar writer pads its last
+	// record with: anything else was appended to a verified archive.
+	if nonZero, err := zerosToEnd(in); err != nil {
 		return m, readError(err, "at its end")
+	} else if nonZero {
+		return m, fmt.Errorf("%w: data after the end of the archive", ErrCorruptBackup)
 	}
 
 	if err := json.Unmarshal(bytes.TrimRight(manifestRaw, " \n"), &m); err != nil {
@@ -335,6 +339,25 @@ func ExtractBackup(r io.Reader, dir string) (Manifest, error) {
 		return m, fmt.Errorf("%w: the restored log has head %d and %d events, the manifest says head %d and %d events", ErrCorruptBackup, head, events, m.Head, m.Events)
 	}
 	return m, nil
+}
+
+// zerosToEnd reads r to its end and says whether any byte was not zero.
+func zerosToEnd(r io.Reader) (nonZero bool, err error) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				nonZero = true
+			}
+		}
+		if err == io.EOF {
+			return nonZero, nil
+		}
+		if err != nil {
+			return nonZero, err
+		}
+	}
 }
 
 // readError names what went wrong reading the archive.
