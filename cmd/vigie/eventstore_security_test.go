@@ -17,6 +17,8 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
+
+	"vigie/events/storetest"
 )
 
 // dialSecure connects the official client as an operator would, with the store's CA.
@@ -25,18 +27,7 @@ func dialSecure(t *testing.T, cred, addr, data string, tls bool) *esdb.Client {
 	if cred != "" {
 		cred += "@"
 	}
-	cfg, err := esdb.ParseConnectionString(fmt.Sprintf("esdb://%s%s?tls=%t&tlsCAFile=%s", cred, addr, tls, filepath.Join(data, "eventstore", "ca.pem")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Logger = esdb.NoopLogging()
-	cfg.MaxDiscoverAttempts = 1
-	c, err := esdb.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return storetest.Official(t, fmt.Sprintf("esdb://%s%s?tls=%t&tlsCAFile=%s", cred, addr, tls, filepath.Join(data, "eventstore", "ca.pem")), storetest.FailFast)
 }
 
 // probe appends to a fresh stream and reads it back; it returns the first error.

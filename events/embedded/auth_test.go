@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"vigie/events/embedded"
+	"vigie/events/storetest"
 )
 
 // A local process that finds the all-in-one store's loopback port, but not the
@@ -40,18 +41,7 @@ func TestAStoreWithAPasswordRefusesCallersWithoutIt(t *testing.T) {
 		t.Fatal("URL (the one that is logged) carries the password")
 	}
 	dial := func(url string) *esdb.Client {
-		cfg, err := esdb.ParseConnectionString(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.RootCAs = pool
-		cfg.Logger = esdb.NoopLogging()
-		c, err := esdb.NewClient(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
+		return storetest.Official(t, url, func(c *esdb.Configuration) { c.RootCAs = pool })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -13,22 +13,8 @@ import (
 
 	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/events/storetest"
 )
-
-func officialClient(t *testing.T, url string) *esdb.Client {
-	t.Helper()
-	cfg, err := esdb.ParseConnectionString(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Logger = esdb.NoopLogging()
-	es, err := esdb.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { es.Close() })
-	return es
-}
 
 func revisions(t *testing.T, ctx context.Context, c *store.Client, stream string) []uint64 {
 	t.Helper()
@@ -53,7 +39,7 @@ func sameRevs(a, b []uint64) bool {
 func TestScavengeErasesWhatReadsNoLongerShow(t *testing.T) {
 	dir := t.TempDir()
 	st, srv, c := openServed(t, dir)
-	es := officialClient(t, srv.URL())
+	es := storetest.Official(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -189,7 +175,7 @@ func TestScavengeRunsOnSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { c.Close(); srv.Close(); _ = st.Close() }()
-	es := officialClient(t, srv.URL())
+	es := storetest.Official(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := 0; i < 3; i++ {
@@ -246,7 +232,7 @@ func TestWritesToOtherDollarStreamsAreRefused(t *testing.T) {
 func TestReadsDuringScavengesSeeNoHole(t *testing.T) {
 	st, srv, c := openServed(t, t.TempDir())
 	defer func() { c.Close(); srv.Close(); _ = st.Close() }()
-	es := officialClient(t, srv.URL())
+	es := storetest.Official(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var m esdb.StreamMetadata

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"vigie/events/embedded"
+	"vigie/events/storetest"
 )
 
 // secureStore serves a store as `vigie serve eventstore --secure` does: users file
@@ -47,22 +48,6 @@ func secureStore(t *testing.T, dir string) (srv *embedded.Server, adminPW string
 	}
 	t.Cleanup(func() { srv.Close(); st.Close() })
 	return srv, strings.TrimSpace(string(b)), tlsFiles
-}
-
-func dialURL(t *testing.T, url string) *esdb.Client {
-	t.Helper()
-	cfg, err := esdb.ParseConnectionString(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Logger = esdb.NoopLogging()
-	cfg.MaxDiscoverAttempts = 1
-	c, err := esdb.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // tryAppendRead appends one event to a fresh stream and reads $all's first event, and
@@ -109,7 +94,7 @@ func TestSecureStoreUsersAndTLS(t *testing.T) {
 		return fmt.Sprintf("esdb://%s%s?tls=%t&tlsCAFile=%s", cred, srv.Addr(), tls, files.CA)
 	}
 
-	admin := dialURL(t, url("admin:"+pw, true))
+	admin := storetest.Official(t, url("admin:"+pw, true), storetest.FailFast)
 	if a, r := tryAppendRead(ctx, admin); a != nil || r != nil {
 		t.Fatalf("admin over TLS, verified against the CA: append %v, read %v", a, r)
 	}
@@ -125,7 +110,7 @@ func TestSecureStoreUsersAndTLS(t *testing.T) {
 		"unknown user":   {url("mallory:"+pw, true), esdb.ErrorCodeUnauthenticated},
 		"no credentials": {url("", true), esdb.ErrorCodeAccessDenied},
 	} {
-		a, r := tryAppendRead(ctx, dialURL(t, tc.url))
+		a, r := tryAppendRead(ctx, storetest.Official(t, tc.url, storetest.FailFast))
 		if codeOf(a) != tc.want || codeOf(r) != tc.want {
 			t.Errorf("%s: append %v, read %v; want code %v for both", name, a, r, tc.want)
 		}
@@ -133,7 +118,7 @@ func TestSecureStoreUsersAndTLS(t *testing.T) {
 
 	// Plaintext to a TLS server: the handshake never happens, nothing is served.
 	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
-	a, r := tryAppendRead(pctx, dialURL(t, url("admin:"+pw, false)))
+	a, r := tryAppendRead(pctx, storetest.Official(t, url("admin:"+pw, false), storetest.FailFast))
 	pcancel()
 	if a == nil || r == nil {
 		t.Fatalf("plaintext connection served: append %v, read %v", a, r)
@@ -151,7 +136,7 @@ func TestSecureStoreUsersAndTLS(t *testing.T) {
 	if err := l.Write(usersPath); err != nil {
 		t.Fatal(err)
 	}
-	projector := dialURL(t, url("projector:s3cret-projector", true))
+	projector := storetest.Official(t, url("projector:s3cret-projector", true), storetest.FailFast)
 	waitFor(t, "the added user accepted", func() bool { a, r := tryAppendRead(ctx, projector); return a == nil && r == nil })
 	if err := l.Remove("projector"); err != nil {
 		t.Fatal(err)

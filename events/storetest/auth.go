@@ -22,14 +22,21 @@ import (
 // the anonymous user fails the streams' default ACL) — a node that still allows
 // anonymous stream access (AllowAnonymousStreamAccess) skips that case — and a
 // plaintext connection to the TLS port serves nothing.
-func RunAuth(t *testing.T, serverURL string) {
+//
+// external says the server is a real node (EVENTSTORE_URL), whose configuration the
+// suite does not choose: only then may a case skip. Against the embedded store an
+// insecure URL or an anonymous caller let in fails.
+func RunAuth(t *testing.T, serverURL string, external bool) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pass, hasPass := u.User.Password()
-	if u.User == nil || !hasPass || !strings.EqualFold(u.Query().Get("tls"), "true") && u.Query().Get("tls") != "" {
-		t.Skip("the server is reached without credentials or without TLS: no access control to test")
+	pass, hasPass := u.User.Password() // nil Userinfo: no password
+	if !hasPass || !strings.EqualFold(u.Query().Get("tls"), "true") && u.Query().Get("tls") != "" {
+		if !external {
+			t.Fatalf("RunAuth needs a URL with credentials and TLS, got %s", u.Redacted())
+		}
+		t.Skip("EVENTSTORE_URL reaches the real node without credentials or without TLS: it has no access control to test")
 	}
 	if u.Query().Get("tls") == "" {
 		// The clients' default is TLS on; keep it explicit for the plaintext case.
@@ -51,7 +58,7 @@ func RunAuth(t *testing.T, serverURL string) {
 		fn   func(t *testing.T, ctx context.Context)
 	}{
 		{"AuthenticatedCallerAppendsAndReads", func(t *testing.T, ctx context.Context) {
-			if a, r := authProbe(ctx, authClient(t, variant(u.User, true))); a != nil || r != nil {
+			if a, r := authProbe(ctx, Official(t, variant(u.User, true), FailFast)); a != nil || r != nil {
 				t.Fatalf("append %v, read %v", a, r)
 			}
 		}},
@@ -62,16 +69,19 @@ func RunAuth(t *testing.T, serverURL string) {
 			wantRefused(t, ctx, variant(url.UserPassword("nobody-"+uuid.NewString()[:8], pass), true), esdb.ErrorCodeUnauthenticated)
 		}},
 		{"NoCredentialsIsAccessDenied", func(t *testing.T, ctx context.Context) {
-			c := authClient(t, variant(nil, true))
+			c := Official(t, variant(nil, true), FailFast)
 			if a, _ := authProbe(ctx, c); a == nil {
-				t.Skip("the node allows anonymous stream access (AllowAnonymousStreamAccess)")
+				if !external {
+					t.Fatal("an anonymous caller appended to the store")
+				}
+				t.Skip("the real node of EVENTSTORE_URL allows anonymous stream access (AllowAnonymousStreamAccess)")
 			}
 			wantRefused(t, ctx, variant(nil, true), esdb.ErrorCodeAccessDenied)
 		}},
 		{"PlaintextConnectionIsRefused", func(t *testing.T, ctx context.Context) {
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
-			if a, r := authProbe(pctx, authClient(t, variant(u.User, false))); a == nil || r == nil {
+			if a, r := authProbe(pctx, Official(t, variant(u.User, false), FailFast)); a == nil || r == nil {
 				t.Fatalf("served over plaintext: append %v, read %v", a, r)
 			}
 		}},
@@ -86,14 +96,22 @@ func RunAuth(t *testing.T, serverURL string) {
 	}
 }
 
-func authClient(t *testing.T, url string) *esdb.Client {
+// FailFast makes a client try to discover the server once: a refused caller fails
+// at once instead of retrying discovery.
+func FailFast(cfg *esdb.Configuration) { cfg.MaxDiscoverAttempts = 1 }
+
+// Official is the official client of url for a test, its logger silent; tune, when
+// given, adjusts the configuration (FailFast, RootCAs…). It closes with the test.
+func Official(t testing.TB, url string, tune ...func(*esdb.Configuration)) *esdb.Client {
 	t.Helper()
 	cfg, err := esdb.ParseConnectionString(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Logger = esdb.NoopLogging()
-	cfg.MaxDiscoverAttempts = 1
+	for _, f := range tune {
+		f(cfg)
+	}
 	c, err := esdb.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +138,7 @@ func authProbe(ctx context.Context, c *esdb.Client) (appendErr, readErr error) {
 
 func wantRefused(t *testing.T, ctx context.Context, url string, want esdb.ErrorCode) {
 	t.Helper()
-	a, r := authProbe(ctx, authClient(t, url))
+	a, r := authProbe(ctx, Official(t, url, FailFast))
 	if esdbCode(a) != want || esdbCode(r) != want {
 		t.Fatalf("append %v (code %v), read %v (code %v); want code %v for both", a, esdbCode(a), r, esdbCode(r), want)
 	}

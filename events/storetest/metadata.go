@@ -54,20 +54,12 @@ type metaEnv struct {
 
 func newMetaEnv(t *testing.T, url string) *metaEnv {
 	t.Helper()
-	cfg, err := esdb.ParseConnectionString(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Logger = esdb.NoopLogging()
-	es, err := esdb.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	es := Official(t, url)
 	c, err := store.Open(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close(); es.Close() })
+	t.Cleanup(func() { c.Close() })
 	return &metaEnv{es: es, c: c, ctx: testContext(t)}
 }
 

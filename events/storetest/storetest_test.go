@@ -106,7 +106,7 @@ func TestEventStoreDBPassesContract(t *testing.T) {
 	}
 	storetest.Run(t, func(t *testing.T) *store.Client { return connect(t, url) })
 	storetest.RunMetadata(t, url)
-	t.Run("Auth", func(t *testing.T) { storetest.RunAuth(t, url) }) // skipped on an insecure node
+	t.Run("Auth", func(t *testing.T) { storetest.RunAuth(t, url, true) }) // skipped on an insecure node
 }
 
 // The embedded server as `vigie serve eventstore --secure` serves it: users file and
@@ -151,10 +151,7 @@ func TestEmbeddedSecureServerPassesAuthContract(t *testing.T) {
 	if recs, err := c.ReadStream(ctx, stream, store.Start, store.Forwards, store.NoLimit); err != nil || len(recs) != 1 {
 		t.Fatalf("store.Client read: %d events, %v", len(recs), err)
 	}
-	storetest.RunAuth(t, secureURL)
-	// And the insecure embedded server is skipped, as an insecure node is.
-	_, plain := startEmbedded(t)
-	t.Run("Insecure", func(t *testing.T) { storetest.RunAuth(t, plain.URL()) })
+	storetest.RunAuth(t, secureURL, false)
 }
 
 // appendSettled appends, retrying while the store is unavailable with the same events

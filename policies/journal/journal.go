@@ -37,6 +37,7 @@ import (
 	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/metric"
 
+	"vigie/events/input"
 	"vigie/events/store"
 	"vigie/policies/territory"
 )
@@ -139,10 +140,11 @@ const (
 )
 
 // clean bounds a field and removes what a terminal or a screen would interpret
-// (control and format characters): the journal shows what callers sent as names.
+// (control characters, and the invisible ones input refuses in published fields:
+// bidi overrides, zero-width…): the journal shows what callers sent as names.
 func clean(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if unicode.IsControl(r) || input.Invisible(r) {
 			return -1
 		}
 		return r
