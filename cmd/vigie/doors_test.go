@@ -155,7 +155,7 @@ func TestTheStoreSocketFallsBackToAPrivateDirectory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv, url, opts, err := listenPrivately(es, dataDir)
+		srv, opts, err := listenPrivately(es, dataDir)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -170,7 +170,7 @@ func TestTheStoreSocketFallsBackToAPrivateDirectory(t *testing.T) {
 		if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %s: %v, %v; want a socket of mode 0600", name, sock, fi.Mode(), err)
 		}
-		c, err := store.Open(url, opts...)
+		c, err := store.Open(srv.ClientURL(), opts...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -239,13 +239,13 @@ func openDrillStore(dataDir string) (*store.Client, func(), error) {
 			return nil, nil, fmt.Errorf("the embedded store of %s (is a server holding it? then set EVENTSTORE_URL): %w", dataDir, err)
 		}
 		closers = append(closers, func() { es.Close() })
-		srv, u, o, err := listenPrivately(es, dataDir)
+		srv, o, err := listenPrivately(es, dataDir) // an offline tool: the admin's access
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
 		closers = append(closers, func() { srv.Close() })
-		url, opts = u, o
+		url, opts = srv.ClientURL(), o
 	}
 	st, err := store.Open(url, opts...)
 	if err != nil {

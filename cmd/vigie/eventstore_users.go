@@ -23,15 +23,17 @@ var userStdin io.Reader = os.Stdin
 // atomically, and a serving store re-reads it within a second of the change (no
 // signal needed). add and passwd take the password from the first line of stdin with
 // --password-stdin, or generate one and print it, once, on stdout. remove refuses to
-// remove the last user.
+// remove the last user. --groups gives the user its groups (the roles that stream ACLs
+// and policies name: the Vigie services' accounts are in the group storeGroup, storeaccess.go).
 func eventstoreUser(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", dataDefault(), "data directory whose event store (DIR/eventstore) has the users (env VIGIE_DATA)")
-	fromStdin := false
+	fromStdin, groups := false, ""
 	verb := name[strings.LastIndexByte(name, ' ')+1:]
 	if verb != "remove" {
 		fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin instead of generating one")
+		fs.StringVar(&groups, "groups", "", "comma-separated groups of the user (its roles in stream ACLs and policies, e.g. "+storeGroup+"; $admins makes an admin); passwd keeps them unless given")
 	}
 	// NAME may come before or after the flags.
 	if err := fs.Parse(args); err != nil {
@@ -79,6 +81,11 @@ func eventstoreUser(ctx context.Context, name string, args []string, stdout, std
 		}
 		if err := list.Set(user, password); err != nil {
 			return fail(err)
+		}
+		if groups != "" {
+			if err := list.SetGroups(user, strings.Split(groups, ",")); err != nil {
+				return fail(err)
+			}
 		}
 	case "remove":
 		if err := list.Remove(user); err != nil {

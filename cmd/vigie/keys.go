@@ -196,12 +196,12 @@ func openKeysStore(dataDir string) (*store.Client, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("the embedded store of %s (is it served? stop vigie first): %w", dataDir, err)
 	}
-	srv, url, opts, err := listenPrivately(es, dataDir)
+	srv, opts, err := listenPrivately(es, dataDir) // an offline tool: the admin's access
 	if err != nil {
 		es.Close()
 		return nil, nil, err
 	}
-	st, err := store.Open(url, opts...)
+	st, err := store.Open(srv.ClientURL(), opts...)
 	if err != nil {
 		srv.Close()
 		es.Close()

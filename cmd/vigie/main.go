@@ -46,9 +46,10 @@ var commands = []command{
 	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain", run: drillCmd},
 	{name: "backup", synopsis: "--data DIR --to FILE [--force]", summary: "online backup of the embedded event store", run: backup},
 	{name: "restore", synopsis: "--from FILE --data DIR [--force]", summary: "verified restore of a backup", run: restore},
-	{name: "eventstore user add", synopsis: "NAME --data DIR [--password-stdin]", summary: "add a user of the embedded event store (password generated and printed once, or from stdin)", run: eventstoreUser},
-	{name: "eventstore user passwd", synopsis: "NAME --data DIR [--password-stdin]", summary: "change a user's password", run: eventstoreUser},
+	{name: "eventstore user add", synopsis: "NAME --data DIR [--password-stdin] [--groups G1,G2]", summary: "add a user of the embedded event store (password generated and printed once, or from stdin)", run: eventstoreUser},
+	{name: "eventstore user passwd", synopsis: "NAME --data DIR [--password-stdin] [--groups G1,G2]", summary: "change a user's password (and groups)", run: eventstoreUser},
 	{name: "eventstore user remove", synopsis: "NAME --data DIR", summary: "remove a user (never the last one)", run: eventstoreUser},
+	{name: "eventstore policy", synopsis: "[--apply]", summary: "print the stream policy that lets each Vigie service write only its own streams, or --apply it to the store at EVENTSTORE_URL (infra/eventstore/)", run: eventstorePolicy},
 	{name: "eventstore scavenge", synopsis: "--data DIR", summary: "erase the events that stream metadata or soft deletes hide (the store not served)", run: eventstoreScavenge},
 	{name: "keys rotate", synopsis: "--data DIR", summary: "re-wrap every resident's key under a new key-encryption key", run: keysRotate},
 }

@@ -166,13 +166,13 @@ func openReplayStores(dataDir string) (*store.Client, redis.UniversalClient, fun
 			return nil, nil, nil, fmt.Errorf("the embedded store of %s (is it running? then use EVENTSTORE_URL): %w", dataDir, err)
 		}
 		closers = append(closers, func() { es.Close() })
-		srv, u, o, err := listenPrivately(es, dataDir)
+		srv, o, err := listenPrivately(es, dataDir) // an offline tool: the admin's access
 		if err != nil {
 			closeAll()
 			return nil, nil, nil, err
 		}
 		closers = append(closers, func() { srv.Close() })
-		url, opts = u, o
+		url, opts = srv.ClientURL(), o
 	}
 	if url == "" {
 		return nil, nil, nil, errors.New("set EVENTSTORE_URL or give --data DIR")

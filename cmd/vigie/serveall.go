@@ -245,17 +245,20 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	}
 	defer es.Close()
 	// The store is served to this process only, on a Unix socket in the data
-	// directory, with TLS and a password made at this start (listenPrivately).
-	esrv, esURL, esOpts, err := listenPrivately(es, *data)
+	// directory, with TLS and passwords made at this start (listenPrivately); each
+	// service connects as its own user and may write only its own streams
+	// (storeaccess.go).
+	esrv, esOpts, err := listenPrivately(es, *data)
 	if err != nil {
 		return fail(err)
 	}
 	defer esrv.Close()
-	client, err := store.Open(esURL, esOpts...)
+	clients, err := esrv.serviceClients(ctx, esOpts)
 	if err != nil {
 		return fail(err)
 	}
-	defer client.Close()
+	defer clients.Close()
+	client := clients[accountGateway]
 
 	var rdb *redis.Client
 	if url := os.Getenv("REDIS_URL"); url != "" {
@@ -302,17 +305,17 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		return fail(err)
 	}
 	g, health := guard.NewServer(key.Public().(ed25519.PublicKey))
-	inc, err := incidents.New(client, authz, nil)
+	inc, err := incidents.New(clients[accountIncidents], authz, nil)
 	if err != nil {
 		return fail(err)
 	}
-	res, err := resources.New(client, authz, nil)
+	res, err := resources.New(clients[accountResources], authz, nil)
 	if err != nil {
 		return fail(err)
 	}
 	// newAlerts offers the senders' channels and shows the mayor the dispatcher's
 	// count of residents.
-	alr, dispatcher, err := newAlerts(client, authz, *data, allInOneSenders(os.Getenv, demo), true, log)
+	alr, dispatcher, err := newAlerts(clients[accountAlerts], authz, *data, allInOneSenders(os.Getenv, demo), true, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -327,7 +330,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	serviceDial := []grpc.DialOption{grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return glis.DialContext(ctx) })}
 	defer func() { health.Shutdown(); g.GracefulStop() }()
 
-	ps, err := projectorsFor(rdb, client, log)
+	ps, err := projectorsFor(rdb, clients[accountProjector], log)
 	if err != nil {
 		return fail(err)
 	}
@@ -360,22 +363,26 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 // listenPrivately serves the embedded store es to this process only, and opens no
 // port: on a Unix socket of mode 0600, DATA/eventstore.sock (in a fresh private
 // directory of the system's temporary one when dataDir is empty or the path too long
-// for a socket), over TLS with a certificate and a password made now and kept in
-// memory (the official client sends credentials only over TLS). It returns the
-// connection string and the options for store.Open; another local user cannot
-// connect, and a process of the same user that does, not knowing the password, can
-// neither read the log nor append to it.
-func listenPrivately(es *embedded.Store, dataDir string) (*privateServer, string, []store.Option, error) {
+// for a socket), over TLS with a certificate and passwords made now and kept in
+// memory (the official client sends credentials only over TLS): the admin's and one
+// per service (storeaccess.go). It returns the options for store.Open; another local
+// user cannot connect, and a process of the same user that does, not knowing a
+// password, can neither read the log nor append to it.
+func listenPrivately(es *embedded.Store, dataDir string) (*privateServer, []store.Option, error) {
 	password, err := embedded.NewPassword()
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, err
+	}
+	accounts, err := newStoreAccounts()
+	if err != nil {
+		return nil, nil, err
 	}
 	cert, roots, err := embedded.EphemeralTLS()
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, err
 	}
 	const name = "eventstore.sock"
-	srv := &privateServer{}
+	srv := &privateServer{accounts: accounts}
 	sock := ""
 	if dataDir != "" {
 		if p, err := filepath.Abs(filepath.Join(dataDir, name)); err == nil && len(p) <= embedded.MaxSocketPath {
@@ -384,24 +391,57 @@ func listenPrivately(es *embedded.Store, dataDir string) (*privateServer, string
 	}
 	if sock == "" {
 		if srv.dir, err = os.MkdirTemp("", "vigie"); err != nil { // 0700
-			return nil, "", nil, err
+			return nil, nil, err
 		}
 		sock = filepath.Join(srv.dir, name)
 	}
-	if srv.Server, err = es.Listen(embedded.ListenConfig{Socket: sock, Certificate: &cert, Password: password}); err != nil {
+	if srv.Server, err = es.Listen(embedded.ListenConfig{Socket: sock, Certificate: &cert, Password: password, Accounts: accounts}); err != nil {
 		if srv.dir != "" {
 			os.RemoveAll(srv.dir)
 		}
-		return nil, "", nil, err
+		return nil, nil, err
 	}
-	return srv, srv.ClientURL(), []store.Option{store.WithUnixSocket(sock), store.WithRootCAs(roots)}, nil
+	return srv, []store.Option{store.WithUnixSocket(sock), store.WithRootCAs(roots)}, nil
+}
+
+// storeClients are the services' clients of the store, by account name.
+type storeClients map[string]*store.Client
+
+func (cs storeClients) Close() {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+// serviceClients applies Vigie's stream policy as the admin, then opens one client per
+// service account.
+func (srv *privateServer) serviceClients(ctx context.Context, opts []store.Option) (storeClients, error) {
+	admin, err := store.Open(srv.ClientURL(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	if _, err := applyStorePolicy(ctx, admin); err != nil {
+		return nil, fmt.Errorf("event store access policy: %w", err)
+	}
+	cs := storeClients{}
+	for _, a := range srv.accounts {
+		c, err := store.Open(srv.URLFor(a.Name, a.Password), opts...)
+		if err != nil {
+			cs.Close()
+			return nil, err
+		}
+		cs[a.Name] = c
+	}
+	return cs, nil
 }
 
 // privateServer is listenPrivately's server, and the directory it made for the
 // socket, if any: Close removes both.
 type privateServer struct {
 	*embedded.Server
-	dir string
+	dir      string
+	accounts []embedded.Account
 }
 
 func (srv *privateServer) Close() {

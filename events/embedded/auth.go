@@ -48,35 +48,30 @@ func NewPassword() (string, error) {
 // Unauthenticated (the server's authentication middleware; the clients report
 // ErrorCodeUnauthenticated). ServerFeatures stays open: the official clients ask it
 // before they send credentials, and it reveals only the protocol's method list.
-// checkPair is users.Check, or for the all-in-one (users nil) the one password of
-// AdminUser.
-func authInterceptors(password string, users *Users) []grpc.ServerOption {
-	checkPair := func(user, pass string) bool {
-		if users != nil {
-			return users.Check(user, pass)
-		}
-		ok := subtle.ConstantTimeCompare([]byte(user), []byte(AdminUser)) & subtle.ConstantTimeCompare([]byte(pass), []byte(password))
-		return ok == 1
-	}
-	check := func(ctx context.Context, method string) error {
+// login is Users.Login, or for the all-in-one the accounts made at its start.
+func authInterceptors(login func(user, pass string) (*Principal, bool)) []grpc.ServerOption {
+	check := func(ctx context.Context, method string) (context.Context, error) {
 		if strings.HasPrefix(method, "/event_store.client.server_features.") {
-			return nil
+			return ctx, nil
 		}
 		md, _ := metadata.FromIncomingContext(ctx)
 		got := md.Get("authorization")
 		if len(got) == 0 {
-			return errAccessDenied
+			return ctx, errAccessDenied
 		}
 		for _, h := range got {
-			if user, pass, ok := parseBasic(h); ok && checkPair(user, pass) {
-				return nil
+			if user, pass, ok := parseBasic(h); ok {
+				if p, ok := login(user, pass); ok {
+					return withPrincipal(ctx, p), nil
+				}
 			}
 		}
-		return errBadCredentials
+		return ctx, errBadCredentials
 	}
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-			if err := check(ctx, info.FullMethod); err != nil {
+			ctx, err := check(ctx, info.FullMethod)
+			if err != nil {
 				if err == errAccessDenied {
 					_ = grpc.SetTrailer(ctx, accessDeniedTrailer)
 				}
@@ -85,14 +80,15 @@ func authInterceptors(password string, users *Users) []grpc.ServerOption {
 			return h(ctx, req)
 		}),
 		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-			if err := check(ss.Context(), info.FullMethod); err != nil {
+			ctx, err := check(ss.Context(), info.FullMethod)
+			if err != nil {
 				if err == errAccessDenied {
 					ss.SetTrailer(accessDeniedTrailer)
 				}
 				drainRequests(ss)
 				return err
 			}
-			return h(srv, ss)
+			return h(srv, principalStream{ServerStream: ss, ctx: ctx})
 		}),
 	}
 }
@@ -136,13 +132,41 @@ func parseBasic(h string) (user, pass string, ok bool) {
 	return user, pass, ok && user != ""
 }
 
+// Account is a user the all-in-one makes at each start and keeps in memory, with a
+// password from NewPassword: one per Vigie service, each limited by the stream
+// policy to what that service does.
+type Account struct {
+	Name     string
+	Password string
+	Groups   []string
+}
+
+// accountsLogin checks a pair against accounts, in constant time per account.
+func accountsLogin(accounts []Account) func(user, pass string) (*Principal, bool) {
+	return func(user, pass string) (*Principal, bool) {
+		var found *Principal
+		for _, a := range accounts {
+			ok := subtle.ConstantTimeCompare([]byte(user), []byte(a.Name)) & subtle.ConstantTimeCompare([]byte(pass), []byte(a.Password))
+			if ok == 1 && found == nil {
+				found = &Principal{Name: a.Name, Groups: a.Groups}
+			}
+		}
+		return found, found != nil
+	}
+}
+
 // ClientURL is URL with the admin's credentials, for a client in this
 // process. Never log it.
 func (srv *Server) ClientURL() string {
 	if srv.password == "" {
 		return srv.URL()
 	}
-	return fmt.Sprintf("esdb://%s@%s?tls=%t", url.UserPassword(AdminUser, srv.password).String(), srv.Addr(), srv.tls)
+	return srv.URLFor(AdminUser, srv.password)
+}
+
+// URLFor is URL with the credentials of user. Never log it.
+func (srv *Server) URLFor(user, password string) string {
+	return fmt.Sprintf("esdb://%s@%s?tls=%t", url.UserPassword(user, password).String(), srv.Addr(), srv.tls)
 }
 
 // EphemeralTLS makes a self-signed certificate for the loopback addresses,

@@ -58,12 +58,18 @@ var noMeta = streamMeta{tb: -1}
 
 // parseMeta reads metadata as the server does: strictly, and all or nothing.
 func parseMeta(data []byte) streamMeta {
+	m, _ := parseMetaValid(data)
+	return m
+}
+
+// parseMetaValid is parseMeta, and whether the metadata is valid at all.
+func parseMetaValid(data []byte) (streamMeta, bool) {
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return noMeta
+		return noMeta, false
 	}
 	var props map[string]json.RawMessage
 	if err := json.Unmarshal(data, &props); err != nil {
-		return noMeta
+		return noMeta, false
 	}
 	m := noMeta
 	for k, v := range props {
@@ -71,7 +77,7 @@ func parseMeta(data []byte) streamMeta {
 		case "$maxCount", "$maxAge", "$tb", "$cacheControl":
 			n, ok := jsonInteger(v)
 			if !ok {
-				return noMeta
+				return noMeta, false
 			}
 			switch {
 			case k == "$maxCount" && n > 0:
@@ -84,41 +90,21 @@ func parseMeta(data []byte) streamMeta {
 		case "$tempStream":
 			var b bool
 			if json.Unmarshal(v, &b) != nil {
-				return noMeta
+				return noMeta, false
 			}
 		case "$acl":
-			if !validACL(v) {
-				return noMeta
+			if _, ok := aclOf(v); !ok {
+				return noMeta, false
 			}
 		}
 	}
-	return m
+	return m, true
 }
 
 // jsonInteger: a JSON number without fraction or exponent that fits an int64.
 func jsonInteger(v json.RawMessage) (int64, bool) {
 	n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
 	return n, err == nil
-}
-
-func validACL(v json.RawMessage) bool {
-	var acl map[string]json.RawMessage
-	if t := bytes.TrimSpace(v); len(t) == 0 || t[0] != '{' || json.Unmarshal(v, &acl) != nil {
-		return false
-	}
-	for k, roles := range acl {
-		switch k {
-		case "$r", "$w", "$d", "$mr", "$mw":
-		default:
-			return false
-		}
-		var one string
-		var many []string
-		if json.Unmarshal(roles, &one) != nil && (json.Unmarshal(roles, &many) != nil || bytes.Equal(bytes.TrimSpace(roles), []byte("null"))) {
-			return false
-		}
-	}
-	return true
 }
 
 // latestMetaData returns the data of the last event of stream's metadata stream, or nil.

@@ -38,6 +38,9 @@ type ListenConfig struct {
 	// Password, when set, is required of every caller (user AdminUser, Basic
 	// credentials), as a real node with access control requires them.
 	Password string
+	// Accounts, with Password, are further users known for this start only (the
+	// all-in-one's services); they pass the stream access checks (access.go).
+	Accounts []Account
 	// Users, when set, are required of every caller instead (Basic credentials checked
 	// against the users file, LoadUsers); it needs TLS, as the official clients send
 	// credentials only over TLS.
@@ -120,8 +123,13 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
 	}
-	if cfg.Users != nil || cfg.Password != "" {
-		opts = append(opts, authInterceptors(cfg.Password, cfg.Users)...)
+	switch {
+	case cfg.Users != nil:
+		opts = append(opts, authInterceptors(cfg.Users.Login)...)
+	case cfg.Password != "":
+		opts = append(opts, authInterceptors(accountsLogin(append([]Account{{Name: AdminUser, Password: cfg.Password}}, cfg.Accounts...)))...)
+	case len(cfg.Accounts) > 0:
+		return nil, errors.New("embedded: accounts need the admin's Password")
 	}
 	srv := &Server{grpc: grpc.NewServer(opts...), lis: lis, tls: creds != nil, password: cfg.Password, stop: make(chan struct{}), served: make(chan struct{}),
 		socket: cfg.Socket, sockFile: sockFile}

@@ -38,9 +38,9 @@ func invalid(format string, args ...any) error {
 
 // validStreamName refuses what EventStoreDB would refuse, and names the store cannot
 // index (NUL separates the stream from the revision in index keys). `$` streams are
-// the server's own (system streams): Vigie's embedded store has none and accepts no
-// writes to them, except the metadata streams `$$<stream>` of the streams clients
-// write (metadata.go).
+// the server's own (system streams): Vigie's embedded store accepts no writes to
+// them, except the metadata streams `$$<stream>` of the streams clients write
+// (metadata.go) and the streams that configure access (access.go).
 func validStreamName(id *shared.StreamIdentifier, write bool) (string, error) {
 	if id == nil || len(id.StreamName) == 0 {
 		return "", invalid("stream name is empty")
@@ -51,7 +51,7 @@ func validStreamName(id *shared.StreamIdentifier, write bool) (string, error) {
 		return "", invalid("stream name longer than %d bytes", maxStreamName)
 	case !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0:
 		return "", invalid("stream name must be UTF-8 without NUL")
-	case write && strings.HasPrefix(name, "$") && !isMetaStream(name):
+	case write && strings.HasPrefix(name, "$") && !isMetaStream(name) && !isSettingsStream(name):
 		return "", invalid("stream %q is reserved: names starting with '$' belong to the server", name)
 	}
 	return name, nil
@@ -134,6 +134,11 @@ func (svc *streamsService) Append(stream streams.Streams_AppendServer) error {
 		return err
 	}
 	if err := expect.revisionValid(); err != nil {
+		return err
+	}
+	if err := svc.authorize(stream.Context(), name, AccessWrite); err != nil {
+		stream.SetTrailer(accessDeniedTrailer)
+		drainRequests(stream)
 		return err
 	}
 	req := &writeReq{op: opAppend, stream: name, expect: expect}
@@ -264,6 +269,10 @@ func (svc *streamsService) deleteStream(ctx context.Context, op opKind, id *shar
 	if err != nil {
 		return 0, err
 	}
+	if err := svc.authorize(ctx, name, AccessDelete); err != nil {
+		_ = grpc.SetTrailer(ctx, accessDeniedTrailer)
+		return 0, err
+	}
 	res := svc.store.write(&writeReq{op: op, stream: name, expect: expect})
 	switch {
 	case errors.Is(res.err, errStreamDeleted):
@@ -276,6 +285,20 @@ func (svc *streamsService) deleteStream(ctx context.Context, op opKind, id *shar
 		return 0, status.Errorf(codes.FailedPrecondition, "wrong expected version for stream %q: current %s", name, revisionText(res.revision))
 	}
 	return res.position, nil
+}
+
+// authorize refuses, as the real server does (PermissionDenied "Access Denied", the
+// access-denied trailer set by the caller), an operation the caller's roles do not
+// grant (access.go).
+func (svc *streamsService) authorize(ctx context.Context, stream string, a Access) error {
+	ok, err := svc.store.allowed(principalOf(ctx), stream, a)
+	switch {
+	case err != nil:
+		return storeError(err)
+	case !ok:
+		return errAccessDenied
+	}
+	return nil
 }
 
 func revisionText(rev int64) string {
@@ -372,6 +395,14 @@ func parseRead(req *streams.ReadReq) (*readRequest, error) {
 func (svc *streamsService) Read(req *streams.ReadReq, stream streams.Streams_ReadServer) error {
 	r, err := parseRead(req)
 	if err != nil {
+		return err
+	}
+	target := r.stream
+	if r.all {
+		target = "$all"
+	}
+	if err := svc.authorize(stream.Context(), target, AccessRead); err != nil {
+		stream.SetTrailer(accessDeniedTrailer)
 		return err
 	}
 	if r.subscribe {

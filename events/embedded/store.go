@@ -62,6 +62,7 @@ type Store struct {
 
 	closeOnce sync.Once
 	admin     *adminServer
+	access    accessCache // what the settings streams say (access.go)
 
 	erasing  sync.WaitGroup // compactions owed to tombstones (erase.go)
 	eraseMu  sync.Mutex     // one such compaction at a time
@@ -262,7 +263,11 @@ func (s *Store) write(r *writeReq) writeResult {
 	case <-s.quit:
 		return writeResult{err: ErrClosed}
 	}
-	return <-r.reply
+	res := <-r.reply
+	if touchesAccess(r.stream) {
+		s.access.invalidate() // the next check reads the new settings
+	}
+	return res
 }
 
 const (

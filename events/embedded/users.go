@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,10 @@ type UserRecord struct {
 	Iterations int    `json:"iterations"`
 	Salt       []byte `json:"salt"`
 	Hash       []byte `json:"hash"`
+	// Groups are the user's roles besides its name, as in the server's user records:
+	// `$admins` passes every access check (AdminUser always does), others are named by
+	// stream ACLs and policies.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // UserList is the content of the users file.
@@ -96,6 +101,7 @@ func (l *UserList) Set(name, password string) error {
 	}
 	rec := UserRecord{Name: name, KDF: kdfName, Iterations: kdfIterations, Salt: salt, Hash: hash}
 	if i := l.find(name); i >= 0 {
+		rec.Groups = l.Users[i].Groups // a new password keeps the user's groups
 		l.Users[i] = rec
 	} else {
 		l.Users = append(l.Users, rec)
@@ -241,16 +247,23 @@ func (u *Users) refresh() {
 
 // Check reports whether password is user's.
 func (u *Users) Check(user, password string) bool {
+	_, ok := u.Login(user, password)
+	return ok
+}
+
+// Login checks password and returns the user, with its groups.
+func (u *Users) Login(user, password string) (*Principal, bool) {
 	u.refresh()
 	key := pairKey(user, password)
 	u.mu.RLock()
 	list, cached := u.list, u.ok[key]
 	u.mu.RUnlock()
-	if cached {
-		return true
+	i := list.find(user)
+	if cached && i >= 0 {
+		return list.principal(i), true
 	}
 	rec, known := UserRecord{Salt: make([]byte, 16), Hash: make([]byte, kdfKeyLen), Iterations: kdfIterations}, false
-	if i := list.find(user); i >= 0 {
+	if i >= 0 {
 		rec, known = list.Users[i], true
 	}
 	// An unknown user costs the same derivation: the answer's time does not tell which
@@ -259,14 +272,35 @@ func (u *Users) Check(user, password string) bool {
 	hash, err := pbkdf2.Key(sha256.New, password, rec.Salt, rec.Iterations, len(rec.Hash))
 	<-u.derive
 	if err != nil || subtle.ConstantTimeCompare(hash, rec.Hash) != 1 || !known {
-		return false
+		return nil, false
 	}
 	u.mu.Lock()
 	if u.list == list { // not if the file changed meanwhile
 		u.ok[key] = true
 	}
 	u.mu.Unlock()
-	return true
+	return list.principal(i), true
+}
+
+func (l *UserList) principal(i int) *Principal {
+	return &Principal{Name: l.Users[i].Name, Groups: slices.Clone(l.Users[i].Groups)}
+}
+
+// SetGroups replaces the groups of user name.
+func (l *UserList) SetGroups(name string, groups []string) error {
+	i := l.find(name)
+	if i < 0 {
+		return fmt.Errorf("embedded: no user %q", name)
+	}
+	for _, g := range groups {
+		if g != roleAdmins && g != roleAll {
+			if err := validUserName(g); err != nil {
+				return fmt.Errorf("embedded: group %q: letters, digits, '-', '_' and '.' only, or $admins", g)
+			}
+		}
+	}
+	l.Users[i].Groups = slices.Clone(groups)
+	return nil
 }
 
 // pairKey is unambiguous: the user name cannot hold a NUL.

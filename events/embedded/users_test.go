@@ -54,8 +54,10 @@ func secureStore(t *testing.T, dir string) (srv *embedded.Server, adminPW string
 // returns the first error's esdb code (or -1 when both succeed).
 func tryAppendRead(ctx context.Context, c *esdb.Client) (appendErr, readErr error) {
 	ev := esdb.EventData{EventID: uuid.New(), EventType: "Probe", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}
-	_, appendErr = c.AppendToStream(ctx, "probe-"+uuid.NewString(), esdb.AppendToStreamOptions{}, ev)
-	rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{}, 1)
+	stream := "probe-" + uuid.NewString()
+	_, appendErr = c.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{}, ev)
+	// Its own stream, not $all: reading $all is for admins (the server's default ACL).
+	rs, err := c.ReadStream(ctx, stream, esdb.ReadStreamOptions{}, 1)
 	if err == nil {
 		_, err = rs.Recv()
 		rs.Close()

@@ -22,6 +22,9 @@ var (
 	// outcome of an append that fails so is unknown: retry it with the same event IDs
 	// and expected revision, which the server answers idempotently.
 	ErrUnavailable = errors.New("event store unavailable")
+	// ErrAccessDenied: the store refused the operation to this client's user (a stream
+	// ACL or stream policy, e.g. a service writing another service's category).
+	ErrAccessDenied = errors.New("access denied")
 	// ErrClosed: the Client was closed.
 	ErrClosed = errors.New("store client closed")
 )
@@ -81,6 +84,8 @@ func kindOf(op string, err error) error {
 			return ErrStreamDeleted
 		case esdb.ErrorCodeResourceNotFound:
 			return ErrStreamNotFound
+		case esdb.ErrorCodeAccessDenied:
+			return ErrAccessDenied
 		case esdb.ErrorCodeConnectionClosed, esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader,
 			esdb.ErrorCodeDeadlineExceeded, esdb.ErrorAborted:
 			return ErrUnavailable
@@ -92,6 +97,8 @@ func kindOf(op string, err error) error {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted:
 		return ErrUnavailable
+	case codes.PermissionDenied:
+		return ErrAccessDenied
 	case codes.FailedPrecondition:
 		if op == opDelete || op == opTombstone {
 			return ErrConflict
@@ -112,7 +119,7 @@ func wrap(ctx context.Context, op, stream string, err error) error {
 		return err
 	}
 	kind := kindOf(op, err)
-	definitive := kind == ErrConflict || kind == ErrStreamNotFound || kind == ErrStreamDeleted
+	definitive := kind == ErrConflict || kind == ErrStreamNotFound || kind == ErrStreamDeleted || kind == ErrAccessDenied
 	if cerr := ctx.Err(); cerr != nil && !definitive {
 		if !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w (%v)", cerr, err)

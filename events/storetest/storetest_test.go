@@ -107,11 +107,20 @@ func TestEventStoreDBPassesContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *store.Client { return connect(t, url) })
 	storetest.RunMetadata(t, url)
 	t.Run("Auth", func(t *testing.T) { storetest.RunAuth(t, url, true) }) // skipped on an insecure node
+	t.Run("ACL", func(t *testing.T) {
+		alice, bob := os.Getenv("EVENTSTORE_ALICE_URL"), os.Getenv("EVENTSTORE_BOB_URL")
+		if alice == "" || bob == "" {
+			t.Skip("EVENTSTORE_ALICE_URL and EVENTSTORE_BOB_URL (two users of the real node outside $admins) not set")
+		}
+		storetest.RunACL(t, storetest.ACLUsers{Admin: url, Alice: alice, Bob: bob})
+	})
 }
 
-// The embedded server as `vigie serve eventstore --secure` serves it: users file and
-// private CA made in its directory.
-func TestEmbeddedSecureServerPassesAuthContract(t *testing.T) {
+// startSecure serves a store as `vigie serve eventstore --secure` does (users file and
+// private CA made in its directory), with further users (name, password) outside
+// $admins; it returns a URL for name and password.
+func startSecure(t *testing.T, extra ...[2]string) (urlFor func(user, password string) string, adminPassword string) {
+	t.Helper()
 	dir := t.TempDir()
 	if _, err := embedded.EnsureUsers(dir); err != nil {
 		t.Fatal(err)
@@ -119,6 +128,21 @@ func TestEmbeddedSecureServerPassesAuthContract(t *testing.T) {
 	pw, err := os.ReadFile(filepath.Join(dir, embedded.AdminPasswordFile))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(extra) > 0 {
+		path := filepath.Join(dir, embedded.UsersFile)
+		l, err := embedded.ReadUserList(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range extra {
+			if err := l.Set(u[0], u[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Write(path); err != nil {
+			t.Fatal(err)
+		}
 	}
 	files, err := embedded.EnsureTLS(dir, nil)
 	if err != nil {
@@ -138,8 +162,15 @@ func TestEmbeddedSecureServerPassesAuthContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close(); st.Close() })
-	secureURL := fmt.Sprintf("esdb://%s@%s?tls=true&tlsCAFile=%s",
-		url.UserPassword(embedded.AdminUser, strings.TrimSpace(string(pw))), srv.Addr(), url.QueryEscape(files.CA))
+	return func(user, password string) string {
+		return fmt.Sprintf("esdb://%s@%s?tls=true&tlsCAFile=%s", url.UserPassword(user, password), srv.Addr(), url.QueryEscape(files.CA))
+	}, strings.TrimSpace(string(pw))
+}
+
+// The embedded server as `vigie serve eventstore --secure` serves it.
+func TestEmbeddedSecureServerPassesAuthContract(t *testing.T) {
+	urlFor, pw := startSecure(t)
+	secureURL := urlFor(embedded.AdminUser, pw)
 	// Vigie's own client, as the services open EVENTSTORE_URL.
 	c := connect(t, secureURL)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -152,6 +183,11 @@ func TestEmbeddedSecureServerPassesAuthContract(t *testing.T) {
 		t.Fatalf("store.Client read: %d events, %v", len(recs), err)
 	}
 	storetest.RunAuth(t, secureURL, false)
+}
+
+func TestEmbeddedSecureServerPassesACLContract(t *testing.T) {
+	urlFor, pw := startSecure(t, [2]string{"alice", "alice-secret"}, [2]string{"bob", "bob-secret"})
+	storetest.RunACL(t, storetest.ACLUsers{Admin: urlFor(embedded.AdminUser, pw), Alice: urlFor("alice", "alice-secret"), Bob: urlFor("bob", "bob-secret")})
 }
 
 // appendSettled appends, retrying while the store is unavailable with the same events
