@@ -131,13 +131,13 @@ func TestStreamPoliciesGiveEachUserItsOwnCategories(t *testing.T) {
 
 	e.mustAppend(t, "svc-incidents", "incident-1")
 	e.mustAppend(t, "svc-alerts", "alert-1")
-	e.mustBeDenied(t, "svc-alerts", "incident-1")  // a foreign category, existing
-	e.mustBeDenied(t, "svc-alerts", "incident-2")  // and new
+	e.mustBeDenied(t, "svc-alerts", "incident-1") // a foreign category, existing
+	e.mustBeDenied(t, "svc-alerts", "incident-2") // and new
 	e.mustBeDenied(t, "svc-incidents", "alert-1")
 	e.mustBeDenied(t, "svc-incidents", "incident-secret-1") // the first rule
-	e.mustBeDenied(t, "svc-projector", "incident-1")         // a reader writes nothing
-	e.mustBeDenied(t, "svc-projector", "elsewhere-1")        // no rule: admins only
-	e.mustAppend(t, embedded.AdminUser, "incident-1")        // admins pass every policy
+	e.mustBeDenied(t, "svc-projector", "incident-1")        // a reader writes nothing
+	e.mustBeDenied(t, "svc-projector", "elsewhere-1")       // no rule: admins only
+	e.mustAppend(t, embedded.AdminUser, "incident-1")       // admins pass every policy
 	if err := e.append("svc-alerts", "$$incident-1", "$metadata", map[string]any{"$acl": map[string]string{"$w": "$all"}}); codeOf(err) != esdb.ErrorCodeAccessDenied {
 		t.Fatalf("a service rewrote a foreign stream's metadata: %v", err)
 	}
