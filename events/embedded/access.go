@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 )
@@ -234,24 +235,43 @@ type accessConfig struct {
 	systemACL  map[Access][]string
 }
 
+// accessCache holds the access configuration for the checks of every call, read
+// without a lock; a write to a settings stream drops it, and a configuration read
+// while such a write happened is not kept (gen).
 type accessCache struct {
-	mu  sync.Mutex
-	cfg *accessConfig
+	cfg atomic.Pointer[accessConfig]
+	gen atomic.Uint64
+	mu  sync.Mutex // one reader of the settings streams at a time
 }
 
 func (c *accessCache) invalidate() {
-	c.mu.Lock()
-	c.cfg = nil
-	c.mu.Unlock()
+	c.gen.Add(1)
+	c.cfg.Store(nil)
 }
 
 // accessConfig returns the store's current access configuration.
 func (s *Store) accessConfig() (*accessConfig, error) {
+	if cfg := s.access.cfg.Load(); cfg != nil {
+		return cfg, nil
+	}
 	s.access.mu.Lock()
 	defer s.access.mu.Unlock()
-	if s.access.cfg != nil {
-		return s.access.cfg, nil
+	if cfg := s.access.cfg.Load(); cfg != nil {
+		return cfg, nil
 	}
+	gen := s.access.gen.Load()
+	cfg, err := s.readAccessConfig()
+	if err != nil {
+		return nil, err
+	}
+	if s.access.gen.Load() == gen {
+		s.access.cfg.Store(cfg)
+	}
+	return cfg, nil
+}
+
+// readAccessConfig reads what the three settings streams say.
+func (s *Store) readAccessConfig() (*accessConfig, error) {
 	cfg := &accessConfig{userACL: defaultUserACL, systemACL: defaultSystemACL}
 	// $settings: its last event, read strictly; what it does not say keeps the default.
 	if recs, err := s.lastEvents(settingsStream, 1); err != nil {
@@ -291,7 +311,6 @@ func (s *Store) accessConfig() (*accessConfig, error) {
 		}
 		cfg.policy = &p
 	}
-	s.access.cfg = cfg
 	return cfg, nil
 }
 

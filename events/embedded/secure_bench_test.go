@@ -1,10 +1,13 @@
 package embedded_test
 
 import (
+	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
 
 	"vigie/events/embedded"
 )
@@ -16,7 +19,7 @@ import (
 //
 //	go test -run '^$' -bench 'AppendSecured' -benchtime 3s -count 3 ./events/embedded/
 func BenchmarkAppendSecured(b *testing.B) {
-	for _, mode := range []string{"insecure", "tls+password", "tls+users"} {
+	for _, mode := range []string{"insecure", "tls+password", "tls+users", "tls+account+policy"} {
 		b.Run("mode="+mode+"/writers=64/events=1", func(b *testing.B) {
 			var n *benchNode
 			switch mode {
@@ -24,8 +27,10 @@ func BenchmarkAppendSecured(b *testing.B) {
 				n = startNode(b, b.TempDir())
 			case "tls+password":
 				n = startSecuredNode(b, b.TempDir(), false)
-			default:
+			case "tls+users":
 				n = startSecuredNode(b, b.TempDir(), true)
+			default:
+				n = startPolicedNode(b, b.TempDir())
 			}
 			b.Cleanup(func() { _ = n.close() })
 			benchAppendOn(b, n, 64, 1)
@@ -70,6 +75,61 @@ func startSecuredNode(tb testing.TB, dir string, users bool) *benchNode {
 		tb.Fatal(err)
 	}
 	cfg, err := esdb.ParseConnectionString(n.server.ClientURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Logger = esdb.NoopLogging()
+	cfg.RootCAs = roots
+	if n.client, err = esdb.NewClient(cfg); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// startPolicedNode is startSecuredNode reached as a service of the all-in-one reaches
+// it: a non-admin account, whose every append passes the stream policy's check (rules
+// by prefix, as cmd/vigie's storeaccess.go writes them; the benchmark's incident-
+// streams match the tenth rule).
+func startPolicedNode(tb testing.TB, dir string) *benchNode {
+	tb.Helper()
+	n := startSecuredNode(tb, dir, false)
+	admin := n.client
+	defer admin.Close()
+	ctx := context.Background()
+	p := embedded.DefaultStreamPolicy()
+	p.StreamPolicies["svc"] = map[embedded.Access][]string{
+		embedded.AccessRead: {"bench"}, embedded.AccessWrite: {"svc"}, embedded.AccessDelete: {},
+		embedded.AccessMetaRead: {"bench"}, embedded.AccessMetaWrite: {"svc"},
+	}
+	var rules []embedded.StreamRule
+	for _, prefix := range []string{"role-", "resource-", "reinforcement-", "alert-", "resident-", "residentkey-", "dispatch-", "security-", "$all"} {
+		rules = append(rules, embedded.StreamRule{StartsWith: prefix, Policy: "adminsDefault"})
+	}
+	p.StreamRules = append(append(rules, embedded.StreamRule{StartsWith: "incident-", Policy: "svc"}), p.StreamRules...)
+	for stream, ev := range map[string]any{"$policies": p, "$authorization-policy-settings": map[string]string{"streamAccessPolicyType": "streampolicy"}} {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		typ := map[string]string{"$policies": "$policy-updated", "$authorization-policy-settings": "$authorization-policy-changed"}[stream]
+		if _, err := admin.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{}, esdb.EventData{EventID: uuid.New(), EventType: typ, ContentType: esdb.ContentTypeJson, Data: data}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	n.server.Close()
+	pw, err := embedded.NewPassword()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cert, roots, err := embedded.EphemeralTLS()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n.server, err = n.store.Listen(embedded.ListenConfig{Addr: "127.0.0.1:0", Certificate: &cert, Password: pw,
+		Accounts: []embedded.Account{{Name: "svc", Password: pw + "-svc", Groups: []string{"bench"}}}}); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := esdb.ParseConnectionString(n.server.URLFor("svc", pw+"-svc"))
 	if err != nil {
 		tb.Fatal(err)
 	}
