@@ -160,6 +160,19 @@ func isPascalCase(name string) bool {
 	return true
 }
 
+// Types returns the names of the registered event types, sorted: what a contract's
+// exhaustiveness tests compare with its list of events.
+func (r *Registry) Types() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.byName))
+	for name := range r.byName {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
 // Version returns the current schema version of the event type typ.
 func (r *Registry) Version(typ string) (int, bool) {
 	r.mu.RLock()

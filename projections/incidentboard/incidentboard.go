@@ -26,8 +26,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vigie/events"
+	"vigie/events/incident"
 	"vigie/projections"
-	"vigie/services/incidents/incident"
 	"vigie/services/resources/resource"
 )
 
@@ -226,29 +226,21 @@ func (c counters) write(ctx context.Context, m *projections.Model) error {
 // apply evolves a document with one event; it reports a main-courante entry to append
 // and whether the board changed.
 func apply(doc *Incident, e projections.Event) (*Entry, bool) {
+	status, moved := incident.StatusAfter(incident.Status(doc.Status), doc.Qualified, e.Event)
+	doc.Status = string(status)
 	switch ev := e.Event.(type) {
 	case incident.IncidentReported:
 		doc.Kind, doc.Title, doc.Description = string(ev.Kind), ev.Title, ev.Description
-		doc.Severity, doc.Status, doc.Location = string(ev.Severity), string(incident.StatusReported), ev.Location
+		doc.Severity, doc.Location = string(ev.Severity), ev.Location
 	case incident.IncidentQualified:
 		doc.Kind, doc.Severity, doc.Qualified = string(ev.Kind), string(ev.Severity), true
 		doc.Location, doc.Zone = ev.Location, ev.Zone
-		if doc.Status == string(incident.StatusReported) {
-			doc.Status = string(incident.StatusQualified)
-		}
 	case incident.LogEntryAdded:
 		return &Entry{ID: ev.EntryID, At: ev.At, Author: ev.Author, Text: ev.Text, Corrects: ev.Corrects}, true
 	case incident.IncidentEscalated:
-		doc.Status, doc.DirectedByPrefecture = string(incident.StatusEscalated), true
-	case incident.IncidentStabilized:
-		doc.Status = string(incident.StatusStabilized)
-	case incident.IncidentClosed:
-		doc.Status = string(incident.StatusClosed)
-	case incident.IncidentReopened:
-		doc.Status = string(incident.StatusReported)
-		if doc.Qualified {
-			doc.Status = string(incident.StatusQualified)
-		}
+		doc.DirectedByPrefecture = true
+	case incident.IncidentStabilized, incident.IncidentClosed, incident.IncidentReopened:
+		return nil, moved
 	case resource.ResourceEngaged:
 		id := strings.TrimPrefix(e.StreamID, events.CategoryResource+"-")
 		for _, r := range doc.Resources {

@@ -39,8 +39,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vigie/events"
+	"vigie/events/incident"
 	"vigie/projections"
-	"vigie/services/incidents/incident"
 	"vigie/services/resources/reinforcement"
 )
 
@@ -248,26 +248,18 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 // applyIncident evolves a summary as the domain's Incident.Apply does, and reports
 // whether the overview changed.
 func applyIncident(doc *Incident, ev events.Event) bool {
+	status, moved := incident.StatusAfter(incident.Status(doc.Status), doc.Qualified, ev)
+	doc.Status = string(status)
 	switch ev := ev.(type) {
 	case incident.IncidentReported:
 		*doc = Incident{ID: doc.ID, Domain: ev.Domain, Kind: string(ev.Kind), Title: ev.Title, Severity: string(ev.Severity),
-			Status: string(incident.StatusReported), ReportedAt: ev.At.UTC()}
+			Status: doc.Status, ReportedAt: ev.At.UTC()}
 	case incident.IncidentQualified:
 		doc.Kind, doc.Severity, doc.Qualified = string(ev.Kind), string(ev.Severity), true
-		if doc.Status == string(incident.StatusReported) {
-			doc.Status = string(incident.StatusQualified)
-		}
 	case incident.IncidentEscalated:
-		doc.Status, doc.Escalated = string(incident.StatusEscalated), true
-	case incident.IncidentStabilized:
-		doc.Status = string(incident.StatusStabilized)
-	case incident.IncidentClosed:
-		doc.Status = string(incident.StatusClosed)
-	case incident.IncidentReopened:
-		doc.Status = string(incident.StatusReported)
-		if doc.Qualified {
-			doc.Status = string(incident.StatusQualified)
-		}
+		doc.Escalated = true
+	case incident.IncidentStabilized, incident.IncidentClosed, incident.IncidentReopened:
+		return moved
 	default:
 		return false
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"vigie/events"
+	"vigie/events/incident"
 	"vigie/projections"
 	"vigie/services/alerts/alert"
-	"vigie/services/incidents/incident"
 	"vigie/services/resources/resource"
 )
 

@@ -6,11 +6,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"vigie/events/incident"
 	"vigie/events/store"
 	"vigie/projections/alertboard"
 	"vigie/projections/incidentboard"
 	"vigie/projections/resourceboard"
-	"vigie/services/incidents/incident"
 )
 
 // Boards are the contents of a domain's boards: the live ones (Read on a plain

@@ -37,12 +37,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vigie/events"
+	"vigie/events/incident"
 	"vigie/events/store"
 	"vigie/policies/role"
 	"vigie/projections"
 	"vigie/services/alerts/alert"
 	"vigie/services/alerts/resident"
-	"vigie/services/incidents/incident"
 	"vigie/services/resources/reinforcement"
 	"vigie/services/resources/resource"
 )

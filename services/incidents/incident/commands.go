@@ -52,7 +52,7 @@ func (i *Incident) Report(cmd Report, by events.Actor, at time.Time) ([]events.E
 		return nil, invalid("severity", fmt.Sprintf("unknown severity %q", cmd.Severity))
 	}
 	if cmd.Location != nil {
-		if err := cmd.Location.Validate(); err != nil {
+		if err := validatePoint(*cmd.Location); err != nil {
 			return nil, err
 		}
 	}
@@ -92,7 +92,7 @@ func (i *Incident) Qualify(cmd Qualify, by events.Actor, at time.Time) ([]events
 	}
 	location := i.location
 	if cmd.Location != nil {
-		if err := cmd.Location.Validate(); err != nil {
+		if err := validatePoint(*cmd.Location); err != nil {
 			return nil, err
 		}
 		location = cmd.Location

@@ -3,6 +3,7 @@ package incident
 import (
 	"slices"
 	"time"
+	contract "vigie/events/incident"
 
 	"vigie/events"
 )
@@ -88,6 +89,7 @@ func (i *Incident) Entry(id string) (LogEntry, bool) {
 // types are ignored, so a stream may carry events this package does not own.
 // Apply copies what it keeps: the event's slices may be reused afterwards.
 func (i *Incident) Apply(e events.Event) {
+	i.status, _ = contract.StatusAfter(i.status, i.qualified, e)
 	switch e := e.(type) {
 	case IncidentReported:
 		i.id = e.IncidentID
@@ -99,16 +101,12 @@ func (i *Incident) Apply(e events.Event) {
 		i.location = clonePoint(e.Location)
 		i.reportedBy = e.ReportedBy
 		i.reportedAt = e.At
-		i.status = StatusReported
 	case IncidentQualified:
 		i.kind = e.Kind
 		i.severity = e.Severity
 		i.location = clonePoint(e.Location)
 		i.zone = slices.Clone(e.Zone)
 		i.qualified = true
-		if i.status == StatusReported {
-			i.status = StatusQualified
-		}
 	case LogEntryAdded:
 		if i.entries == nil {
 			i.entries = make(map[string]int)
@@ -116,17 +114,7 @@ func (i *Incident) Apply(e events.Event) {
 		i.entries[e.EntryID] = len(i.log)
 		i.log = append(i.log, LogEntry{ID: e.EntryID, Text: e.Text, Corrects: e.Corrects, Author: e.Author, At: e.At})
 	case IncidentEscalated:
-		i.status = StatusEscalated
 		i.byPrefecture = true
-	case IncidentStabilized:
-		i.status = StatusStabilized
-	case IncidentClosed:
-		i.status = StatusClosed
-	case IncidentReopened:
-		i.status = StatusReported
-		if i.qualified {
-			i.status = StatusQualified
-		}
 	}
 }
 

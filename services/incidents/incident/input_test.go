@@ -58,7 +58,7 @@ func TestInvalidInputIsRefusedNamingTheField(t *testing.T) {
 		{"qualification at a bad location", open, qualifyWith(func(q *Qualify) { q.Location = &Point{Lat: -91} }), "location"},
 		{"zone of two points", open, qualifyWith(func(q *Qualify) { q.Zone = district()[:2] }), "zone"},
 		{"zone too large", open, qualifyWith(func(q *Qualify) { q.Zone = make([]Point, MaxZonePoints+1) }), "zone"},
-		{"zone with a bad point", open, qualifyWith(func(q *Qualify) { q.Zone = []Point{{43, 4}, {43, 200}, {44, 4}} }), "zone[1]"},
+		{"zone with a bad point", open, qualifyWith(func(q *Qualify) { q.Zone = []Point{{Lat: 43, Lon: 4}, {Lat: 43, Lon: 200}, {Lat: 44, Lon: 4}} }), "zone[1]"},
 
 		{"empty entry id", open, addEntry(AddLogEntry{Text: "Pompiers sur place"}, operator, at(15)), "entryId"},
 		{"empty log text", open, addEntry(AddLogEntry{EntryID: "e1", Text: " \n"}, operator, at(15)), "text"},

@@ -2,17 +2,11 @@ package incident
 
 import "vigie/events/input"
 
-// Point is a WGS 84 position in decimal degrees.
-type Point struct {
-	Lat float64 `json:"lat"`
-	Lon float64 `json:"lon"`
-}
-
-// Validate refuses positions that are not on Earth: NaN, infinities,
+// validatePoint refuses positions that are not on Earth: NaN, infinities,
 // latitudes beyond ±90 and longitudes beyond ±180.
-func (p Point) Validate() error { return input.Point(ErrInvalidInput, "location", p.Lat, p.Lon) }
+func validatePoint(p Point) error { return input.Point(ErrInvalidInput, "location", p.Lat, p.Lon) }
 
-func (p Point) latLon() (float64, float64) { return p.Lat, p.Lon }
+func latLon(p Point) (float64, float64) { return p.Lat, p.Lon }
 
 // An affected zone is a polygon: its ring, closed or not (the first point may
 // or may not be repeated at the end), or nothing. The bound keeps every
@@ -23,7 +17,7 @@ const (
 )
 
 func zone(z []Point) error {
-	return input.Polygon(ErrInvalidInput, "zone", z, MinZonePoints, MaxZonePoints, Point.latLon)
+	return input.Polygon(ErrInvalidInput, "zone", z, MinZonePoints, MaxZonePoints, latLon)
 }
 
 // ValidateDomain accepts the domain of a commune, "dep:30/com:30189": an

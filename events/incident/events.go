@@ -79,6 +79,16 @@ func (IncidentStabilized) EventType() string { return "IncidentStabilized" }
 func (IncidentClosed) EventType() string     { return "IncidentClosed" }
 func (IncidentReopened) EventType() string   { return "IncidentReopened" }
 
+// Events lists one value of every event type of an incident's stream: the list every
+// consumer's exhaustiveness test walks, so that a new event type fails the test of
+// each consumer that does not handle it.
+func Events() []events.Event {
+	return []events.Event{
+		IncidentReported{}, IncidentQualified{}, LogEntryAdded{}, IncidentEscalated{},
+		IncidentStabilized{}, IncidentClosed{}, IncidentReopened{},
+	}
+}
+
 // Register adds every incident event to r, at schema version 1.
 func Register(r *events.Registry) error {
 	return errors.Join(
