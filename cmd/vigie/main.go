@@ -33,10 +33,10 @@ type command struct {
 // commands lists every subcommand of the contract, in the order the usage shows them.
 var commands = []command{
 	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "everything in one process on the embedded defaults", run: serveAll},
-	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--secure|--insecure] [--tls-san NAME] [--tls-cert FILE --tls-key FILE]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
-	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR]", summary: "the incidents service against EVENTSTORE_URL", run: serveIncidents},
-	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR]", summary: "the resources service against EVENTSTORE_URL", run: serveResources},
-	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR]", summary: "the alerts service and its dispatcher against EVENTSTORE_URL", run: serveAlerts},
+	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--secure|--insecure] [--tls-san NAME] [--tls-cert FILE --tls-key FILE] [--metrics ADDR]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
+	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the incidents service against EVENTSTORE_URL", run: serveIncidents},
+	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the resources service against EVENTSTORE_URL", run: serveResources},
+	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the alerts service and its dispatcher against EVENTSTORE_URL", run: serveAlerts},
 	{name: "serve projector", synopsis: "[--data DIR] [--listen ADDR]", summary: "the projector against EVENTSTORE_URL and REDIS_URL", run: serveProjector},
 	{name: "serve gateway", synopsis: "[--data DIR] [--http ADDR]", summary: "the GraphQL gateway and dashboard", run: serveGateway},
 	{name: "demo", synopsis: "[--data DIR] [--http ADDR]", summary: "serve plus a seeded Cévennes flash-flood scenario", run: demo},

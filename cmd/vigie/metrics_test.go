@@ -33,15 +33,7 @@ func TestMetricsAreNotOnTheGatewaysAddress(t *testing.T) {
 
 	// The address it took is on stderr ("metrics on http://ADDR"): stdout carries
 	// only the gateway's listening line.
-	var metricsURL string
-	line := regexp.MustCompile(`metrics on (http://127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(5 * time.Second); metricsURL == ""; time.Sleep(20 * time.Millisecond) {
-		if m := line.FindStringSubmatch(p.stderr.String()); m != nil {
-			metricsURL = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("no \"metrics on http://ADDR\" line on stderr:\n%s", p.stderr)
-		}
-	}
+	metricsURL := metricsURLOf(t, p)
 	if metricsURL == p.addr {
 		t.Fatalf("metrics on the gateway's own address %s", p.addr)
 	}
@@ -61,6 +53,19 @@ func TestMetricsAreNotOnTheGatewaysAddress(t *testing.T) {
 // The metrics' address never keeps a command post from starting by accident: the
 // default one busy (another vigie on this machine) is a warning; one given explicitly
 // that cannot be had is an error, as any address an operator configured.
+// metricsURLOf waits for the "metrics on http://ADDR" line of p's stderr.
+func metricsURLOf(t *testing.T, p *process) string {
+	t.Helper()
+	line := regexp.MustCompile(`metrics on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := line.FindStringSubmatch(p.stderr.String()); m != nil {
+			return m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no \"metrics on http://ADDR\" line on stderr:\n%s", p.stderr)
+		}
+	}
+}
+
 func TestABusyMetricsAddress(t *testing.T) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

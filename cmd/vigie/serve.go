@@ -51,6 +51,7 @@ func serveEventstore(ctx context.Context, name string, args []string, stdout, st
 	key := fs.String("tls-key", "", "TLS private key file (PEM), with --tls-cert")
 	secure := fs.Bool("secure", false, "users and TLS even on loopback (on by default off loopback and with --tls-cert)")
 	insecure := fs.Bool("insecure", false, "no users and no TLS: loopback development only (the default on loopback)")
+	metricsAt := metricsFlag(fs)
 	var sans []string
 	fs.Func("tls-san", "extra name or IP address of the server certificate made from the private CA (repeatable, or comma-separated)", func(v string) error {
 		for _, n := range strings.Split(v, ",") {
@@ -79,6 +80,12 @@ func serveEventstore(ctx context.Context, name string, args []string, stdout, st
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	stopTelemetry, err := startTelemetry(ctx, "eventstore", metricsAt, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
+		return exitError
+	}
+	defer stopTelemetry()
 	dir := filepath.Join(*data, "eventstore")
 	lc, err := eventstoreSecurity(dir, *listen, *cert, *key, sans, *secure, *insecure, log, stderr)
 	if err != nil {

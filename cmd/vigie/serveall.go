@@ -91,16 +91,11 @@ func serveGateway(ctx context.Context, name string, args []string, stdout, stder
 	if err != nil {
 		return fail(err)
 	}
-	metricsHandler, shutdownMetrics, err := telemetry(ctx, "gateway")
+	stopTelemetry, err := startTelemetry(ctx, "gateway", metricsAt, stderr)
 	if err != nil {
 		return fail(err)
 	}
-	defer shutdownMetrics(context.Background())
-	stopMetricsHTTP, err := serveMetrics(metricsAt, metricsHandler, stderr)
-	if err != nil {
-		return fail(err)
-	}
-	defer stopMetricsHTTP()
+	defer stopTelemetry()
 	rdb, err := openRedis(env["REDIS_URL"])
 	if err != nil {
 		return fail(err)
@@ -228,16 +223,11 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	if err != nil {
 		return fail(err)
 	}
-	metricsHandler, shutdownMetrics, err := telemetry(ctx, name)
+	stopTelemetry, err := startTelemetry(ctx, name, metricsAt, stderr)
 	if err != nil {
 		return fail(err)
 	}
-	defer shutdownMetrics(context.Background())
-	stopMetricsHTTP, err := serveMetrics(metricsAt, metricsHandler, stderr)
-	if err != nil {
-		return fail(err)
-	}
-	defer stopMetricsHTTP()
+	defer stopTelemetry()
 
 	es, err := embedded.Open(embedded.Config{Dir: filepath.Join(*data, "eventstore")})
 	if err != nil {

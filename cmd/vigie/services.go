@@ -47,12 +47,14 @@ func serveResources(ctx context.Context, name string, args []string, stdout, std
 
 // serveService runs one command service against EVENTSTORE_URL until SIGINT/SIGTERM:
 // it follows role grants from the log, verifies every caller's token with the key of
-// the data directory, and serves gRPC with the standard health service.
+// the data directory, and serves gRPC with the standard health service; traces, logs
+// and /metrics (--metrics) as every serving command.
 func serveService(ctx context.Context, name, defaultListen string, args []string, stdout, stderr io.Writer, build func(*store.Client, *policies.Authorizer) (service, error)) int {
 	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", dataDefault(), "data directory holding the identity key (env VIGIE_DATA)")
 	listen := fs.String("listen", defaultListen, "host:port of the gRPC API; port 0 takes a free one")
+	metricsAt := metricsFlag(fs)
 	if code, ok := parseFlags(fs, name, args, stderr); !ok {
 		return code
 	}
@@ -73,11 +75,11 @@ func serveService(ctx context.Context, name, defaultListen string, args []string
 	if err != nil {
 		return fail(err)
 	}
-	stopTracing, err := tracing(ctx, serviceResource(ctx, strings.TrimPrefix(name, "serve ")))
+	stopTelemetry, err := startTelemetry(ctx, strings.TrimPrefix(name, "serve "), metricsAt, stderr)
 	if err != nil {
 		return fail(err)
 	}
-	defer stopTracing(context.Background())
+	defer stopTelemetry()
 	client, err := store.Open(url)
 	if err != nil {
 		return fail(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,7 +32,7 @@ func TestServeServicesAsSeparateProcesses(t *testing.T) {
 	es := startVigie(t, "serve", "eventstore", "--data", data, "--listen", "127.0.0.1:0")
 	env := []string{"EVENTSTORE_URL=esdb://" + es.addr + "?tls=false"}
 	// One after the other: the first creates the signing key in --data, the second reads it.
-	inc := startVigieEnv(t, env, "serve", "incidents", "--data", data, "--listen", "127.0.0.1:0")
+	inc := startVigieEnv(t, append(env, "VIGIE_METRICS_ADDR=127.0.0.1:0"), "serve", "incidents", "--data", data, "--listen", "127.0.0.1:0")
 	res := startVigieEnv(t, env, "serve", "resources", "--data", data, "--listen", "127.0.0.1:0")
 
 	mayorTok := vigieToken(t, data, "mayor-30189", "mayor", nimes)
@@ -64,6 +65,12 @@ func TestServeServicesAsSeparateProcesses(t *testing.T) {
 	}
 	if qualified.Status != "qualified" || qualified.Revision != reported.Revision+1 {
 		t.Fatalf("qualify = %v, want qualified at revision %d", qualified, reported.Revision+1)
+	}
+
+	// A service run alone has its own /metrics (issue 16: split services had none): the
+	// commands it handled are counted there.
+	if text := metricsText(t, &http.Client{Timeout: 10 * time.Second}, metricsURLOf(t, inc)+"/metrics"); !hasSeries(text, "vigie_command_handled_total") {
+		t.Errorf("the incidents service's metrics count no command:\n%.800s", text)
 	}
 
 	// … registers a shelter and a team, engages the team, fills the shelter.

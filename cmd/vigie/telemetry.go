@@ -132,6 +132,22 @@ func telemetry(ctx context.Context, component string) (http.Handler, func(contex
 	}, nil
 }
 
+// startTelemetry is telemetry for a serving command with its own /metrics address
+// (--metrics, serveMetrics): every process, split or not, traces, counts and logs the
+// same way. stop ends both.
+func startTelemetry(ctx context.Context, component string, m *metricsAddr, stderr io.Writer) (stop func(), err error) {
+	h, shutdown, err := telemetry(ctx, component)
+	if err != nil {
+		return nil, err
+	}
+	stopHTTP, err := serveMetrics(m, h, stderr)
+	if err != nil {
+		_ = shutdown(context.Background())
+		return nil, err
+	}
+	return func() { stopHTTP(); _ = shutdown(context.Background()) }, nil
+}
+
 // serviceResource names the component in metrics and traces ("vigie-projector", …);
 // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, when set, win.
 func serviceResource(ctx context.Context, component string) *resource.Resource {
