@@ -600,7 +600,7 @@ func BenchmarkProjectionLag(b *testing.B) {
 					return
 				case <-tick.C:
 				}
-				if _, pos, err := projections.Current(runCtx, rdb, name); err == nil {
+				if _, pos, err := projections.Current(runCtx, rdb, "", name); err == nil {
 					t.cover(pos, time.Now())
 				}
 			}
@@ -830,7 +830,7 @@ func BenchmarkRebuild(b *testing.B) {
 		if !slices.Contains(p.Projection.StreamPrefixes(), events.CategoryIncident+"-") {
 			return // its checkpoint moves only as far as the store's last filtered checkpoint
 		}
-		if _, pos, err := projections.Current(ctx, rdb, p.Projection.Name()); err != nil || pos.Less(end) {
+		if _, pos, err := projections.Current(ctx, rdb, "", p.Projection.Name()); err != nil || pos.Less(end) {
 			b.Fatalf("%s rebuilt up to %s (%v), the log ends at %s", p.Projection.Name(), pos, err, end)
 		}
 	}

@@ -13,10 +13,10 @@ import (
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Current returns the keys of the version of a read model that queries should read,
-// and how far in the log it has applied: the gateway waits on it for read-your-writes.
-func Current(ctx context.Context, rdb redis.Cmdable, name string) (Keys, store.Position, error) {
-	space := SpaceOf(ctx)
+// Current returns the keys of the version of a read model that queries should read
+// in space ("" for the live read models), and how far in the log it has applied: the
+// gateway waits on it for read-your-writes.
+func Current(ctx context.Context, rdb redis.Cmdable, space, name string) (Keys, store.Position, error) {
 	v, err := versionIn(ctx, rdb, space, name)
 	if err != nil {
 		return Keys{}, store.Position{}, err
@@ -33,9 +33,8 @@ func Current(ctx context.Context, rdb redis.Cmdable, name string) (Keys, store.P
 // through it. It tries three versions at the most (two rebuilds within one query are
 // not worth more), keeping the last try's answer. query may run more than once: it
 // must set its results afresh on each run, never add to those of an earlier run.
-// It reads the key space of ctx (InSpace): the live read models unless told otherwise.
-func Read(ctx context.Context, rdb redis.Cmdable, name string, query func(Keys) error) error {
-	space := SpaceOf(ctx)
+// It reads the read models of space ("" for the live ones).
+func Read(ctx context.Context, rdb redis.Cmdable, space, name string, query func(Keys) error) error {
 	v, err := versionIn(ctx, rdb, space, name)
 	for attempt := 0; err == nil; attempt++ {
 		if err = query(KeysIn(space, name, v)); err != nil {
@@ -55,7 +54,7 @@ func version(ctx context.Context, rdb redis.Cmdable, name string) (int64, error)
 	return versionIn(ctx, rdb, "", name)
 }
 
-// versionIn is version in a key space (InSpace).
+// versionIn is version in a key space.
 func versionIn(ctx context.Context, rdb redis.Cmdable, space, name string) (int64, error) {
 	v, err := rdb.HGet(ctx, metaKeyIn(space, name), "version").Int64()
 	if errors.Is(err, redis.Nil) {

@@ -74,7 +74,7 @@ func NoticeChannelIn(namespace, domain string) string {
 
 // Keys names the Redis keys of one version of one read model.
 type Keys struct {
-	space   string // "" for the live read models; see InSpace
+	space   string // "" for the live read models; see DeleteSpace
 	name    string
 	version int64
 }
@@ -83,35 +83,25 @@ type Keys struct {
 func KeysOf(name string, version int64) Keys { return Keys{name: name, version: version} }
 
 // KeysIn names the keys of a read model's version in a key space apart from the live
-// read models (see InSpace), e.g. vigie:replay:3f2a:{incidents}:v1:board:dep:30.
+// read models, e.g. vigie:replay:3f2a:{incidents}:v1:board:dep:30.
 func KeysIn(space, name string, version int64) Keys {
 	return Keys{space: space, name: name, version: version}
 }
 
-type spaceKey struct{}
+// A key space holds read models apart from the live ones: a replay builds the boards
+// as they were at an instant into a disposable space with the projections' own code
+// and reads them with the boards' own queries, each Reader told its Space. A space is
+// "" for the live read models, else words ending in a colon without braces (the hash
+// tag stays the model's name), e.g. "replay:3f2a:". It is always an explicit
+// argument, never carried by a context: a board reader cannot read a replay unless it
+// is given its space.
 
-// InSpace returns a context in which the boards' queries (Read, Current) read the
-// read models kept in space instead of the live ones: a replay builds the boards as
-// they were at an instant into a disposable space with the projections' own code and
-// reads them with the boards' own queries. space is "" for the live read models, else
-// words ending in a colon without braces (the hash tag stays the model's name), e.g.
-// "replay:3f2a:".
-func InSpace(ctx context.Context, space string) context.Context {
-	return context.WithValue(ctx, spaceKey{}, space)
-}
-
-// DeleteSpace removes every key of a key space (InSpace): a replay's, once read.
+// DeleteSpace removes every key of a key space: a replay's, once read.
 func DeleteSpace(ctx context.Context, rdb redis.UniversalClient, space string) error {
 	if space == "" {
 		return errors.New("projections: the live read models are not a space to delete")
 	}
 	return deletePrefix(ctx, rdb, "vigie:"+space)
-}
-
-// SpaceOf is the key space the context's queries read ("" for the live read models).
-func SpaceOf(ctx context.Context) string {
-	s, _ := ctx.Value(spaceKey{}).(string)
-	return s
 }
 
 // Key joins parts under the model's prefix, e.g. vigie:{incidents}:v2:board:dep:30/com:30189.

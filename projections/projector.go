@@ -520,7 +520,7 @@ func (p *Projector) measureLag(ctx context.Context, checkpoint store.Position) {
 // version once it is switched.
 func (p *Projector) rebuildIfAheadOfLog(ctx context.Context) {
 	name := p.Projection.Name()
-	_, applied, err := Current(ctx, p.Redis, name)
+	_, applied, err := Current(ctx, p.Redis, "", name)
 	if err != nil || applied == (store.Position{}) {
 		return
 	}

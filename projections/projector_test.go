@@ -94,7 +94,7 @@ func TestCrashAtAnyPointNeitherSkipsNorDoublesEvents(t *testing.T) {
 		if err := live.Del(ctx, leaseKey).Err(); err != nil {
 			t.Fatal(err)
 		}
-		_, pos, err := projections.Current(ctx, live, name)
+		_, pos, err := projections.Current(ctx, live, "", name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +215,7 @@ func TestRedisRestartDuringLoad(t *testing.T) {
 			stop := projectiontest.Run(t, p)
 
 			time.Sleep(time.Second)
-			_, before, err := projections.Current(ctx, rdb, name)
+			_, before, err := projections.Current(ctx, rdb, "", name)
 			if err != nil || before == (store.Position{}) {
 				t.Fatalf("nothing applied before the restart: %v, %v", before, err)
 			}
@@ -223,7 +223,7 @@ func TestRedisRestartDuringLoad(t *testing.T) {
 			time.Sleep(500 * time.Millisecond) // the load goes on, Redis down
 			srv.start()
 			if tt.keeps {
-				if _, after, err := projections.Current(ctx, rdb, name); err != nil || after.Less(before) {
+				if _, after, err := projections.Current(ctx, rdb, "", name); err != nil || after.Less(before) {
 					t.Fatalf("checkpoint after the restart = %v, %v (before: %v)", after, err, before)
 				}
 			}
@@ -744,7 +744,7 @@ func TestRebuildSwitchesWithoutDowntime(t *testing.T) {
 		t.Fatalf("Rebuild = %d, %v", v, err)
 	}
 	t.Logf("rebuilt in %v", time.Since(started).Round(time.Millisecond))
-	if k, _, err := projections.Current(ctx, rdb, name); err != nil || k != projections.KeysOf(name, 2) {
+	if k, _, err := projections.Current(ctx, rdb, "", name); err != nil || k != projections.KeysOf(name, 2) {
 		t.Errorf("current keys %v, %v; want version 2", k, err)
 	}
 	if old := projectiontest.Model(t, rdb, name, 1); len(old) != 0 {
@@ -883,7 +883,7 @@ func TestAModelAheadOfARestoredLogIsRebuilt(t *testing.T) {
 	if got := entryIDs(t, rdb, short.incidents[0]); !slices.Contains(got, "after-restore") {
 		t.Errorf("the entry made after the restore is not on the board: %v", got)
 	}
-	if k, _, err := projections.Current(ctx, rdb, name); err != nil || k != projections.KeysOf(name, 2) {
+	if k, _, err := projections.Current(ctx, rdb, "", name); err != nil || k != projections.KeysOf(name, 2) {
 		t.Fatalf("current keys %v, %v; want the rebuilt version 2", k, err)
 	}
 	projectiontest.SameModel(t, name, rdb, 2, cleanBuild(t, after))

@@ -50,7 +50,7 @@ func TestReadRunsAgainOnTheNewVersion(t *testing.T) {
 
 	var versions []string
 	var count int64
-	err = projections.Read(ctx, rdb, resourceboard.Name, func(k projections.Keys) (err error) {
+	err = projections.Read(ctx, rdb, "", resourceboard.Name, func(k projections.Keys) (err error) {
 		versions = append(versions, k.Prefix())
 		if len(versions) == 1 {
 			// The rebuild switches versions and deletes the keys this query was to read.
@@ -137,7 +137,7 @@ func TestResourceBoardStaysFullThroughRebuilds(t *testing.T) {
 	}
 	stopReaders()
 	t.Logf("%d reads during %d rebuilds, %d failed, empty or partial", reads.Load(), rebuilds, failures.Load())
-	if k, _, err := projections.Current(ctx, rdb, resourceboard.Name); err != nil || k != projections.KeysOf(resourceboard.Name, rebuilds+1) {
+	if k, _, err := projections.Current(ctx, rdb, "", resourceboard.Name); err != nil || k != projections.KeysOf(resourceboard.Name, rebuilds+1) {
 		t.Errorf("current keys %v, %v; want version %d", k, err, rebuilds+1)
 	}
 	clean, err := resourceboard.New()

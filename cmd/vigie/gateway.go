@@ -179,7 +179,7 @@ func readiness(c *store.Client, rdb redis.UniversalClient) func(context.Context)
 			return nil
 		}
 		for _, n := range names {
-			_, applied, err := projections.Current(ctx, rdb, n)
+			_, applied, err := projections.Current(ctx, rdb, "", n)
 			if err != nil {
 				return fmt.Errorf("read model %s: %w", n, err)
 			}

@@ -90,14 +90,14 @@ func replayCmd(ctx context.Context, name string, args []string, stdout, stderr i
 			slices.Sort(domains)
 		}
 		for _, d := range domains {
-			b, err := replay.Read(ctx, rdb, d)
+			b, err := replay.Read(ctx, rdb, res.Space, d)
 			if err != nil {
 				return err
 			}
 			b.At, b.Position, b.Events = out.At, res.Position, res.Events
 			out.Boards = append(out.Boards, b.Only(*stream))
 			for off := int64(0); ; off += 500 {
-				page, err := timeline.Reader{Redis: rdb}.Range(ctx, d, time.Time{}, at, timeline.Page{Offset: off, Limit: 500})
+				page, err := timeline.Reader{Redis: rdb, Space: res.Space}.Range(ctx, d, time.Time{}, at, timeline.Page{Offset: off, Limit: 500})
 				if err != nil {
 					return err
 				}

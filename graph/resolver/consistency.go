@@ -23,7 +23,7 @@ func (r *Resolver) settle(ctx context.Context, readModel string, pos store.Posit
 	deadline := time.Now().Add(wait)
 	delay := time.Millisecond
 	for {
-		_, applied, err := projections.Current(ctx, r.Redis, readModel)
+		_, applied, err := projections.Current(ctx, r.Redis, "", readModel)
 		if err == nil && !applied.Less(pos) {
 			return
 		}

@@ -11,7 +11,10 @@ import (
 )
 
 // Reader answers the board's queries from the current version of the read model.
-type Reader struct{ Redis redis.Cmdable }
+type Reader struct {
+	Redis redis.Cmdable
+	Space string // the key space read: "" for the live read models, a replay's otherwise
+}
 
 // MaxList bounds a listing: a commune's alerts of a crisis are far fewer.
 const MaxList = 500
@@ -20,7 +23,7 @@ const MaxList = 500
 // communes), the most recent first; those in the given statuses when any.
 func (r Reader) List(ctx context.Context, domain string, statuses []string) ([]Alert, error) {
 	var out []Alert
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) error {
 		var ids []string
 		if len(statuses) == 0 {
 			var err error
@@ -48,7 +51,7 @@ func (r Reader) List(ctx context.Context, domain string, statuses []string) ([]A
 // Get returns one alert; ok is false when the board has none with that id.
 func (r Reader) Get(ctx context.Context, id string) (Alert, bool, error) {
 	var out []Alert
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) error {
 		var err error
 		out, err = projections.Docs[Alert](ctx, r.Redis, k, "alert", []string{id})
 		return err

@@ -97,7 +97,7 @@ func TestBoardAnswersAfterAScriptOfCommands(t *testing.T) {
 	if doc, err := r.Get(ctx, s.ID("A")); err != nil || doc.Status != "reported" {
 		t.Fatalf("Get right after the notice = %+v, %v", doc, err)
 	}
-	if _, pos, _ := projections.Current(ctx, rdb, incidentboard.Name); pos.Less(n.Position) {
+	if _, pos, _ := projections.Current(ctx, rdb, "", incidentboard.Name); pos.Less(n.Position) {
 		t.Errorf("notice at %s, model at %s: announced before the commit", n.Position, pos)
 	}
 	if n := no.WaitFor(t, projections.NoticeChannel(gard), stream("A"), "IncidentReported"); n.Domain != nimes {

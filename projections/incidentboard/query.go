@@ -13,7 +13,10 @@ import (
 )
 
 // Reader answers the board's queries from the current version of the read model.
-type Reader struct{ Redis redis.Cmdable }
+type Reader struct {
+	Redis redis.Cmdable
+	Space string // the key space read: "" for the live read models, a replay's otherwise
+}
 
 // Page bounds a listing.
 type Page struct{ Offset, Limit int64 }
@@ -31,7 +34,7 @@ func (p Page) bounds() (int64, int64) {
 // empty, else those in the given statuses.
 func (r Reader) List(ctx context.Context, domain string, statuses []string, page Page) ([]Incident, error) {
 	var out []Incident
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) error {
 		from, to := page.bounds()
 		var ids []string
 		var err error
@@ -83,7 +86,7 @@ func (r Reader) docs(ctx context.Context, k projections.Keys, ids []string) ([]I
 // Get returns one incident.
 func (r Reader) Get(ctx context.Context, id string) (Incident, error) {
 	var docs []Incident
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		docs, err = r.docs(ctx, k, []string{id})
 		return err
 	})
@@ -100,7 +103,7 @@ func (r Reader) Get(ctx context.Context, id string) (Incident, error) {
 func (r Reader) Log(ctx context.Context, id string, page Page) ([]Entry, error) {
 	from, to := page.bounds()
 	var vals []string
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		vals, err = r.Redis.LRange(ctx, k.Key("log", id), from, to).Result()
 		return err
 	})
@@ -120,7 +123,7 @@ func (r Reader) Log(ctx context.Context, id string, page Page) ([]Entry, error) 
 // status:…, active).
 func (r Reader) Counts(ctx context.Context, domain string) (map[string]int64, error) {
 	var vals map[string]string
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		vals, err = r.Redis.HGetAll(ctx, k.Key("counts", domain)).Result()
 		if errors.Is(err, redis.Nil) {
 			err = nil

@@ -217,7 +217,7 @@ func TestOverviewAfterACrisis(t *testing.T) {
 	if err != nil || len(counts) != 2 || counts[nimes] != 4 || counts[sommieres] != 1 {
 		t.Errorf("CommuneCounts(gard) = %v, %v", counts, err)
 	}
-	k, _, _ := projections.Current(ctx, rdb, prefecture.Name)
+	k, _, _ := projections.Current(ctx, rdb, "", prefecture.Name)
 	if h, err := rdb.HGetAll(ctx, k.Key("communes", gard)).Result(); err != nil || len(h) != 2 {
 		t.Errorf("communes:%s = %v, %v: Alès' count must be gone, not 0", gard, h, err)
 	}

@@ -15,7 +15,10 @@ import (
 
 // Reader answers the overview's queries from the current version of the read model.
 // Every query takes a département's domain, "dep:30" (or "dep:30/*").
-type Reader struct{ Redis redis.Cmdable }
+type Reader struct {
+	Redis redis.Cmdable
+	Space string // the key space read: "" for the live read models, a replay's otherwise
+}
 
 // Page bounds a listing: Limit 0 (or more than 500) means 500.
 type Page struct{ Offset, Limit int64 }
@@ -46,7 +49,7 @@ func (r Reader) Escalated(ctx context.Context, departement string, page Page) ([
 func (r Reader) incidents(ctx context.Context, index, departement string, page Page) ([]Incident, error) {
 	offset, limit := page.limits()
 	var out []Incident
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) error {
 		ids, err := r.Redis.ZRevRange(ctx, k.Key(index, dep(departement)), offset, offset+limit-1).Result()
 		if err != nil {
 			return err
@@ -63,7 +66,7 @@ func (r Reader) incidents(ctx context.Context, index, departement string, page P
 // Incident returns the summary of one incident.
 func (r Reader) Incident(ctx context.Context, id string) (Incident, error) {
 	var out []Incident
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) error {
 		out = nil
 		return docs(ctx, r.Redis, k, "incident", []string{id}, &out)
 	})
@@ -80,7 +83,7 @@ func (r Reader) Incident(ctx context.Context, id string) (Incident, error) {
 // how many it has.
 func (r Reader) CommuneCounts(ctx context.Context, departement string) (map[string]int64, error) {
 	var vals map[string]string
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		vals, err = r.Redis.HGetAll(ctx, k.Key("communes", dep(departement))).Result()
 		if errors.Is(err, redis.Nil) {
 			err = nil
@@ -110,7 +113,7 @@ func (r Reader) CommuneCounts(ctx context.Context, departement string) (map[stri
 func (r Reader) Reinforcements(ctx context.Context, departement string, statuses []string, page Page) ([]Reinforcement, error) {
 	offset, limit := page.limits()
 	var out []Reinforcement
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) error {
 		key := k.Key("reinforcements", dep(departement))
 		var ids []string
 		var err error
@@ -134,7 +137,7 @@ func (r Reader) Reinforcements(ctx context.Context, departement string, statuses
 // Reinforcement returns one request.
 func (r Reader) Reinforcement(ctx context.Context, id string) (Reinforcement, error) {
 	var out []Reinforcement
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) error {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) error {
 		out = nil
 		return docs(ctx, r.Redis, k, "request", []string{id}, &out)
 	})

@@ -59,7 +59,7 @@ func LastPosition(t testing.TB, st *store.Client) store.Position {
 func WaitCheckpoint(t testing.TB, rdb redis.Cmdable, name string, pos store.Position, deadline time.Time) {
 	t.Helper()
 	for {
-		_, at, err := projections.Current(context.Background(), rdb, name)
+		_, at, err := projections.Current(context.Background(), rdb, "", name)
 		if err == nil && !at.Less(pos) {
 			return
 		}

@@ -206,7 +206,7 @@ func BenchmarkReplay(b *testing.B) {
 				build += time.Since(start)
 				applied += res.Events
 				t := time.Now()
-				bs, err := replay.Read(ctx, rdb, "dep:30/com:30001")
+				bs, err := replay.Read(ctx, rdb, res.Space, "dep:30/com:30001")
 				read += time.Since(t)
 				incidents = len(bs.Incidents)
 				return err

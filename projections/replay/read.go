@@ -13,8 +13,8 @@ import (
 	"vigie/projections/resourceboard"
 )
 
-// Boards are the contents of a domain's boards: the live ones (Read on a plain
-// context) or a replay's (Replayer.Boards).
+// Boards are the contents of a domain's boards: the live ones (Read of space "") or
+// a replay's (Replayer.Boards).
 type Boards struct {
 	At       time.Time      `json:"at"`
 	Domain   string         `json:"domain"`
@@ -38,10 +38,10 @@ type Incident struct {
 }
 
 // section reads one board into Boards with that board's own queries (its Reader),
-// from the key space of ctx (projections.InSpace): replays and live boards alike.
+// from a key space: replays and live boards alike.
 type section struct {
 	board string // the read model's name: the projection a replay must run for it
-	read  func(ctx context.Context, rdb redis.Cmdable, domain string, b *Boards) error
+	read  func(ctx context.Context, rdb redis.Cmdable, space, domain string, b *Boards) error
 }
 
 // sections are the boards of a replay. Adding a board is one line here (its
@@ -49,18 +49,19 @@ type section struct {
 var sections = []section{
 	{incidentboard.Name, readIncidents},
 	{resourceboard.Name, readResources},
-	{alertboard.Name, func(ctx context.Context, rdb redis.Cmdable, d string, b *Boards) (err error) {
-		b.Alerts, err = alertboard.Reader{Redis: rdb}.List(ctx, d, nil)
+	{alertboard.Name, func(ctx context.Context, rdb redis.Cmdable, space, d string, b *Boards) (err error) {
+		b.Alerts, err = alertboard.Reader{Redis: rdb, Space: space}.List(ctx, d, nil)
 		b.Alerts = append([]alertboard.Alert{}, b.Alerts...)
 		return err
 	}},
 }
 
-// Read reads a domain's boards from the key space of ctx.
-func Read(ctx context.Context, rdb redis.Cmdable, domain string) (*Boards, error) {
+// Read reads a domain's boards from a key space ("" for the live boards, a replay's
+// Result.Space otherwise).
+func Read(ctx context.Context, rdb redis.Cmdable, space, domain string) (*Boards, error) {
 	b := &Boards{Domain: domain, Incidents: []Incident{}, Resources: []resourceboard.Resource{}, Alerts: []alertboard.Alert{}}
 	for _, s := range sections {
-		if err := s.read(ctx, rdb, domain, b); err != nil {
+		if err := s.read(ctx, rdb, space, domain, b); err != nil {
 			return nil, err
 		}
 	}
@@ -70,8 +71,8 @@ func Read(ctx context.Context, rdb redis.Cmdable, domain string) (*Boards, error
 // page is what each listing asks for at once; listings go on until a short page.
 const page = 500
 
-func readIncidents(ctx context.Context, rdb redis.Cmdable, domain string, b *Boards) error {
-	ib, rb := incidentboard.Reader{Redis: rdb}, resourceboard.Reader{Redis: rdb}
+func readIncidents(ctx context.Context, rdb redis.Cmdable, space, domain string, b *Boards) error {
+	ib, rb := incidentboard.Reader{Redis: rdb, Space: space}, resourceboard.Reader{Redis: rdb, Space: space}
 	var statuses []string
 	for _, s := range incident.Statuses() {
 		statuses = append(statuses, string(s))
@@ -104,8 +105,8 @@ func readIncidents(ctx context.Context, rdb redis.Cmdable, domain string, b *Boa
 	}
 }
 
-func readResources(ctx context.Context, rdb redis.Cmdable, domain string, b *Boards) error {
-	rb := resourceboard.Reader{Redis: rdb}
+func readResources(ctx context.Context, rdb redis.Cmdable, space, domain string, b *Boards) error {
+	rb := resourceboard.Reader{Redis: rdb, Space: space}
 	for off := int64(0); ; off += page {
 		docs, err := rb.List(ctx, domain, "", "", resourceboard.Page{Offset: off, Limit: page})
 		if err != nil {

@@ -115,7 +115,7 @@ func (r *Replayer) Boards(ctx context.Context, domain string, at time.Time) (*Bo
 	}
 	var out *Boards
 	err := r.Run(ctx, Options{At: at, Boards: BoardNames()}, func(ctx context.Context, run Result) error {
-		b, err := Read(ctx, r.Redis, domain)
+		b, err := Read(ctx, r.Redis, run.Space, domain)
 		if err != nil {
 			return err
 		}
@@ -163,8 +163,8 @@ type Result struct {
 }
 
 // Run builds the boards named in opts as they were at opts.At into a disposable key
-// space, calls read with a context whose board queries read that space, then deletes
-// the space (whatever read returned).
+// space, calls read with the result (its Space is what the boards' Readers must be
+// told to read), then deletes the space (whatever read returned).
 func (r *Replayer) Run(ctx context.Context, opts Options, read func(ctx context.Context, res Result) error) error {
 	r.init()
 	select {
@@ -203,7 +203,7 @@ func (r *Replayer) Run(ctx context.Context, opts Options, read func(ctx context.
 	if err != nil {
 		return err
 	}
-	return read(projections.InSpace(ctx, space), res)
+	return read(ctx, res)
 }
 
 // Delays are the decision delays of domain (incidents reported and alerts drafted

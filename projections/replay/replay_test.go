@@ -212,7 +212,7 @@ func TestReplayAtTenInstantsShowsTheBoardsAsTheyWere(t *testing.T) {
 		// The instant: after the step's last command, before the next one.
 		snap := snapshot{at: s.Now().Add(-s.Tick / 2), boards: map[string]string{}}
 		for _, d := range []string{nimes, ales, gard} {
-			b, err := replay.Read(ctx, rdb, d)
+			b, err := replay.Read(ctx, rdb, "", d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,7 +248,7 @@ func TestReplayAtTenInstantsShowsTheBoardsAsTheyWere(t *testing.T) {
 	if keys := rdb.Keys(ctx, "vigie:replay:*").Val(); len(keys) != 0 {
 		t.Errorf("replay keys left: %v", keys)
 	}
-	if live, _ := replay.Read(ctx, rdb, gard); content(t, live) != snaps[len(snaps)-1].boards[gard] {
+	if live, _ := replay.Read(ctx, rdb, "", gard); content(t, live) != snaps[len(snaps)-1].boards[gard] {
 		t.Error("the live board changed")
 	}
 }
@@ -278,11 +278,16 @@ func TestReplaySpaceIsApartAndExpires(t *testing.T) {
 		if all := rdb.Keys(ctx, "vigie:*").Val(); len(all) != len(keys) {
 			t.Errorf("%d keys in Redis, %d in the space", len(all), len(keys))
 		}
-		b, err := replay.Read(ctx, rdb, gard)
+		b, err := replay.Read(ctx, rdb, res.Space, gard)
 		if err != nil || len(b.Incidents) != 3 {
 			t.Errorf("boards in the space: %+v, %v", b, err)
 		}
-		if _, _, err := projections.Current(ctx, rdb, incidentboard.Name); err != nil {
+		// The space is an argument, not the callback's context (issue 16): a reader
+		// not told it reads the live boards, which hold nothing here.
+		if live, err := replay.Read(ctx, rdb, "", gard); err != nil || len(live.Incidents) != 0 {
+			t.Errorf("a live read inside the replay's callback: %d incidents, %v; want the live boards (none)", len(live.Incidents), err)
+		}
+		if _, _, err := projections.Current(ctx, rdb, res.Space, incidentboard.Name); err != nil {
 			t.Error(err)
 		}
 		return nil

@@ -61,8 +61,8 @@ func (r *Replayer) Report(ctx context.Context, o ReportOptions) (*Report, error)
 		return nil, err
 	}
 	tracker := NewTracker()
-	err = r.Run(ctx, Options{At: to, Boards: []string{timeline.Name}, Observe: tracker.Add, Registry: reg}, func(ctx context.Context, _ Result) error {
-		tr := timeline.Reader{Redis: r.Redis}
+	err = r.Run(ctx, Options{At: to, Boards: []string{timeline.Name}, Observe: tracker.Add, Registry: reg}, func(ctx context.Context, res Result) error {
+		tr := timeline.Reader{Redis: r.Redis, Space: res.Space}
 		for off := int64(0); ; off += 500 {
 			page, err := tr.Range(ctx, o.Domain, o.From, to, timeline.Page{Offset: off, Limit: 500})
 			if err != nil {

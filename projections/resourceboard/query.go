@@ -11,7 +11,10 @@ import (
 )
 
 // Reader answers the board's queries from the current version of the read model.
-type Reader struct{ Redis redis.Cmdable }
+type Reader struct {
+	Redis redis.Cmdable
+	Space string // the key space read: "" for the live read models, a replay's otherwise
+}
 
 // Page bounds a listing: Limit 0 (or more than 500) means 500.
 type Page struct{ Offset, Limit int64 }
@@ -44,7 +47,7 @@ func listKey(k projections.Keys, domain, kind, status string) string {
 // write: "shelter", "available"), in name order then id.
 func (r Reader) List(ctx context.Context, domain, kind, status string, page Page) ([]Resource, error) {
 	var out []Resource
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		out, err = r.page(ctx, k, listKey(k, domain, kind, status), page)
 		return err
 	})
@@ -54,7 +57,7 @@ func (r Reader) List(ctx context.Context, domain, kind, status string, page Page
 // Count returns how many resources List would list in all.
 func (r Reader) Count(ctx context.Context, domain, kind, status string) (int64, error) {
 	var n int64
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		n, err = r.Redis.ZCard(ctx, listKey(k, domain, kind, status)).Result()
 		return err
 	})
@@ -64,7 +67,7 @@ func (r Reader) Count(ctx context.Context, domain, kind, status string) (int64, 
 // EngagedOn returns a page of the resources engaged on an incident, in name order.
 func (r Reader) EngagedOn(ctx context.Context, incidentID string, page Page) ([]Resource, error) {
 	var out []Resource
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		out, err = r.page(ctx, k, k.Key("engaged", incidentID), page)
 		return err
 	})
@@ -91,7 +94,7 @@ func (r Reader) docs(ctx context.Context, k projections.Keys, ids []string) ([]R
 // Get returns one resource.
 func (r Reader) Get(ctx context.Context, id string) (Resource, error) {
 	var docs []Resource
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		docs, err = r.docs(ctx, k, []string{id})
 		return err
 	})
@@ -115,7 +118,7 @@ type ShelterTotals struct {
 // Shelters returns the shelter totals of a domain (a commune or a département).
 func (r Reader) Shelters(ctx context.Context, domain string) (ShelterTotals, error) {
 	var vals map[string]string
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		vals, err = r.Redis.HGetAll(ctx, k.Key("shelters", domain)).Result()
 		if errors.Is(err, redis.Nil) {
 			err = nil

@@ -200,7 +200,7 @@ func TestBoardAnswersAfterACrisis(t *testing.T) {
 		}
 	}
 	// No total is kept at zero: a rebuild would not write it.
-	k, _, _ := projections.Current(ctx, rdb, resourceboard.Name)
+	k, _, _ := projections.Current(ctx, rdb, "", resourceboard.Name)
 	if h, err := rdb.HGetAll(ctx, k.Key("shelters", ales)).Result(); err != nil || len(h) != 1 || h["shelters"] != "1" {
 		t.Errorf("shelters of Alès = %v, %v", h, err)
 	}

@@ -14,7 +14,10 @@ import (
 )
 
 // Reader answers the timeline's queries from the current version of the read model.
-type Reader struct{ Redis redis.Cmdable }
+type Reader struct {
+	Redis redis.Cmdable
+	Space string // the key space read: "" for the live read models, a replay's otherwise
+}
 
 // Page bounds a listing: Limit 0 (or more than 500) means 500.
 type Page struct{ Offset, Limit int64 }
@@ -34,7 +37,7 @@ func (p Page) limits() (offset, limit int64) {
 func (r Reader) Range(ctx context.Context, domain string, from, to time.Time, page Page) ([]Entry, error) {
 	offset, limit := page.limits()
 	var members []string
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		members, err = r.Redis.ZRangeByScore(ctx, k.Key("entries", canonical(domain)), &redis.ZRangeBy{
 			Min: bound(from, "-inf"), Max: bound(to, "+inf"), Offset: offset, Count: limit,
 		}).Result()
@@ -51,7 +54,7 @@ func (r Reader) Range(ctx context.Context, domain string, from, to time.Time, pa
 func (r Reader) Latest(ctx context.Context, domain string, page Page) ([]Entry, error) {
 	offset, limit := page.limits()
 	var members []string
-	err := projections.Read(ctx, r.Redis, Name, func(k projections.Keys) (err error) {
+	err := projections.Read(ctx, r.Redis, r.Space, Name, func(k projections.Keys) (err error) {
 		members, err = r.Redis.ZRevRange(ctx, k.Key("entries", canonical(domain)), offset, offset+limit-1).Result()
 		return err
 	})
