@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,4 +125,60 @@ func TestTheInfraPolicyIsTheServedOne(t *testing.T) {
 	if json.Unmarshal(file, &v) != nil || v["streamRules"] == nil {
 		t.Fatal("the policy lacks its rules")
 	}
+}
+
+// The split deployment's path (infra/README.md): `vigie serve eventstore --secure`,
+// the services' users added with `vigie eventstore user add NAME --groups vigie`, the
+// policy written by `vigie eventstore policy --apply` with the admin's URL; then a
+// service's user may write its own category and not another's.
+func TestTheSplitStoreGetsTheSamePolicyFromTheCommands(t *testing.T) {
+	data := t.TempDir()
+	p := startVigie(t, "serve", "eventstore", "--secure", "--data", data, "--listen", "127.0.0.1:0")
+	pwFile := filepath.Join(data, "eventstore", "admin.password")
+	waitFor(t, "the admin password file", func() bool { _, err := os.Stat(pwFile); return err == nil })
+	adminPW, err := os.ReadFile(pwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urlFor := func(user, pw string) string {
+		return fmt.Sprintf("esdb://%s@%s?tls=true&tlsCAFile=%s", url.UserPassword(user, pw), p.addr, filepath.Join(data, "eventstore", "ca.pem"))
+	}
+	old := userStdin
+	defer func() { userStdin = old }()
+	for _, u := range []string{accountAlerts, accountIncidents} {
+		userStdin = strings.NewReader("pw-" + u + "\n")
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"eventstore", "user", "add", u, "--groups", storeGroup, "--password-stdin", "--data", data}, &out, &errOut); code != exitOK {
+			t.Fatalf("user add %s: %d %s", u, code, errOut.String())
+		}
+	}
+	t.Setenv("EVENTSTORE_URL", urlFor(embedded.AdminUser, strings.TrimSpace(string(adminPW))))
+	for i, want := range []string{"stream policy written", "already has this policy"} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"eventstore", "policy", "--apply"}, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), want) {
+			t.Fatalf("policy --apply, time %d: %d %q, want %q", i+1, code, errOut.String(), want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The users file is re-read within a second of the change.
+	var alerts *store.Client
+	waitFor(t, "the alerts service's user accepted", func() bool {
+		c, err := store.Open(urlFor(accountAlerts, "pw-"+accountAlerts))
+		if err != nil {
+			return false
+		}
+		if _, err := c.Append(ctx, "alert-"+uuid.NewString(), store.Any(), store.EventData{ID: uuid.New(), Type: "Probe", Data: []byte(`{}`)}); err != nil {
+			c.Close()
+			return false
+		}
+		alerts = c
+		return true
+	})
+	defer alerts.Close()
+	grant := store.EventData{ID: uuid.New(), Type: "RoleGranted", Data: []byte(`{"role":"prefecture"}`)}
+	if _, err := alerts.Append(ctx, "role-dep:30", store.Any(), grant); !errors.Is(err, store.ErrAccessDenied) {
+		t.Fatalf("the alerts service's user wrote a role grant: %v", err)
+	}
+	p.stop(t, syscall.SIGTERM)
 }
