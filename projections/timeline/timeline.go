@@ -317,33 +317,3 @@ func summary(ev events.Event) string {
 	}
 	return ev.EventType()
 }
-
-func label(labels map[string]string, v string) string {
-	if l, ok := labels[v]; ok {
-		return l
-	}
-	return v
-}
-
-var (
-	incidentKinds = map[string]string{
-		"flood": "inondation", "flash_flood": "crue rapide", "wildfire": "feu de forêt", "avalanche": "avalanche",
-		"storm": "tempête", "heatwave": "canicule", "industrial": "accident industriel",
-		"hazmat_transport": "transport de matières dangereuses", "earthquake": "séisme", "landslide": "mouvement de terrain",
-		"public_order": "ordre public", "other": "autre",
-	}
-	severities = map[string]string{
-		"Minor": "mineure", "Moderate": "modérée", "Severe": "sévère", "Extreme": "extrême",
-	}
-	resourceKinds = map[string]string{
-		"team": "équipe", "vehicle": "véhicule", "equipment": "matériel", "drone": "drone",
-		"shelter": "centre d'hébergement", "camera": "caméra",
-	}
-	resourceStatuses = map[string]string{
-		"available": "disponible", "engaged": "engagée", "unavailable": "indisponible", "demobilized": "démobilisée",
-	}
-	roles = map[string]string{
-		"mayor": "maire", "rac": "RAC", "operator": "opérateur", "field": "agent de terrain",
-		"observer": "observateur", "prefecture": "préfecture", "admin": "administrateur",
-	}
-)

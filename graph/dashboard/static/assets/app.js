@@ -393,13 +393,12 @@ function renderCommunes(incidents) {
     if (i.status === 'ESCALATED') c.esc++;
     per.set(code, c);
   }
-  const sevName = ['—', 'Mineure', 'Modérée', 'Sévère', 'Extrême'];
-  const sevKey = ['NONE', 'MINOR', 'MODERATE', 'SEVERE', 'EXTREME'];
+  const sevKey = Object.fromEntries(Object.entries(L.SEVERITY_RANK).map(([k, r]) => [r, k])); // rank -> severity
   const list = [...per.values()].sort((a, b) => b.esc - a.esc || b.max - a.max || b.n - a.n);
   $('#communes-body').replaceChildren(...list.map(c => h('tr', { dataset: { testid: 'commune-row', code: c.code } },
     h('td', {}, h('button', { type: 'button', testid: 'open-commune', onclick: () => { $('#domain').value = `${state.domain}/com:${c.code}`; selectDomain($('#domain').value); } }, communeName(c.code))),
     h('td', {}, String(c.n)),
-    h('td', {}, h('span', { class: `sev sev-${sevKey[c.max]}` }, sevName[c.max])),
+    h('td', {}, h('span', { class: `sev sev-${sevKey[c.max] || 'NONE'}` }, L.SEVERITY[sevKey[c.max]] || '—')),
     h('td', { class: c.esc ? 'status ESCALATED' : '' }, String(c.esc)))));
 }
 
@@ -1171,6 +1170,9 @@ function fillStaticSelects() {
   options($('[data-testid="alert-category"]'), L.pairs(L.CATEGORY), 'MET');
   $('#alert-channels').replaceChildren(...L.pairs(L.CHANNEL).map(([v, l]) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', name: 'channels', value: v, checked: v === 'CAP_FEED', testid: `alert-channel-${v}` }), l)));
+  // The map's legend: a dot and a word per severity, then the incidents not qualified yet.
+  $('#map-legend').replaceChildren(...[...L.pairs(L.SEVERITY), ['NONE', 'non qualifiée']]
+    .flatMap(([k, l]) => [h('span', { class: `dot sev-${k}` }), ` ${l.toLowerCase()} `]));
 }
 
 // benchRender draws a board of n made-up incidents and returns how long it took,

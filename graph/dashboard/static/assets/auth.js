@@ -2,28 +2,12 @@
 // its claims, and what its roles may do where. This only decides what the page
 // offers; the gateway authorizes every operation anyway.
 
+import { PERMISSIONS } from './permissions.gen.js';
+
 const KEY = 'vigie.token';
 
-// The permissions of policies/policy.csv: role -> "object:action" list.
-const P = {
-  mayor: ['incident:report', 'incident:qualify', 'incident:log', 'incident:escalate', 'incident:stabilize', 'incident:close', 'incident:reopen', 'incident:read',
-    'resource:register', 'resource:engage', 'resource:release', 'resource:set_status', 'resource:set_occupancy', 'resource:read',
-    'reinforcement:request', 'reinforcement:arrive', 'reinforcement:release', 'reinforcement:read',
-    'alert:draft', 'alert:submit', 'alert:approve', 'alert:reject', 'alert:cancel', 'alert:read', 'resident:register', 'resident:erase', 'timeline:read'],
-  rac: ['incident:report', 'incident:qualify', 'incident:log', 'incident:stabilize', 'incident:close', 'incident:reopen', 'incident:read',
-    'resource:register', 'resource:engage', 'resource:release', 'resource:set_status', 'resource:set_occupancy', 'resource:read',
-    'reinforcement:request', 'reinforcement:arrive', 'reinforcement:release', 'reinforcement:read',
-    'alert:draft', 'alert:submit', 'alert:cancel', 'alert:read', 'resident:register', 'timeline:read'],
-  operator: ['incident:report', 'incident:log', 'incident:read', 'resource:set_status', 'resource:set_occupancy', 'resource:read',
-    'reinforcement:read', 'alert:read', 'resident:register', 'timeline:read'],
-  field: ['incident:report', 'incident:read', 'resource:set_status', 'resource:set_occupancy', 'resource:read', 'alert:read'],
-  observer: ['incident:read', 'resource:read', 'reinforcement:read', 'alert:read', 'timeline:read'],
-  prefecture: ['incident:qualify', 'incident:log', 'incident:escalate', 'incident:stabilize', 'incident:close', 'incident:reopen', 'incident:read',
-    'resource:read', 'reinforcement:decide', 'reinforcement:dispatch', 'reinforcement:release', 'reinforcement:read',
-    'alert:validate_fr_alert', 'alert:refuse_fr_alert', 'alert:read', 'role:read', 'timeline:read'],
-  admin: ['role:grant', 'role:revoke', 'role:confirm', 'role:read', 'journal:read'],
-};
-const PERMS = Object.fromEntries(Object.entries(P).map(([r, l]) => [r, new Set(l)]));
+// What each role may do: generated from policies/policy.csv (permissions.gen.js).
+const PERMS = Object.fromEntries(Object.entries(PERMISSIONS).map(([r, l]) => [r, new Set(l)]));
 
 // covers: a grant on dep:30 covers dep:30 and every dep:30/com:…
 export function covers(grant, domain) {

@@ -2,7 +2,7 @@
 // origin) in an SVG, with an equirectangular projection fitted to the département;
 // incident markers by severity, resources that have a position, alert areas.
 import { s } from './dom.js';
-import { SEVERITY, STATUS } from './labels.js';
+import { SEVERITY, SEVERITY_RANK, STATUS } from './labels.js';
 
 const K = 1000; // SVG units per degree of latitude
 
@@ -151,8 +151,7 @@ export class GardMap {
     const perCommune = new Map();
     const marks = [];
     // Severe last, so they are drawn on top.
-    const order = { EXTREME: 4, SEVERE: 3, MODERATE: 2, MINOR: 1 };
-    const sorted = [...incidents].sort((a, b) => (order[a.severity] || 0) - (order[b.severity] || 0));
+    const sorted = [...incidents].sort((a, b) => (SEVERITY_RANK[a.severity] || 0) - (SEVERITY_RANK[b.severity] || 0));
     for (const inc of sorted) {
       let x, y;
       if (inc.location) {
