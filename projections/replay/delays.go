@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"vigie/events"
+	"vigie/events/alert"
 	"vigie/events/incident"
+	"vigie/events/resource"
 	"vigie/projections"
-	"vigie/services/alerts/alert"
-	"vigie/services/resources/resource"
 )
 
 // Decision delays of a crisis, for the after-action review: how long each decision
