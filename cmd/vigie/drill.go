@@ -16,17 +16,17 @@ import (
 	"time"
 
 	"vigie/events"
+	"vigie/events/alert"
 	evcommand "vigie/events/command"
 	"vigie/events/embedded"
 	"vigie/events/incident"
+	"vigie/events/reinforcement"
+	"vigie/events/resource"
 	"vigie/events/store"
 	"vigie/policies"
 	"vigie/policies/identity"
 	"vigie/policies/territory"
 	"vigie/projections"
-	"vigie/services/alerts/alert"
-	"vigie/services/resources/reinforcement"
-	"vigie/services/resources/resource"
 )
 
 // exerciseSuffix marks the subjects a drill acts as: the exercise twin of each

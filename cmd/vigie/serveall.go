@@ -24,11 +24,11 @@ import (
 
 	"vigie/events"
 	"vigie/events/embedded"
+	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/policies"
 	"vigie/policies/guard"
 	"vigie/policies/identity"
-	"vigie/policies/role"
 	"vigie/services/incidents"
 	"vigie/services/resources"
 )

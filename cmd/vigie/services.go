@@ -19,11 +19,11 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"vigie/events"
+	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/policies"
 	"vigie/policies/guard"
 	"vigie/policies/identity"
-	"vigie/policies/role"
 	"vigie/services/incidents"
 	"vigie/services/resources"
 )

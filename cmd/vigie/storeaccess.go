@@ -16,11 +16,11 @@ import (
 
 	"vigie/events"
 	"vigie/events/embedded"
+	"vigie/events/reinforcement"
+	"vigie/events/resident"
 	"vigie/events/store"
 	"vigie/policies/journal"
 	"vigie/services/alerts/dispatch"
-	"vigie/services/alerts/resident"
-	"vigie/services/resources/reinforcement"
 )
 
 // Least privilege in the event store: each Vigie service connects as its own user and

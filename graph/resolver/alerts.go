@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"vigie/events/alert"
 	"vigie/events/store"
 	"vigie/graph/model"
 	"vigie/policies"
 	"vigie/policies/identity"
 	"vigie/projections/alertboard"
-	"vigie/services/alerts/alert"
 	alertspb "vigie/services/alerts/alertspb"
 )
 

@@ -25,8 +25,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vigie/events"
+	"vigie/events/alert"
 	"vigie/projections"
-	"vigie/services/alerts/alert"
 )
 
 // Name of the read model.
@@ -115,8 +115,10 @@ func New() (*Projection, error) {
 	return &Projection{reg: reg}, nil
 }
 
-func (*Projection) Name() string                 { return Name }
-func (*Projection) StreamPrefixes() []string     { return []string{"alert-", "dispatch-"} }
+func (*Projection) Name() string { return Name }
+func (*Projection) StreamPrefixes() []string {
+	return []string{events.CategoryAlert + "-", alert.DispatchCategory + "-"}
+}
 func (p *Projection) Registry() *events.Registry { return p.reg }
 
 func alertOf(e projections.Event) string {

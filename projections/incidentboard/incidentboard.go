@@ -27,8 +27,8 @@ import (
 
 	"vigie/events"
 	"vigie/events/incident"
+	"vigie/events/resource"
 	"vigie/projections"
-	"vigie/services/resources/resource"
 )
 
 // Name of the read model.

@@ -40,8 +40,8 @@ import (
 
 	"vigie/events"
 	"vigie/events/incident"
+	"vigie/events/reinforcement"
 	"vigie/projections"
-	"vigie/services/resources/reinforcement"
 )
 
 // Name of the read model.
@@ -266,29 +266,23 @@ func applyIncident(doc *Incident, ev events.Event) bool {
 	return true
 }
 
-// applyRequest evolves a request as the domain's Request.Apply does.
+// applyRequest evolves a request as the domain's Request.Apply does (the status is
+// the contract's StatusAfter), and reports whether the overview changed.
 func applyRequest(doc *Reinforcement, ev events.Event) bool {
+	status, _ := reinforcement.StatusAfter(reinforcement.Status(doc.Status), doc.Quantity, ev)
 	switch ev := ev.(type) {
 	case reinforcement.ReinforcementRequested:
 		*doc = Reinforcement{ID: doc.ID, Domain: ev.Domain, IncidentID: ev.IncidentID, Kind: string(ev.Kind), Quantity: ev.Quantity,
-			Status: string(reinforcement.StatusRequested), Reason: ev.Reason, RequestedAt: ev.At.UTC()}
+			Reason: ev.Reason, RequestedAt: ev.At.UTC()}
 	case reinforcement.ReinforcementAccepted:
 		doc.Accepted, doc.Note = ev.Quantity, ev.Note
-		doc.Status = string(reinforcement.StatusAccepted)
-		if ev.Quantity < doc.Quantity {
-			doc.Status = string(reinforcement.StatusPartiallyAccepted)
-		}
 	case reinforcement.ReinforcementRefused:
-		doc.Status, doc.Refusal = string(reinforcement.StatusRefused), ev.Reason
-	case reinforcement.ReinforcementDispatched:
-		doc.Status = string(reinforcement.StatusDispatched)
-	case reinforcement.ReinforcementArrived:
-		doc.Status = string(reinforcement.StatusArrived)
-	case reinforcement.ReinforcementReleased:
-		doc.Status = string(reinforcement.StatusReleased)
+		doc.Refusal = ev.Reason
+	case reinforcement.ReinforcementDispatched, reinforcement.ReinforcementArrived, reinforcement.ReinforcementReleased:
 	default:
 		return false
 	}
+	doc.Status = string(status)
 	return true
 }
 

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"vigie/events"
+	"vigie/events/alert"
 	"vigie/events/incident"
+	"vigie/events/resource"
 	"vigie/projections"
-	"vigie/services/alerts/alert"
-	"vigie/services/resources/resource"
 )
 
 // Decision delays of a crisis, for the after-action review: how long each decision
@@ -128,7 +128,11 @@ func timeOf(e projections.Event) time.Time {
 }
 
 // Add takes the next event of the log.
-func (t *Tracker) Add(e projections.Event) {
+func (t *Tracker) Add(e projections.Event) { t.add(e) }
+
+// add takes the next event of the log and reports whether its type is one the
+// delays read (whether or not this one moved a delay).
+func (t *Tracker) add(e projections.Event) bool {
 	at := timeOf(e)
 	_, id, _ := strings.Cut(e.StreamID, "-")
 	switch ev := e.Event.(type) {
@@ -176,7 +180,10 @@ func (t *Tracker) Add(e projections.Event) {
 		t.frDecision(id, "validated", at)
 	case alert.FrAlertRefused:
 		t.frDecision(id, "refused", at)
+	default:
+		return false
 	}
+	return true
 }
 
 // delivered records that the alert reached someone at at: the first time only.

@@ -36,8 +36,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vigie/events"
+	"vigie/events/resource"
 	"vigie/projections"
-	"vigie/services/resources/resource"
 )
 
 // Name of the read model.
@@ -59,10 +59,8 @@ type Resource struct {
 // Shelter reports whether the resource is a shelter (the only kind with a capacity).
 func (r Resource) Shelter() bool { return r.Kind == string(resource.KindShelter) }
 
-// open: a shelter available or engaged offers its capacity.
-func (r Resource) open() bool {
-	return r.Status == string(resource.StatusAvailable) || r.Status == string(resource.StatusEngaged)
-}
+// open: a shelter available or engaged offers its capacity (resource.Status.Open).
+func (r Resource) open() bool { return resource.Status(r.Status).Open() }
 
 // Projection builds the board.
 type Projection struct{ reg *events.Registry }
@@ -181,24 +179,17 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 	return deltas.write(ctx, m)
 }
 
-// apply evolves a document with one event, as the domain's Resource.Apply does, and
-// reports whether the board changed.
+// apply evolves a document with one event, as the domain's Resource.Apply does (the
+// status and the incident engaged on are the contract's StatusAfter), and reports
+// whether the board changed.
 func apply(doc *Resource, ev events.Event) bool {
+	status, incidentID, moved := resource.StatusAfter(resource.Status(doc.Status), doc.IncidentID, ev)
 	switch ev := ev.(type) {
 	case resource.ResourceRegistered:
-		*doc = Resource{ID: doc.ID, Domain: ev.Domain, Kind: string(ev.Kind), Name: ev.Name,
-			Status: string(resource.StatusAvailable), Capacity: ev.Capacity}
-	case resource.ResourceEngaged:
-		doc.Status, doc.IncidentID = string(resource.StatusEngaged), ev.IncidentID
-	case resource.ResourceReleased:
-		doc.Status, doc.IncidentID = string(resource.StatusAvailable), ""
-	case resource.ResourceStatusChanged:
-		if doc.Status == string(ev.Status) {
+		*doc = Resource{ID: doc.ID, Domain: ev.Domain, Kind: string(ev.Kind), Name: ev.Name, Capacity: ev.Capacity}
+	case resource.ResourceEngaged, resource.ResourceReleased, resource.ResourceStatusChanged:
+		if !moved {
 			return false
-		}
-		doc.Status = string(ev.Status)
-		if ev.Status != resource.StatusEngaged {
-			doc.IncidentID = ""
 		}
 	case resource.ShelterOccupancyChanged:
 		if doc.Occupancy == ev.Occupancy {
@@ -208,6 +199,7 @@ func apply(doc *Resource, ev events.Event) bool {
 	default:
 		return false
 	}
+	doc.Status, doc.IncidentID = string(status), incidentID
 	return true
 }
 

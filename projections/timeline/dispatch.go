@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"vigie/events"
+	"vigie/events/alert"
 	"vigie/projections"
-	"vigie/services/alerts/alert"
 )
 
 // The end of an alert's dispatch (AlertSent) says what happened on each channel:

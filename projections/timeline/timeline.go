@@ -37,14 +37,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vigie/events"
+	"vigie/events/alert"
 	"vigie/events/incident"
+	"vigie/events/reinforcement"
+	"vigie/events/resident"
+	"vigie/events/resource"
+	"vigie/events/role"
 	"vigie/events/store"
-	"vigie/policies/role"
 	"vigie/projections"
-	"vigie/services/alerts/alert"
-	"vigie/services/alerts/resident"
-	"vigie/services/resources/reinforcement"
-	"vigie/services/resources/resource"
 )
 
 // Name of the read model.
@@ -69,7 +69,7 @@ type Entry struct {
 }
 
 // DispatchCategory is the category of alerts' dispatch journals (dispatch-<alertId>).
-const DispatchCategory = "dispatch"
+const DispatchCategory = alert.DispatchCategory
 
 // Projection builds the timeline.
 type Projection struct{ reg *events.Registry }

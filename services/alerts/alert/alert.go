@@ -52,13 +52,6 @@ type Published struct {
 	Message  Message // the CAP message its approval let out
 }
 
-// Delivery counts what the dispatcher reports for one channel.
-type Delivery struct {
-	Sent      int `json:"sent"`
-	Delivered int `json:"delivered"`
-	Failed    int `json:"failed"`
-}
-
 // Failure is one technical failure of a channel for a message.
 type Failure struct {
 	Identifier string

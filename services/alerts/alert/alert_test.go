@@ -33,7 +33,7 @@ var (
 const nimes = "dep:30/com:30189"
 
 func district() []Point {
-	return []Point{{43.845, 4.340}, {43.850, 4.355}, {43.838, 4.362}, {43.832, 4.346}}
+	return []Point{{Lat: 43.845, Lon: 4.340}, {Lat: 43.850, Lon: 4.355}, {Lat: 43.838, Lon: 4.362}, {Lat: 43.832, Lon: 4.346}}
 }
 
 func flood() Content {

@@ -2,11 +2,11 @@ package alert
 
 import "vigie/events/input"
 
-// Validate refuses positions that are not on Earth: NaN, infinities,
+// ValidatePoint refuses positions that are not on Earth: NaN, infinities,
 // latitudes beyond ±90 and longitudes beyond ±180.
-func (p Point) Validate() error { return input.Point(ErrInvalidInput, "location", p.Lat, p.Lon) }
+func ValidatePoint(p Point) error { return input.Point(ErrInvalidInput, "location", p.Lat, p.Lon) }
 
-func (p Point) latLon() (float64, float64) { return p.Lat, p.Lon }
+func latLon(p Point) (float64, float64) { return p.Lat, p.Lon }
 
 // An alert's area is a polygon, its ring closed or not, or nothing (the whole
 // commune). The bound keeps every alert stream loadable in one read and the
@@ -20,7 +20,7 @@ func polygon(field string, ring []Point) error {
 	if len(ring) == 0 {
 		return nil
 	}
-	return input.Polygon(ErrInvalidInput, field, ring, MinPolygonPoints, MaxPolygonPoints, Point.latLon)
+	return input.Polygon(ErrInvalidInput, field, ring, MinPolygonPoints, MaxPolygonPoints, latLon)
 }
 
 // Covers reports whether p lies inside the polygon ring, by ray casting

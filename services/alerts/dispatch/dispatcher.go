@@ -34,8 +34,9 @@ var perMessage = []string{string(alert.ChannelWebhook), string(alert.ChannelCAPF
 // System is the actor the dispatcher records its events as.
 var System = events.Actor{Subject: "vigie-dispatcher", Role: "system"}
 
-// CategoryDispatch is the category of the dispatch journals, dispatch-<alertId>.
-const CategoryDispatch = "dispatch"
+// CategoryDispatch is the category of the dispatch journals, dispatch-<alertId>
+// (the alert's contract names it).
+const CategoryDispatch = alert.DispatchCategory
 
 // Dispatcher sends approved alerts to the residents of their area over every
 // channel of the alert, and records what it did:

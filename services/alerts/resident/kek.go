@@ -41,18 +41,6 @@ type KeyWrapper interface {
 // KEK file of another installation, or one retired too early).
 var ErrUnknownKEK = errors.New("resident: key wrapped under a key-encryption key not held here")
 
-// ResidentKeyWrapped is the event of a residentkey stream since keys are
-// wrapped: the resident's key wrapped under the KEK KEKID. It replaces
-// ResidentKeyIssued, whose clear key older logs still hold (read, and
-// re-wrapped by a rotation).
-type ResidentKeyWrapped struct {
-	ResidentID string `json:"residentId"`
-	KEKID      string `json:"kekId"`
-	Wrapped    []byte `json:"wrapped"`
-}
-
-func (ResidentKeyWrapped) EventType() string { return "ResidentKeyWrapped" }
-
 // KeyRegistry returns a registry of the key streams' events, for the only two
 // readers of those streams (the key vault and the dispatcher) when the
 // registry they were given does not know ResidentKeyWrapped. Projections and

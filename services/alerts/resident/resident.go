@@ -94,7 +94,7 @@ func (r Registration) normalised() (Registration, error) {
 	if out.Contact.Email, err = email(r.Contact.Email); err != nil {
 		return Registration{}, err
 	}
-	if err := r.Contact.Location.Validate(); err != nil {
+	if err := alert.ValidatePoint(r.Contact.Location); err != nil {
 		return Registration{}, invalid("location", "not a position on Earth")
 	}
 	for _, c := range out.Channels {

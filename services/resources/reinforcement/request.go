@@ -2,27 +2,9 @@ package reinforcement
 
 import (
 	"vigie/events"
+	contract "vigie/events/reinforcement"
 	"vigie/services/resources/resource"
 )
-
-// Status is where a request stands. The values are read models' and
-// GraphQL's vocabulary: never rename one.
-type Status string
-
-const (
-	StatusRequested         Status = "requested"
-	StatusAccepted          Status = "accepted"
-	StatusPartiallyAccepted Status = "partially_accepted"
-	StatusRefused           Status = "refused" // final
-	StatusDispatched        Status = "dispatched"
-	StatusArrived           Status = "arrived"
-	StatusReleased          Status = "released" // final
-)
-
-// Statuses returns every status in the order of the path.
-func Statuses() []Status {
-	return []Status{StatusRequested, StatusAccepted, StatusPartiallyAccepted, StatusRefused, StatusDispatched, StatusArrived, StatusReleased}
-}
 
 // Request is the state of one reinforcement request, rebuilt from its stream
 // with Apply. The zero value is a request not made yet, ready for Submit.
@@ -55,8 +37,10 @@ func (r *Request) Exists() bool { return r.status != "" }
 
 // Apply folds one event of the request's stream into the state. It trusts the
 // event (the log is the truth, commands are the gate) and ignores types that
-// are not the request's.
+// are not the request's. The status is the contract's StatusAfter, which the
+// prefecture's overview follows too.
 func (r *Request) Apply(e events.Event) {
+	status, _ := contract.StatusAfter(r.status, r.quantity, e)
 	switch e := e.(type) {
 	case ReinforcementRequested:
 		*r = Request{
@@ -65,21 +49,9 @@ func (r *Request) Apply(e events.Event) {
 			incidentID: e.IncidentID,
 			kind:       e.Kind,
 			quantity:   e.Quantity,
-			status:     StatusRequested,
 		}
 	case ReinforcementAccepted:
 		r.accepted = e.Quantity
-		r.status = StatusAccepted
-		if e.Quantity < r.quantity {
-			r.status = StatusPartiallyAccepted
-		}
-	case ReinforcementRefused:
-		r.status = StatusRefused
-	case ReinforcementDispatched:
-		r.status = StatusDispatched
-	case ReinforcementArrived:
-		r.status = StatusArrived
-	case ReinforcementReleased:
-		r.status = StatusReleased
 	}
+	r.status = status
 }

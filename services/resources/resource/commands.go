@@ -152,7 +152,7 @@ func (r *Resource) SetOccupancy(n int, by events.Actor, at time.Time) ([]events.
 		return nil, fmt.Errorf("%w: %d people for a capacity of %d", ErrShelterFull, n, r.capacity)
 	case n == r.occupancy:
 		return nil, nil
-	case n > 0 && (r.status == StatusUnavailable || r.status == StatusDemobilized):
+	case n > 0 && !r.status.Open():
 		return nil, fmt.Errorf("%w: it is %s", ErrNotAvailable, r.status)
 	}
 	return []events.Event{ShelterOccupancyChanged{Occupancy: n, Previous: r.occupancy, By: by, At: at}}, nil

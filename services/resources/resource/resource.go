@@ -1,6 +1,9 @@
 package resource
 
-import "vigie/events"
+import (
+	"vigie/events"
+	contract "vigie/events/resource"
+)
 
 // Resource is the state of one resource, rebuilt from its stream with Apply.
 // The zero value is a resource that does not exist yet, ready for Register.
@@ -37,8 +40,10 @@ func (r *Resource) Exists() bool { return r.status != "" }
 
 // Apply folds one event of the resource's stream into the state. It trusts
 // the event (the log is the truth, commands are the gate) and ignores types
-// that are not the resource's.
+// that are not the resource's. The status and the incident it is engaged on are
+// the contract's StatusAfter, which the resource board follows too.
 func (r *Resource) Apply(e events.Event) {
+	status, incidentID, _ := contract.StatusAfter(r.status, r.incidentID, e)
 	switch e := e.(type) {
 	case ResourceRegistered:
 		*r = Resource{
@@ -47,17 +52,9 @@ func (r *Resource) Apply(e events.Event) {
 			kind:     e.Kind,
 			name:     e.Name,
 			capacity: e.Capacity,
-			status:   StatusAvailable,
 		}
-	case ResourceEngaged:
-		r.status = StatusEngaged
-		r.incidentID = e.IncidentID
-	case ResourceReleased:
-		r.status = StatusAvailable
-		r.incidentID = ""
-	case ResourceStatusChanged:
-		r.status = e.Status
 	case ShelterOccupancyChanged:
 		r.occupancy = e.Occupancy
 	}
+	r.status, r.incidentID = status, incidentID
 }

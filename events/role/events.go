@@ -55,8 +55,8 @@ func (RoleGrantRequested) EventType() string { return "RoleGrantRequested" }
 func (RoleGrantConfirmed) EventType() string { return "RoleGrantConfirmed" }
 
 // DomainOf is the domain a role event names, and whether e is one: a role
-// event is valid only in the stream of that domain (StreamID), the one its
-// author was authorized on.
+// event is valid only in the stream of that domain (policies/role.StreamID), the
+// one its author was authorized on.
 func DomainOf(e events.Event) (string, bool) {
 	switch e := e.(type) {
 	case RoleGranted:
@@ -69,6 +69,13 @@ func DomainOf(e events.Event) (string, bool) {
 		return e.Domain, true
 	}
 	return "", false
+}
+
+// Events lists one value of every event type of a domain's role stream: the list
+// every consumer's exhaustiveness test walks, so that a new event type fails the test
+// of each consumer that does not handle it.
+func Events() []events.Event {
+	return []events.Event{RoleGranted{}, RoleRevoked{}, RoleGrantRequested{}, RoleGrantConfirmed{}}
 }
 
 // Register adds the role events to r at their current schema versions.

@@ -57,6 +57,15 @@ func (ResourceReleased) EventType() string        { return "ResourceReleased" }
 func (ResourceStatusChanged) EventType() string   { return "ResourceStatusChanged" }
 func (ShelterOccupancyChanged) EventType() string { return "ShelterOccupancyChanged" }
 
+// Events lists one value of every event type of a resource's stream: the list every
+// consumer's exhaustiveness test walks, so that a new event type fails the test of
+// each consumer that does not handle it.
+func Events() []events.Event {
+	return []events.Event{
+		ResourceRegistered{}, ResourceEngaged{}, ResourceReleased{}, ResourceStatusChanged{}, ShelterOccupancyChanged{},
+	}
+}
+
 // Register adds the resource events, at their current schema versions, to r.
 func Register(r *events.Registry) error {
 	return errors.Join(

@@ -199,6 +199,23 @@ func (AlertSent) EventType() string                 { return "AlertSent" }
 func (AlertDispatchFailed) EventType() string       { return "AlertDispatchFailed" }
 func (DeliveriesRecorded) EventType() string        { return "DeliveriesRecorded" }
 
+// DispatchCategory is the category of the alerts' dispatch journals:
+// events.StreamID(DispatchCategory, alertID) is dispatch-<alertId>, where the
+// dispatcher records DeliveriesRecorded.
+const DispatchCategory = "dispatch"
+
+// Events lists one value of every event type of an alert's stream and of its
+// dispatch journal: the list every consumer's exhaustiveness test walks, so that a
+// new event type fails the test of each consumer that does not handle it.
+func Events() []events.Event {
+	return []events.Event{
+		AlertDrafted{}, AlertRevised{}, AlertSubmitted{}, AlertApproved{}, AlertRejected{},
+		FrAlertRequested{}, FrAlertValidated{}, FrAlertRefused{}, FrAlertBroadcastConfirmed{},
+		AlertCancelled{}, AlertExpired{}, AlertDispatchStarted{}, AlertSent{}, AlertDispatchFailed{},
+		DeliveriesRecorded{},
+	}
+}
+
 // Register adds every alert and dispatch event to r, at schema version 1.
 func Register(r *events.Registry) error {
 	return errors.Join(

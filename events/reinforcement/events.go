@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"vigie/events"
-	"vigie/services/resources/resource"
+	"vigie/events/resource"
 )
 
 // Category is the stream category of reinforcement requests:
@@ -65,6 +65,16 @@ func (ReinforcementRefused) EventType() string    { return "ReinforcementRefused
 func (ReinforcementDispatched) EventType() string { return "ReinforcementDispatched" }
 func (ReinforcementArrived) EventType() string    { return "ReinforcementArrived" }
 func (ReinforcementReleased) EventType() string   { return "ReinforcementReleased" }
+
+// Events lists one value of every event type of a request's stream: the list every
+// consumer's exhaustiveness test walks, so that a new event type fails the test of
+// each consumer that does not handle it.
+func Events() []events.Event {
+	return []events.Event{
+		ReinforcementRequested{}, ReinforcementAccepted{}, ReinforcementRefused{},
+		ReinforcementDispatched{}, ReinforcementArrived{}, ReinforcementReleased{},
+	}
+}
 
 // Register adds the reinforcement events, at their current schema versions, to r.
 func Register(r *events.Registry) error {

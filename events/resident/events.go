@@ -45,9 +45,20 @@ type ResidentKeyIssued struct {
 	Key        []byte `json:"key"`
 }
 
+// ResidentKeyWrapped is the event of a residentkey stream since keys are
+// wrapped: the resident's key wrapped under the KEK KEKID. It replaces
+// ResidentKeyIssued, whose clear key older logs still hold (read, and
+// re-wrapped by a rotation).
+type ResidentKeyWrapped struct {
+	ResidentID string `json:"residentId"`
+	KEKID      string `json:"kekId"`
+	Wrapped    []byte `json:"wrapped"`
+}
+
 func (ResidentRegistered) EventType() string { return "ResidentRegistered" }
 func (ResidentErased) EventType() string     { return "ResidentErased" }
 func (ResidentKeyIssued) EventType() string  { return "ResidentKeyIssued" }
+func (ResidentKeyWrapped) EventType() string { return "ResidentKeyWrapped" }
 
 // KeyCategory is the stream category of residents' keys. No projection
 // subscribes to it.
@@ -58,6 +69,13 @@ func StreamID(residentID string) string { return events.StreamID(events.Category
 
 // KeyStreamID is the stream of the resident's key, residentkey-<id>.
 func KeyStreamID(residentID string) string { return events.StreamID(KeyCategory, residentID) }
+
+// Events lists one value of every event type of a resident's stream and of their
+// key's: the list every consumer's exhaustiveness test walks, so that a new event
+// type fails the test of each consumer that does not handle it.
+func Events() []events.Event {
+	return []events.Event{ResidentRegistered{}, ResidentErased{}, ResidentKeyIssued{}, ResidentKeyWrapped{}}
+}
 
 // Register adds every resident event to r, at schema version 1.
 func Register(r *events.Registry) error {

@@ -36,6 +36,13 @@ type Progress struct {
 	CancelID string `json:"cancelId,omitempty"`
 }
 
+// Delivery counts what the dispatcher reports for one channel.
+type Delivery struct {
+	Sent      int `json:"sent"`
+	Delivered int `json:"delivered"`
+	Failed    int `json:"failed"`
+}
+
 // MessageProgress is what the dispatcher recorded for one message.
 type MessageProgress struct {
 	Identifier string `json:"identifier,omitempty"`
