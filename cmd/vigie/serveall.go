@@ -22,11 +22,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/test/bufconn"
 
-	"vigie/events"
 	"vigie/events/embedded"
-	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/policies"
+	"vigie/policies/grantlog"
 	"vigie/policies/guard"
 	"vigie/policies/identity"
 	"vigie/services/incidents"
@@ -40,12 +39,8 @@ func followGrants(ctx context.Context, c *store.Client) (*policies.Authorizer, <
 	if err != nil {
 		return nil, nil, err
 	}
-	reg := events.NewRegistry()
-	if err := role.Register(reg); err != nil {
-		return nil, nil, err
-	}
 	done := make(chan error, 1)
-	go func() { done <- policies.Follow(ctx, c, authz, reg) }()
+	go func() { done <- policies.Follow(ctx, grantlog.Source{Client: c}, authz) }()
 	select {
 	case <-authz.Ready():
 		return authz, done, nil

@@ -18,8 +18,6 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"vigie/events"
-	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/policies"
 	"vigie/policies/guard"
@@ -85,26 +83,14 @@ func serveService(ctx context.Context, name, defaultListen string, args []string
 		return fail(err)
 	}
 	defer client.Close()
-	authz, err := policies.New()
-	if err != nil {
-		return fail(err)
-	}
-	roles := events.NewRegistry()
-	if err := role.Register(roles); err != nil {
-		return fail(err)
-	}
 	// Grants change while the service runs; an unreadable grant stops the service
 	// rather than leave it deciding with stale rights.
-	followErr := make(chan error, 1)
-	go func() { followErr <- policies.Follow(ctx, client, authz, roles) }()
-	select {
-	case <-authz.Ready():
-	case err := <-followErr:
-		return fail(fmt.Errorf("following role grants: %w", err))
-	case <-time.After(30 * time.Second):
-		return fail(errors.New("role grants not loaded within 30 s: is the event store reachable?"))
-	case <-ctx.Done():
-		return exitOK
+	authz, followErr, err := followGrants(ctx, client)
+	if err != nil {
+		if ctx.Err() != nil {
+			return exitOK
+		}
+		return fail(err)
 	}
 	svc, err := build(client, authz)
 	if err != nil {

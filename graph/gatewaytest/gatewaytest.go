@@ -32,15 +32,14 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"vigie/events"
 	"vigie/events/alert"
-	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/graph"
 	"vigie/graph/auth"
 	"vigie/graph/notices"
 	"vigie/graph/resolver"
 	"vigie/policies"
+	"vigie/policies/grantlog"
 	"vigie/policies/guard"
 	"vigie/policies/identity"
 	"vigie/policies/journal"
@@ -310,13 +309,9 @@ func followGrants(t testing.TB, ctx context.Context, c *store.Client, running *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := events.NewRegistry()
-	if err := role.Register(reg); err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	running.Add(1)
-	go func() { defer running.Done(); done <- policies.Follow(ctx, c, authz, reg) }()
+	go func() { defer running.Done(); done <- policies.Follow(ctx, grantlog.Source{Client: c}, authz) }()
 	select {
 	case <-authz.Ready():
 	case err := <-done:

@@ -13,13 +13,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"vigie/events"
 	"vigie/events/store"
 	"vigie/events/storetest"
 	"vigie/policies"
+	"vigie/policies/grantlog"
 	"vigie/policies/guard"
 	"vigie/policies/identity"
-	"vigie/policies/role"
 )
 
 // Env is a running service under test.
@@ -38,13 +37,9 @@ func Start(t testing.TB, register func(g *grpc.Server, c *store.Client, a *polic
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := events.NewRegistry()
-	if err := role.Register(reg); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan struct{})
-	go func() { defer close(followed); _ = policies.Follow(ctx, c, authz, reg) }()
+	go func() { defer close(followed); _ = policies.Follow(ctx, grantlog.Source{Client: c}, authz) }()
 	select {
 	case <-authz.Ready():
 	case <-time.After(10 * time.Second):

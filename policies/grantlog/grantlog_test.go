@@ -1,4 +1,4 @@
-package policies
+package grantlog_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"vigie/events"
 	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/policies"
+	"vigie/policies/grantlog"
 	"vigie/policies/role"
 )
 
@@ -34,6 +36,22 @@ func openStore(t *testing.T) *store.Client {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+const (
+	nimes  = "dep:30/com:30189"
+	ales   = "dep:30/com:30007"
+	gard   = "dep:30"
+	istres = "dep:13/com:13047"
+)
+
+func newAuthorizer(t *testing.T) *policies.Authorizer {
+	t.Helper()
+	a, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func registry(t *testing.T) *events.Registry {
@@ -63,11 +81,11 @@ func appendRoleEvent(t *testing.T, c *store.Client, reg *events.Registry, domain
 }
 
 // follow runs Follow until the test ends and reports its outcome on the channel.
-func follow(t *testing.T, c *store.Client, a *Authorizer, reg *events.Registry) <-chan error {
+func follow(t *testing.T, c *store.Client, a *policies.Authorizer, reg *events.Registry) <-chan error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Follow(ctx, c, a, reg) }()
+	go func() { done <- policies.Follow(ctx, grantlog.Source{Client: c, Registry: reg}, a) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
@@ -102,32 +120,32 @@ func TestFollowAppliesGrantsAndRevocationsAtRuntime(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Follow never caught up")
 	}
-	if err := a.Authorize(Principal{Subject: "obs-1"}, nimes, ObjectIncident, ActionRead); err != nil {
+	if err := a.Authorize(policies.Principal{Subject: "obs-1"}, nimes, policies.ObjectIncident, policies.ActionRead); err != nil {
 		t.Fatalf("the grant stored before Follow started is not applied once ready: %v", err)
 	}
 
-	mayor := Principal{Subject: "maire-1"}
-	if err := a.Authorize(mayor, nimes, ObjectAlert, ActionApprove); !errors.Is(err, ErrForbidden) {
-		t.Fatalf("before the grant: %v, want ErrForbidden", err)
+	mayor := policies.Principal{Subject: "maire-1"}
+	if err := a.Authorize(mayor, nimes, policies.ObjectAlert, policies.ActionApprove); !errors.Is(err, policies.ErrForbidden) {
+		t.Fatalf("before the grant: %v, want policies.ErrForbidden", err)
 	}
 	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "maire-1", Role: events.RoleMayor, Domain: nimes, By: "adm-1", At: time.Now()})
 	eventually(t, time.Second, "the mayor may approve after RoleGranted", func() bool {
-		return a.Authorize(mayor, nimes, ObjectAlert, ActionApprove) == nil
+		return a.Authorize(mayor, nimes, policies.ObjectAlert, policies.ActionApprove) == nil
 	})
 
 	appendRoleEvent(t, c, reg, nimes, role.RoleRevoked{Subject: "maire-1", Role: events.RoleMayor, Domain: nimes, By: "adm-1", At: time.Now()})
 	eventually(t, time.Second, "the mayor is refused after RoleRevoked", func() bool {
-		return errors.Is(a.Authorize(mayor, nimes, ObjectAlert, ActionApprove), ErrForbidden)
+		return errors.Is(a.Authorize(mayor, nimes, policies.ObjectAlert, policies.ActionApprove), policies.ErrForbidden)
 	})
 
 	// A prefecture grant on the département's stream covers its communes.
-	cod := Principal{Subject: "cod-1"}
+	cod := policies.Principal{Subject: "cod-1"}
 	appendRoleEvent(t, c, reg, gard, role.RoleGranted{Subject: "cod-1", Role: events.RolePrefecture, Domain: gard, By: "adm-0", At: time.Now()})
 	eventually(t, time.Second, "the prefecture may validate FR-Alert in Alès", func() bool {
-		return a.Authorize(cod, ales, ObjectAlert, ActionValidateFRAlert) == nil
+		return a.Authorize(cod, ales, policies.ObjectAlert, policies.ActionValidateFRAlert) == nil
 	})
-	if err := a.Authorize(cod, istres, ObjectAlert, ActionValidateFRAlert); !errors.Is(err, ErrForbidden) {
-		t.Errorf("the Gard's prefecture in Istres: %v, want ErrForbidden", err)
+	if err := a.Authorize(cod, istres, policies.ObjectAlert, policies.ActionValidateFRAlert); !errors.Is(err, policies.ErrForbidden) {
+		t.Errorf("the Gard's prefecture in Istres: %v, want policies.ErrForbidden", err)
 	}
 }
 
@@ -141,10 +159,10 @@ func TestFollowSkipsAGrantRecordedInAnotherDomainsStream(t *testing.T) {
 	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "u-8", Role: events.RoleObserver, Domain: nimes, By: "adm-1", At: time.Now()})
 	follow(t, c, a, reg)
 	eventually(t, time.Second, "the proper grant is applied", func() bool {
-		return a.Authorize(Principal{Subject: "u-8"}, nimes, ObjectIncident, ActionRead) == nil
+		return a.Authorize(policies.Principal{Subject: "u-8"}, nimes, policies.ObjectIncident, policies.ActionRead) == nil
 	})
 	for _, d := range []string{nimes, ales, gard} {
-		if err := a.Authorize(Principal{Subject: "u-9"}, d, ObjectIncident, ActionRead); !errors.Is(err, ErrForbidden) {
+		if err := a.Authorize(policies.Principal{Subject: "u-9"}, d, policies.ObjectIncident, policies.ActionRead); !errors.Is(err, policies.ErrForbidden) {
 			t.Errorf("the misfiled grant was applied on %s", d)
 		}
 	}
@@ -165,7 +183,7 @@ func TestFollowStopsOnARoleEventItCannotRead(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := Follow(ctx, c, a, reg); !errors.Is(err, events.ErrUnknownEventType) {
+	if err := policies.Follow(ctx, grantlog.Source{Client: c, Registry: reg}, a); !errors.Is(err, events.ErrUnknownEventType) {
 		t.Fatalf("Follow = %v, want events.ErrUnknownEventType", err)
 	}
 }
@@ -174,20 +192,20 @@ func TestFollowGrantsAMayorAtTheConfirmationAndNeverFromAnotherDomainsStream(t *
 	c, reg := openStore(t), registry(t)
 	a := newAuthorizer(t)
 	follow(t, c, a, reg)
-	x := Principal{Subject: "maire-x"}
+	x := policies.Principal{Subject: "maire-x"}
 	appendRoleEvent(t, c, reg, nimes, role.RoleGrantRequested{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, By: "adm-a", At: time.Now()})
 	// A confirmation filed in Alès' stream, naming Nîmes: its author was
 	// authorized on Alès only.
 	appendRoleEvent(t, c, reg, ales, role.RoleGrantConfirmed{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", By: "adm-ales", At: time.Now()})
 	appendRoleEvent(t, c, reg, nimes, role.RoleGranted{Subject: "obs-1", Role: events.RoleObserver, Domain: nimes, By: "adm-a", At: time.Now()})
 	eventually(t, time.Second, "the later grant is applied", func() bool {
-		return a.Authorize(Principal{Subject: "obs-1"}, nimes, ObjectIncident, ActionRead) == nil
+		return a.Authorize(policies.Principal{Subject: "obs-1"}, nimes, policies.ObjectIncident, policies.ActionRead) == nil
 	})
-	if err := a.Authorize(x, nimes, ObjectAlert, ActionApprove); !errors.Is(err, ErrForbidden) {
+	if err := a.Authorize(x, nimes, policies.ObjectAlert, policies.ActionApprove); !errors.Is(err, policies.ErrForbidden) {
 		t.Fatalf("a request, and a confirmation from another domain's stream, made a mayor: %v", err)
 	}
 	appendRoleEvent(t, c, reg, nimes, role.RoleGrantConfirmed{Subject: x.Subject, Role: events.RoleMayor, Domain: nimes, RequestedBy: "adm-a", By: "adm-b", At: time.Now()})
 	eventually(t, time.Second, "the mayor may approve after the confirmation", func() bool {
-		return a.Authorize(x, nimes, ObjectAlert, ActionApprove) == nil
+		return a.Authorize(x, nimes, policies.ObjectAlert, policies.ActionApprove) == nil
 	})
 }
