@@ -14,8 +14,8 @@ import (
 	"github.com/casbin/casbin/v2/model"
 
 	"vigie/events"
+	"vigie/events/territory"
 	"vigie/policies/role"
-	"vigie/policies/territory"
 )
 
 // The model and the role permissions are files beside this one, so an

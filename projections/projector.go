@@ -18,6 +18,7 @@ import (
 
 	"vigie/events"
 	"vigie/events/store"
+	"vigie/events/territory"
 )
 
 // Projector keeps one read model up to date: standby until it holds the lease, then
@@ -419,14 +420,7 @@ func (p *Projector) publish(ctx context.Context, notices []Notice) {
 
 // departement is the département part of a commune's domain ("dep:30/com:30189" →
 // "dep:30").
-func departement(domain string) string {
-	for i := 0; i < len(domain); i++ {
-		if domain[i] == '/' {
-			return domain[:i]
-		}
-	}
-	return domain
-}
+func departement(domain string) string { return territory.DepartementOf(domain) }
 
 // DeadLetters returns the parked events of a read model, oldest first (at most max).
 func DeadLetters(ctx context.Context, rdb redis.Cmdable, name string, max int64) ([]json.RawMessage, error) {

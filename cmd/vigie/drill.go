@@ -23,9 +23,9 @@ import (
 	"vigie/events/reinforcement"
 	"vigie/events/resource"
 	"vigie/events/store"
+	"vigie/events/territory"
 	"vigie/policies"
 	"vigie/policies/identity"
-	"vigie/policies/territory"
 	"vigie/projections"
 )
 

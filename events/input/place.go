@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"vigie/events/territory"
 )
 
 // Point refuses a WGS 84 position that is not on Earth: NaN, infinities,
@@ -34,44 +36,20 @@ func Polygon[P any](family error, field string, ring []P, least, most int, latLo
 	return nil
 }
 
-// CommuneDomain accepts the domain of a commune, "dep:30/com:30189". The
-// département is a metropolitan code (01 to 95, 2A, 2B) or an overseas one
-// (971 to 978, 984 to 989); the INSEE code of the commune starts with it and
-// ends in digits, five characters in all. These are the rules of
-// policies/territory, which a domain package may not import; the two must
-// accept the same communes.
+// CommuneDomain accepts the domain of a commune in canonical form,
+// "dep:30/com:30189", by the territory package's grammar (the one Vigie has): the
+// département is a metropolitan code (01 to 95, 2A, 2B) or an overseas one (971 to
+// 978, 984 to 989); the INSEE code of the commune starts with it and ends in digits,
+// five characters in all.
 func CommuneDomain(family error, domain string) error {
-	rest, ok := strings.CutPrefix(domain, "dep:")
-	if !ok {
-		return Invalid(family, "domain", "must be a commune's domain, like dep:30/com:30189")
+	if territory.IsCommune(domain) {
+		return nil
 	}
-	dep, com, ok := strings.Cut(rest, "/com:")
-	if !ok || !departement(dep) {
-		return Invalid(family, "domain", "must be a commune's domain, like dep:30/com:30189")
-	}
-	if len(com) != 5 || !strings.HasPrefix(com, dep) || !digits(com[len(dep):]) {
+	dep := territory.DepartementOf(domain)
+	if _, err := territory.Parse(dep); err == nil && strings.HasPrefix(domain, dep+"/com:") {
 		return Invalid(family, "domain", "the commune's INSEE code must be 5 characters starting with its département's code")
 	}
-	return nil
-}
-
-func departement(code string) bool {
-	switch len(code) {
-	case 2:
-		return code == "2A" || code == "2B" || digits(code) && code >= "01" && code <= "95" && code != "20"
-	case 3:
-		return digits(code) && (code >= "971" && code <= "978" || code >= "984" && code <= "989")
-	}
-	return false
-}
-
-func digits(s string) bool {
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
+	return Invalid(family, "domain", "must be a commune's domain, like dep:30/com:30189")
 }
 
 // ExerciseCommune reports whether domain is a commune kept for exercises: by

@@ -9,9 +9,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"vigie/events/territory"
 	"vigie/graph/auth"
 	"vigie/policies"
-	"vigie/policies/territory"
 )
 
 // The error codes of CONTRACT.md, in extensions.code.

@@ -3,9 +3,9 @@ package resolver
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
+	"vigie/events/territory"
 	"vigie/graph/model"
 	"vigie/policies"
 	"vigie/projections/prefecture"
@@ -13,10 +13,7 @@ import (
 )
 
 // departementOf is the département of a domain ("dep:30/com:30189" → "dep:30").
-func departementOf(domain string) string {
-	dep, _, _ := strings.Cut(domain, "/")
-	return dep
-}
+func departementOf(domain string) string { return territory.DepartementOf(domain) }
 
 // inScope says whether an object of domain d belongs to a query on scope (a commune,
 // or a département and all its communes).

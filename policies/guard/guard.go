@@ -23,9 +23,9 @@ import (
 	"vigie/events"
 	"vigie/events/command"
 	"vigie/events/store"
+	"vigie/events/territory"
 	"vigie/policies"
 	"vigie/policies/identity"
-	"vigie/policies/territory"
 )
 
 // Guard authorizes commands with the policies.

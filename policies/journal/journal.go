@@ -39,7 +39,7 @@ import (
 
 	"vigie/events/input"
 	"vigie/events/store"
-	"vigie/policies/territory"
+	"vigie/events/territory"
 )
 
 // Kind is what happened.

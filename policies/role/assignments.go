@@ -11,7 +11,7 @@ import (
 
 	"vigie/events"
 	"vigie/events/input"
-	"vigie/policies/territory"
+	"vigie/events/territory"
 )
 
 // MaxSubjectLen bounds a subject in bytes; subjects are opaque ids (an OIDC

@@ -41,6 +41,7 @@ import (
 	"vigie/events"
 	"vigie/events/incident"
 	"vigie/events/reinforcement"
+	"vigie/events/territory"
 	"vigie/projections"
 )
 
@@ -114,8 +115,7 @@ func target(e projections.Event) (kind, id string) {
 
 // commune checks that domain is a commune's, "dep:<code>/com:<insee>".
 func commune(stream, domain string) error {
-	dep, com, ok := strings.Cut(domain, "/")
-	if !ok || !strings.HasPrefix(dep, "dep:") || len(dep) == len("dep:") || !strings.HasPrefix(com, "com:") || len(com) == len("com:") {
+	if !territory.IsCommune(domain) {
 		return fmt.Errorf("prefecture: %s: %q is not a commune's domain", stream, domain)
 	}
 	return nil
@@ -134,10 +134,7 @@ func check(e projections.Event) error {
 
 // departement is the département's domain of a commune's ("dep:30/com:30189" →
 // "dep:30").
-func departement(domain string) string {
-	dep, _, _ := strings.Cut(domain, "/")
-	return dep
-}
+func departement(domain string) string { return territory.DepartementOf(domain) }
 
 // Apply projects a batch: it reads the documents the batch touches, applies the
 // events to them in memory, then writes each changed document and its indexes once.

@@ -37,6 +37,7 @@ import (
 
 	"vigie/events"
 	"vigie/events/resource"
+	"vigie/events/territory"
 	"vigie/projections"
 )
 
@@ -90,8 +91,7 @@ func resourceOf(e projections.Event) string {
 // check refuses an event the board could not index; the runtime parks it.
 func check(e projections.Event) error {
 	if r, ok := e.Event.(resource.ResourceRegistered); ok {
-		dep, com, found := strings.Cut(r.Domain, "/")
-		if !found || dep == "" || com == "" {
+		if !territory.IsCommune(r.Domain) {
 			return fmt.Errorf("resourceboard: %s: %q is not a commune's domain", e.StreamID, r.Domain)
 		}
 		if r.Kind == "" || r.Name == "" {

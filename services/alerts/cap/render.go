@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"vigie/events/territory"
 	"vigie/services/alerts/alert"
 )
 
@@ -36,8 +37,11 @@ func Sender(domain string) string {
 
 // insee is the commune's INSEE code in a domain ("" for a département).
 func insee(domain string) string {
-	_, com, _ := strings.Cut(domain, "/com:")
-	return com
+	d, err := territory.Parse(domain)
+	if err != nil {
+		return ""
+	}
+	return d.Commune
 }
 
 // Render builds the CAP 1.2 message in.Messages[in.Index] of an alert, with

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"vigie/events/input"
+	"vigie/events/territory"
 )
 
 // Limits of the inputs.
@@ -45,6 +46,6 @@ func ValidateCommuneDomain(domain string) error {
 // communeZero reports whether a valid commune domain names commune 000 of its
 // département (dep:30/com:30000).
 func communeZero(domain string) bool {
-	dep, com, _ := strings.Cut(strings.TrimPrefix(domain, "dep:"), "/com:")
-	return strings.Trim(strings.TrimPrefix(com, dep), "0") == ""
+	d, _ := territory.Parse(domain)
+	return strings.Trim(strings.TrimPrefix(d.Commune, d.Departement), "0") == ""
 }

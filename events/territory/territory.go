@@ -53,6 +53,21 @@ func Parse(s string) (Domain, error) {
 	return Domain{Departement: dep, Commune: insee}, nil
 }
 
+// DepartementOf is the département's domain of a domain ("dep:30/com:30189" →
+// "dep:30", "dep:30" → "dep:30"), read leniently: whatever precedes the first "/". For
+// domains already checked (read models, filed events), as the read side files them.
+func DepartementOf(domain string) string {
+	dep, _, _ := strings.Cut(domain, "/")
+	return dep
+}
+
+// IsCommune reports whether s is a commune's domain in canonical form
+// ("dep:30/com:30189").
+func IsCommune(s string) bool {
+	d, err := Parse(s)
+	return err == nil && !d.IsDepartement() && d.String() == s
+}
+
 // Canonical returns s in its canonical form ("dep:30/*" becomes "dep:30").
 func Canonical(s string) (string, error) {
 	d, err := Parse(s)

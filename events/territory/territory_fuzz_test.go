@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"vigie/events/input"
-	"vigie/policies/territory"
+	"vigie/events/territory"
 )
 
 // FuzzParse: domains arrive from outside in every GraphQL argument, every grant and
