@@ -8,14 +8,24 @@ import (
 	"unicode/utf8"
 )
 
-// Stream categories of the public contract; the category is the aggregate type.
+// Stream categories: every stream Vigie writes is <category>-<id>, and every
+// category is one of these (the first five are the public contract's; the category is
+// the aggregate type). Readers subscribe by Prefix(category), the event store's access
+// policy gives each category its one writer (cmd/vigie/storeaccess.go).
 const (
-	CategoryIncident = "incident"
-	CategoryResource = "resource"
-	CategoryAlert    = "alert"
-	CategoryResident = "resident"
-	CategoryRole     = "role" // its id is an authorization domain, e.g. dep:30/com:30189
+	CategoryIncident      = "incident"
+	CategoryResource      = "resource"
+	CategoryAlert         = "alert"
+	CategoryResident      = "resident"
+	CategoryRole          = "role"          // its id is an authorization domain, e.g. dep:30/com:30189
+	CategoryReinforcement = "reinforcement" // a commune's request to the prefecture
+	CategoryResidentKey   = "residentkey"   // a resident's wrapped key (crypto-shredding)
+	CategoryDispatch      = "dispatch"      // an alert's sending, message by message
+	CategorySecurity      = "security"      // the security journal, by département
 )
+
+// Prefix is what the names of a category's streams start with: "incident-".
+func Prefix(category string) string { return category + "-" }
 
 // MaxStreamIDLen bounds stream ids in bytes; ids are keys in the log's index
 // and in read models, and no Vigie id comes near it.

@@ -10,17 +10,12 @@ import (
 	"os"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"vigie/events"
 	"vigie/events/embedded"
-	"vigie/events/reinforcement"
-	"vigie/events/resident"
 	"vigie/events/store"
-	"vigie/policies/journal"
-	"vigie/services/alerts/dispatch"
 )
 
 // Least privilege in the event store: each Vigie service connects as its own user and
@@ -57,12 +52,12 @@ const (
 var storeAccounts = []storeAccount{
 	// The incidents service hosts the Roles API: role grants are its streams too.
 	{name: accountIncidents, writes: []string{events.CategoryIncident, events.CategoryRole}},
-	{name: accountResources, writes: []string{events.CategoryResource, reinforcement.Category}},
+	{name: accountResources, writes: []string{events.CategoryResource, events.CategoryReinforcement}},
 	// Erasing a resident tombstones its key streams.
-	{name: accountAlerts, writes: []string{events.CategoryAlert, events.CategoryResident, resident.KeyCategory, dispatch.CategoryDispatch},
-		deletes: []string{resident.KeyCategory}},
+	{name: accountAlerts, writes: []string{events.CategoryAlert, events.CategoryResident, events.CategoryResidentKey, events.CategoryDispatch},
+		deletes: []string{events.CategoryResidentKey}},
 	// The security journal.
-	{name: accountGateway, writes: []string{strings.TrimSuffix(journal.StreamPrefix, "-")}},
+	{name: accountGateway, writes: []string{events.CategorySecurity}},
 	{name: accountProjector},
 }
 
@@ -84,7 +79,7 @@ func vigieStreamPolicy() embedded.StreamPolicy {
 				embedded.AccessRead: group, embedded.AccessWrite: {a.name}, embedded.AccessDelete: del,
 				embedded.AccessMetaRead: group, embedded.AccessMetaWrite: {a.name},
 			}
-			rules = append(rules, embedded.StreamRule{StartsWith: cat + "-", Policy: name})
+			rules = append(rules, embedded.StreamRule{StartsWith: events.Prefix(cat), Policy: name})
 		}
 	}
 	p.StreamPolicies["vigie-read-all"] = map[embedded.Access][]string{

@@ -202,7 +202,7 @@ func (DeliveriesRecorded) EventType() string        { return "DeliveriesRecorded
 // DispatchCategory is the category of the alerts' dispatch journals:
 // events.StreamID(DispatchCategory, alertID) is dispatch-<alertId>, where the
 // dispatcher records DeliveriesRecorded.
-const DispatchCategory = "dispatch"
+const DispatchCategory = events.CategoryDispatch
 
 // Events lists one value of every event type of an alert's stream and of its
 // dispatch journal: the list every consumer's exhaustiveness test walks, so that a

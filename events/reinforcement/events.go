@@ -10,7 +10,7 @@ import (
 
 // Category is the stream category of reinforcement requests:
 // events.StreamID(Category, requestID) is reinforcement-<id>.
-const Category = "reinforcement"
+const Category = events.CategoryReinforcement
 
 // ReinforcementRequested starts a request: a commune asks the prefecture for
 // Quantity means of one kind for an incident.

@@ -62,7 +62,7 @@ func (ResidentKeyWrapped) EventType() string { return "ResidentKeyWrapped" }
 
 // KeyCategory is the stream category of residents' keys. No projection
 // subscribes to it.
-const KeyCategory = "residentkey"
+const KeyCategory = events.CategoryResidentKey
 
 // StreamID is the resident's stream, resident-<id>.
 func StreamID(residentID string) string { return events.StreamID(events.CategoryResident, residentID) }

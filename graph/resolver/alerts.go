@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"vigie/events"
 	"vigie/events/alert"
 	"vigie/events/store"
 	"vigie/graph/model"
@@ -376,7 +377,7 @@ func (r *Resolver) alertChanged(ctx context.Context, domain string) (<-chan *mod
 
 // alertIDOf: the alert a notice is about (its stream or its dispatch journal).
 func alertIDOf(stream string) (string, bool) {
-	for _, p := range []string{"alert-", "dispatch-"} {
+	for _, p := range []string{events.Prefix(events.CategoryAlert), events.Prefix(events.CategoryDispatch)} {
 		if id, ok := strings.CutPrefix(stream, p); ok {
 			return id, true
 		}

@@ -37,6 +37,7 @@ import (
 	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/metric"
 
+	"vigie/events"
 	"vigie/events/input"
 	"vigie/events/store"
 	"vigie/events/territory"
@@ -118,7 +119,7 @@ const EventType = "SecurityJournalEntry"
 
 // StreamPrefix starts the journal's streams: security-dep:30, security-global. No
 // projection reads them (each filters on its own prefixes).
-const StreamPrefix = "security-"
+const StreamPrefix = events.CategorySecurity + "-"
 
 // Global is the stream of the entries that name no domain.
 const Global = StreamPrefix + "global"

@@ -74,8 +74,10 @@ func New() (*Projection, error) {
 	return &Projection{reg: reg}, nil
 }
 
-func (*Projection) Name() string                 { return Name }
-func (*Projection) StreamPrefixes() []string     { return []string{"incident-", "resource-"} }
+func (*Projection) Name() string { return Name }
+func (*Projection) StreamPrefixes() []string {
+	return []string{events.Prefix(events.CategoryIncident), events.Prefix(events.CategoryResource)}
+}
 func (p *Projection) Registry() *events.Registry { return p.reg }
 
 // incidentOf says which incident an event concerns ("" for none).

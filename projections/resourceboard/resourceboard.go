@@ -75,8 +75,10 @@ func New() (*Projection, error) {
 	return &Projection{reg: reg}, nil
 }
 
-func (*Projection) Name() string                 { return Name }
-func (*Projection) StreamPrefixes() []string     { return []string{events.CategoryResource + "-"} }
+func (*Projection) Name() string { return Name }
+func (*Projection) StreamPrefixes() []string {
+	return []string{events.Prefix(events.CategoryResource)}
+}
 func (p *Projection) Registry() *events.Registry { return p.reg }
 
 // resourceOf is the id of the resource whose stream the event is in ("" for none).

@@ -181,7 +181,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go func() {
-		err := d.Store.Subscribe(ctx, nil, store.Filter{StreamPrefixes: []string{"resident-", "residentkey-", "alert-", CategoryDispatch + "-"}}, store.HandlerFuncs{
+		err := d.Store.Subscribe(ctx, nil, store.Filter{StreamPrefixes: []string{events.Prefix(events.CategoryResident), events.Prefix(events.CategoryResidentKey), events.Prefix(events.CategoryAlert), events.Prefix(events.CategoryDispatch)}}, store.HandlerFuncs{
 			OnEvent: d.observe,
 			OnCaughtUp: func(context.Context) {
 				d.caught.Store(true)
