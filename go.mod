@@ -89,6 +89,10 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12 // indirect
+	vigie/events/command v0.0.0
+	vigie/events/embedded v0.0.0
+	vigie/events/store v0.0.0
+	vigie/events/storetest v0.0.0
 	vigie/graph v0.0.0
 	vigie/policies v0.0.0
 	vigie/projections v0.0.0
@@ -110,3 +114,11 @@ replace vigie/projections => ./projections
 replace vigie/graph => ./graph
 
 replace vigie/services/alerts => ./services/alerts
+
+replace vigie/events/store => ./events/store
+
+replace vigie/events/command => ./events/command
+
+replace vigie/events/storetest => ./events/storetest
+
+replace vigie/events/embedded => ./events/embedded

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/google/uuid"
-	"go.opentelemetry.io/otel/propagation"
 )
 
 // Metadata is what every event carries beside its data; the JSON keys are the
@@ -35,7 +32,7 @@ type Metadata struct {
 	// Schema is the version of the event type's data; Registry.Encode stamps it.
 	Schema int `json:"schema"`
 	// TraceParent and TraceState are the W3C trace context of the span that
-	// encoded the event; empty when there was none.
+	// encoded the event; empty when there was none (see WithTraceContext).
 	TraceParent string `json:"traceparent"`
 	TraceState  string `json:"tracestate,omitempty"`
 }
@@ -58,7 +55,7 @@ var (
 // continuing someone else's chain adds Caused.
 func NewMetadata(commandID string, by Actor, domain string, occurredAt time.Time) Metadata {
 	return Metadata{
-		EventID:       uuid.NewString(),
+		EventID:       newUUID(),
 		CommandID:     commandID,
 		CorrelationID: commandID,
 		CausationID:   commandID,
@@ -87,7 +84,7 @@ func (m Metadata) Validate() error {
 	var errs []error
 	if m.EventID == "" {
 		errs = append(errs, ErrMissingEventID)
-	} else if id, err := uuid.Parse(m.EventID); err != nil || id == uuid.Nil {
+	} else if id, ok := parseUUID(m.EventID); !ok || id == [16]byte{} {
 		// The store client replaces a nil id with a random one, which would
 		// break idempotent retries and the eventId/store-id identity.
 		errs = append(errs, ErrInvalidEventID)
@@ -111,36 +108,38 @@ func (m Metadata) Validate() error {
 }
 
 // Envelope is an encoded event, ready for the store: ID is also the store's
-// event id, Data and Metadata are JSON.
+// event id (the UUID's 16 bytes: a store.EventData takes it as its uuid.UUID), Data
+// and Metadata are JSON.
 type Envelope struct {
-	ID       uuid.UUID
+	ID       [16]byte
 	Type     string
 	Data     []byte
 	Metadata []byte
 }
 
-// The W3C propagator is built explicitly rather than taken from the global
-// one: what goes into the log must not depend on how a process configured
-// otel, and the log's format is W3C trace context whatever the exporters are.
-var traceContext = propagation.TraceContext{}
+// traceKey is the context key of the trace context WithTraceContext gives Encode.
+type traceKey struct{}
 
-// ContextWithRemoteSpan returns ctx carrying the span that encoded the event
-// as a remote span context, so a projection or reactor can start its own span
-// as a child of, or linked to (trace.LinkFromContext), the command that caused
-// the event. Without a valid traceparent ctx comes back unchanged.
-func ContextWithRemoteSpan(ctx context.Context, md Metadata) context.Context {
-	carrier := propagation.MapCarrier{"traceparent": md.TraceParent}
-	if md.TraceState != "" {
-		carrier["tracestate"] = md.TraceState
-	}
-	return traceContext.Extract(ctx, carrier)
+type traceContext struct{ parent, state string }
+
+// WithTraceContext returns ctx carrying a W3C trace context, the values of the
+// traceparent and tracestate headers, for Registry.Encode to write into the metadata
+// of the events it encodes under ctx. The core reads no span itself (it depends on no
+// telemetry library): command.Encode puts the context of the span in ctx here just
+// before encoding, and command.ContextWithRemoteSpan turns an event's back into a span
+// context.
+// Set it just before encoding: a span started under ctx later would not be the one
+// named.
+func WithTraceContext(ctx context.Context, traceparent, tracestate string) context.Context {
+	return context.WithValue(ctx, traceKey{}, traceContext{parent: traceparent, state: tracestate})
 }
 
-// stampTrace sets md's trace context from the span in ctx, clearing any it
+// stampTrace sets md's trace context from the one ctx carries, clearing any it
 // had: a traceparent copied from another event would lie about causality.
 func stampTrace(ctx context.Context, md *Metadata) {
-	carrier := propagation.MapCarrier{}
-	traceContext.Inject(ctx, carrier) // injects nothing unless ctx holds a valid span
-	md.TraceParent = carrier["traceparent"]
-	md.TraceState = carrier["tracestate"]
+	var tc traceContext
+	if ctx != nil { // as otel's propagator did, a nil ctx carries no trace context
+		tc, _ = ctx.Value(traceKey{}).(traceContext)
+	}
+	md.TraceParent, md.TraceState = tc.parent, tc.state
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"vigie/events"
 )
 
@@ -87,7 +85,7 @@ func TestMetadataValidate(t *testing.T) {
 	}{
 		{"missing eventId", func(m *events.Metadata) { m.EventID = "" }, events.ErrMissingEventID, "eventId"},
 		{"eventId not a UUID", func(m *events.Metadata) { m.EventID = "evt-1" }, events.ErrInvalidEventID, "eventId"},
-		{"nil UUID eventId", func(m *events.Metadata) { m.EventID = uuid.Nil.String() }, events.ErrInvalidEventID, "eventId"},
+		{"nil UUID eventId", func(m *events.Metadata) { m.EventID = "00000000-0000-0000-0000-000000000000" }, events.ErrInvalidEventID, "eventId"},
 		{"missing commandId", func(m *events.Metadata) { m.CommandID = "" }, events.ErrMissingCommandID, "commandId"},
 		{"missing actor", func(m *events.Metadata) { m.Actor = "" }, events.ErrMissingActor, "actor"},
 		{"missing role", func(m *events.Metadata) { m.Role = "" }, events.ErrMissingRole, "role"},

@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"slices"
 	"sync"
-
-	"github.com/google/uuid"
 )
 
 // Event is one fact of the crisis. EventType is its name in the log:
@@ -185,8 +183,9 @@ func (r *Registry) Version(typ string) (int, bool) {
 }
 
 // Encode turns e into an envelope for the store. It stamps md with the
-// registered schema version and with the trace context of the span in ctx,
-// then refuses metadata that fails Validate.
+// registered schema version and with the trace context ctx carries (see
+// WithTraceContext; none clears md's), then refuses metadata that fails Validate.
+// command.Encode is Encode with the trace context of the span in ctx.
 func (r *Registry) Encode(ctx context.Context, e Event, md Metadata) (Envelope, error) {
 	goType := reflect.TypeOf(e)
 	if goType == nil {
@@ -207,13 +206,13 @@ func (r *Registry) Encode(ctx context.Context, e Event, md Metadata) (Envelope, 
 	if err := md.Validate(); err != nil {
 		return Envelope{}, fmt.Errorf("events: encode %s: %w", reg.name, err)
 	}
-	id, err := uuid.Parse(md.EventID)
-	if err != nil { // unreachable after Validate, kept so input can never panic
+	id, ok := parseUUID(md.EventID)
+	if !ok { // unreachable after Validate, kept so input can never panic
 		return Envelope{}, fmt.Errorf("events: encode %s: %w", reg.name, ErrInvalidEventID)
 	}
 	// Stored in canonical form so the metadata's eventId and the store's event
 	// id compare equal as strings in causation chains.
-	md.EventID = id.String()
+	md.EventID = formatUUID(id)
 
 	data, err := json.Marshal(e)
 	if err != nil {

@@ -4,16 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"vigie/events"
 )
@@ -190,8 +183,8 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		t.Fatalf("Encode: %v", err)
 	}
 
-	if env.ID != uuid.MustParse(md.EventID) {
-		t.Errorf("envelope id = %s, want the metadata's eventId %s", env.ID, md.EventID)
+	if id, _ := events.ParseUUID(md.EventID); env.ID != id {
+		t.Errorf("envelope id = %s, want the metadata's eventId %s", events.FormatUUID(env.ID), md.EventID)
 	}
 	if env.Type != "IncidentReported" {
 		t.Errorf("envelope type = %q", env.Type)
@@ -250,7 +243,7 @@ func TestEncodeWritesTheEventIDInCanonicalForm(t *testing.T) {
 		t.Fatalf("Encode: %v", err)
 	}
 
-	if got, want := string(jsonKeys(t, json.RawMessage(env.Metadata))["eventId"]), `"`+env.ID.String()+`"`; got != want {
+	if got, want := string(jsonKeys(t, json.RawMessage(env.Metadata))["eventId"]), `"`+events.FormatUUID(env.ID)+`"`; got != want {
 		t.Errorf("eventId = %s, want %s", got, want)
 	}
 }
@@ -357,137 +350,4 @@ func TestDecodeRefuses(t *testing.T) {
 			t.Errorf("Decode = %v, want it to wrap *json.SyntaxError", err)
 		}
 	})
-}
-
-func TestEncodeCarriesTheTraceContextOfTheActiveSpan(t *testing.T) {
-	tp := sdktrace.NewTracerProvider()
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	r := newRegistry(t)
-	md := validMetadata()
-	md.TraceParent, md.TraceState = "", ""
-
-	// Given a command handler's span,
-	ctx, span := tp.Tracer("incidents").Start(context.Background(), "ReportIncident")
-	defer span.End()
-	sc := span.SpanContext()
-
-	// when it encodes an event,
-	env, err := r.Encode(ctx, incidentReported{IncidentID: "i-1"}, md)
-	if err != nil {
-		t.Fatalf("Encode: %v", err)
-	}
-
-	// then the metadata carries that span as W3C traceparent.
-	_, got, err := r.Decode(env.Type, env.Data, env.Metadata)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
-	want := fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags())
-	if got.TraceParent != want {
-		t.Errorf("traceparent = %q, want %q", got.TraceParent, want)
-	}
-}
-
-func TestEncodeCarriesTheTraceState(t *testing.T) {
-	r := newRegistry(t)
-	ts, err := trace.ParseTraceState("vigie=replay,congo=t61rcWkgMzE")
-	if err != nil {
-		t.Fatal(err)
-	}
-	remote := trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID:    trace.TraceID{0x4b, 0xf9, 0x2f, 0x35},
-		SpanID:     trace.SpanID{0x00, 0xf0, 0x67, 0xaa},
-		TraceFlags: trace.FlagsSampled,
-		TraceState: ts,
-		Remote:     true,
-	})
-	ctx := trace.ContextWithRemoteSpanContext(context.Background(), remote)
-
-	env, err := r.Encode(ctx, incidentReported{IncidentID: "i-1"}, validMetadata())
-	if err != nil {
-		t.Fatalf("Encode: %v", err)
-	}
-
-	if got := string(jsonKeys(t, json.RawMessage(env.Metadata))["tracestate"]); got != `"vigie=replay,congo=t61rcWkgMzE"` {
-		t.Errorf("tracestate = %s", got)
-	}
-}
-
-func TestEncodeWithoutASpanLeavesNoTraceContext(t *testing.T) {
-	noopCtx, noopSpan := noop.NewTracerProvider().Tracer("x").Start(context.Background(), "x")
-	defer noopSpan.End()
-	contexts := map[string]context.Context{
-		"no span at all":            context.Background(),
-		"a span from a noop tracer": noopCtx,
-	}
-	for name, ctx := range contexts {
-		t.Run(name, func(t *testing.T) {
-			r := newRegistry(t)
-			// The metadata was copied from another event and carries its
-			// trace context: it must not leak into this one.
-			md := validMetadata()
-
-			env, err := r.Encode(ctx, incidentReported{IncidentID: "i-1"}, md)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-
-			raw := jsonKeys(t, json.RawMessage(env.Metadata))
-			if got := string(raw["traceparent"]); got != `""` {
-				t.Errorf("traceparent = %s, want empty", got)
-			}
-			if _, ok := raw["tracestate"]; ok {
-				t.Errorf("tracestate = %s, want absent", raw["tracestate"])
-			}
-		})
-	}
-}
-
-func TestContextWithRemoteSpanLetsAProjectionLinkToTheCommand(t *testing.T) {
-	recorder := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	r := newRegistry(t)
-
-	// Given an event encoded under a command's span,
-	cmdCtx, cmdSpan := tp.Tracer("incidents").Start(context.Background(), "ReportIncident")
-	env, err := r.Encode(cmdCtx, incidentReported{IncidentID: "i-1"}, validMetadata())
-	cmdSpan.End()
-	if err != nil {
-		t.Fatalf("Encode: %v", err)
-	}
-	_, md, err := r.Decode(env.Type, env.Data, env.Metadata)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
-
-	// when the projection starts its span linked to the event's,
-	remote := events.ContextWithRemoteSpan(context.Background(), md)
-	_, applySpan := tp.Tracer("projections").Start(context.Background(), "apply", trace.WithLinks(trace.LinkFromContext(remote)))
-	applySpan.End()
-
-	// then the after-action trace leads from the projection back to the command.
-	ended := recorder.Ended()
-	apply := ended[len(ended)-1]
-	if len(apply.Links()) != 1 {
-		t.Fatalf("apply span has %d links, want 1", len(apply.Links()))
-	}
-	link := apply.Links()[0].SpanContext
-	if link.TraceID() != cmdSpan.SpanContext().TraceID() || link.SpanID() != cmdSpan.SpanContext().SpanID() {
-		t.Errorf("link = %s/%s, want the command span %s/%s", link.TraceID(), link.SpanID(), cmdSpan.SpanContext().TraceID(), cmdSpan.SpanContext().SpanID())
-	}
-	if !link.IsRemote() {
-		t.Error("link is not marked remote")
-	}
-}
-
-func TestContextWithRemoteSpanWithoutTraceContextAddsNothing(t *testing.T) {
-	md := validMetadata()
-	md.TraceParent, md.TraceState = "", ""
-
-	ctx := events.ContextWithRemoteSpan(context.Background(), md)
-
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		t.Errorf("span context = %v, want none", sc)
-	}
 }

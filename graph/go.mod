@@ -79,6 +79,10 @@ require (
 	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	google.golang.org/protobuf v1.36.12
+	vigie/events/command v0.0.0 // indirect
+	vigie/events/embedded v0.0.0 // indirect
+	vigie/events/store v0.0.0
+	vigie/events/storetest v0.0.0 // indirect
 	vigie/services/alerts v0.0.0
 )
 
@@ -95,3 +99,11 @@ replace vigie/services/incidents => ../services/incidents
 replace vigie/services/resources => ../services/resources
 
 replace vigie/services/alerts => ../services/alerts
+
+replace vigie/events/store => ../events/store
+
+replace vigie/events/command => ../events/command
+
+replace vigie/events/storetest => ../events/storetest
+
+replace vigie/events/embedded => ../events/embedded

@@ -58,6 +58,10 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
+	vigie/events/command v0.0.0
+	vigie/events/embedded v0.0.0 // indirect
+	vigie/events/store v0.0.0
+	vigie/events/storetest v0.0.0
 	vigie/policies v0.0.0
 	vigie/services/alerts v0.0.0
 )
@@ -71,3 +75,11 @@ replace vigie/services/incidents => ../services/incidents
 replace vigie/services/resources => ../services/resources
 
 replace vigie/services/alerts => ../services/alerts
+
+replace vigie/events/store => ../events/store
+
+replace vigie/events/command => ../events/command
+
+replace vigie/events/storetest => ../events/storetest
+
+replace vigie/events/embedded => ../events/embedded

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"vigie/events"
+	"vigie/events/command"
 	"vigie/events/store"
 	"vigie/events/territory"
 )
@@ -301,7 +302,7 @@ func (p *Projector) commit(ctx context.Context, k Keys, items []item, pos store.
 	// after-action review can follow a command to the board that showed it.
 	links := make([]trace.Link, 0, min(len(batch), maxLinks))
 	for _, e := range batch[:min(len(batch), maxLinks)] {
-		if sc := trace.SpanContextFromContext(events.ContextWithRemoteSpan(ctx, e.Meta)); sc.IsValid() {
+		if sc := trace.SpanContextFromContext(command.ContextWithRemoteSpan(ctx, e.Meta)); sc.IsValid() {
 			links = append(links, trace.Link{SpanContext: sc})
 		}
 	}

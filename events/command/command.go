@@ -178,7 +178,7 @@ func (h *Handler[S]) handle(ctx context.Context, tracer trace.Tracer, cmd Comman
 			if cmd.Cause != nil {
 				md = md.Caused(*cmd.Cause)
 			}
-			env, err := h.Registry.Encode(ctx, e, md)
+			env, err := Encode(ctx, h.Registry, e, md)
 			if err != nil {
 				return Result[S]{}, attempt, fmt.Errorf("command: encode %s: %w", e.EventType(), err)
 			}

@@ -61,9 +61,21 @@ require (
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
+	vigie/events/command v0.0.0
+	vigie/events/embedded v0.0.0 // indirect
+	vigie/events/store v0.0.0
+	vigie/events/storetest v0.0.0 // indirect
 	vigie/policies v0.0.0
 )
 
 replace vigie/events => ../../events
 
 replace vigie/policies => ../../policies
+
+replace vigie/events/store => ../../events/store
+
+replace vigie/events/command => ../../events/command
+
+replace vigie/events/storetest => ../../events/storetest
+
+replace vigie/events/embedded => ../../events/embedded

@@ -1,4 +1,4 @@
-package events
+package store
 
 // The official EventStoreDB client (v4.2.0) still requires the 2023 monolithic
 // google.golang.org/genproto, whose googleapis/rpc packages have since moved to their

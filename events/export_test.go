@@ -1,0 +1,7 @@
+package events
+
+// For the tests of package events_test.
+var (
+	FormatUUID = formatUUID
+	ParseUUID  = parseUUID
+)
