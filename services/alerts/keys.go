@@ -133,7 +133,7 @@ func (v KeyVault) Issue(ctx context.Context, residentID, domain, commandID strin
 		stream := resident.KeyStreamGen(residentID, 0)
 		md := events.NewMetadata(commandID, by, domain, at)
 		md.EventID = command.EventID(stream, by.Subject, commandID, 0).String()
-		env, err := reg.Encode(ctx, resident.ResidentKeyWrapped{ResidentID: residentID, KEKID: kekID, Wrapped: wrapped}, md)
+		env, err := command.Encode(ctx, reg, resident.ResidentKeyWrapped{ResidentID: residentID, KEKID: kekID, Wrapped: wrapped}, md)
 		if err != nil {
 			return nil, err
 		}
@@ -252,7 +252,7 @@ func (v KeyVault) Rewrap(ctx context.Context, residentID, commandID string, at t
 			stream := resident.KeyStreamGen(residentID, next)
 			md := events.NewMetadata(commandID, KeysActor, newest.md.Domain, at)
 			md.EventID = command.EventID(stream, KeysActor.Subject, commandID, 0).String()
-			env, err := reg.Encode(ctx, resident.ResidentKeyWrapped{ResidentID: residentID, KEKID: kekID, Wrapped: wrapped}, md)
+			env, err := command.Encode(ctx, reg, resident.ResidentKeyWrapped{ResidentID: residentID, KEKID: kekID, Wrapped: wrapped}, md)
 			if err != nil {
 				return 0, err
 			}

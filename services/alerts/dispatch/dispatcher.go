@@ -872,7 +872,7 @@ func (d *Dispatcher) record(ctx context.Context, snap snapshot, u unit, sent, de
 	stream := events.StreamID(CategoryDispatch, snap.id)
 	md := events.NewMetadata(commandID, System, snap.domain, ev.At)
 	md.EventID = command.EventID(stream, System.Subject, commandID, 0).String()
-	env, err := d.Registry.Encode(ctx, ev, md)
+	env, err := command.Encode(ctx, d.Registry, ev, md)
 	if err != nil {
 		return err
 	}
