@@ -8,7 +8,7 @@ type Actor struct {
 	Role    string `json:"role"`
 }
 
-// The roles of the crisis cell and the prefecture (DOMAIN.md).
+// The roles of the crisis cell and the prefecture (described in policies/policy.csv).
 const (
 	RoleMayor      = "mayor"
 	RoleRAC        = "rac"

@@ -8,7 +8,7 @@ import (
 )
 
 // Metadata is what every event carries beside its data; the JSON keys are the
-// public contract (CONTRACT.md, "Events") and must not be renamed.
+// public contract (docs/ARCHITECTURE.md, "Events") and must not be renamed.
 //
 // No personal data ever goes in metadata: residents' data is encrypted per
 // resident inside event data so that erasing their key erases them

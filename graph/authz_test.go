@@ -16,7 +16,7 @@ import (
 // The authorization matrix of the gateway, end to end over HTTP: every operation of
 // the schema on incidents, resources, roles, reinforcements, the timeline and the
 // prefecture's overview, for every role, aimed at every place. Written out by hand
-// from DOMAIN.md and the issue, not computed from policy.csv, so that a mistake in
+// from the roles' descriptions and the issue, not computed from policy.csv, so that a mistake in
 // either shows as a disagreement.
 //
 // Each role is granted on its natural domain: the commune roles and admin on Nîmes

@@ -1,6 +1,6 @@
 // Command vigie is Vigie's one binary: the whole command post on its embedded defaults,
 // or one component against external stores. The subcommands are fixed by the public
-// contract (docs/ARCHITECTURE.md and the design's CONTRACT.md).
+// contract (docs/ARCHITECTURE.md, "Modules"; `vigie help` lists them).
 //
 // Dispatch is written by hand over the standard flag package: the command tree is two
 // levels deep and small, which does not justify a CLI framework dependency.

@@ -14,7 +14,7 @@ import (
 	"vigie/policies"
 )
 
-// The error codes of CONTRACT.md, in extensions.code.
+// The error codes of the public API (this list is their definition; docs/ARCHITECTURE.md, "The gateway"), in extensions.code.
 const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"

@@ -22,11 +22,11 @@ type Repo struct {
 	Commands []string // command names of cmd/vigie's table, e.g. "serve gateway"
 }
 
-// LoadRepo reads the docs and the command table of the repository at root; contract is
-// the design's CONTRACT.md when it is present (it is outside the repository).
+// LoadRepo reads the docs and the command table of the repository at root: every
+// variable must be documented inside the repository.
 func LoadRepo(root string) (Repo, error) {
 	var r Repo
-	docs := []string{filepath.Join(root, "README.md"), filepath.Join(root, "infra", "README.md"), filepath.Join(root, "..", "shared", "design", "CONTRACT.md")}
+	docs := []string{filepath.Join(root, "README.md"), filepath.Join(root, "infra", "README.md")}
 	more, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	for _, p := range append(docs, more...) {
 		b, err := os.ReadFile(p)
@@ -99,7 +99,7 @@ func Check(files []string, r Repo) []error {
 		// Variables the files read, e.g. ${OTEL_BACKEND_ENDPOINT} or ${env:NAME}.
 		for _, m := range regexp.MustCompile(`\$\{(?:env:)?([A-Z][A-Z0-9_]*)`).FindAllSubmatch(b, -1) {
 			if !r.documented(string(m[1])) {
-				errs = append(errs, fmt.Errorf("%s: variable %s is documented nowhere (README.md, docs/, infra/README.md, CONTRACT.md)", f, m[1]))
+				errs = append(errs, fmt.Errorf("%s: variable %s is documented nowhere (README.md, docs/, infra/README.md)", f, m[1]))
 			}
 		}
 	}
@@ -186,7 +186,7 @@ func (r Repo) varProblem(k *yaml.Node) []string {
 		return []string{fmt.Sprintf("line %d: %q is not an environment variable name", k.Line, k.Value)}
 	}
 	if !r.documented(k.Value) {
-		return []string{fmt.Sprintf("line %d: variable %s is documented nowhere (README.md, docs/, infra/README.md, CONTRACT.md)", k.Line, k.Value)}
+		return []string{fmt.Sprintf("line %d: variable %s is documented nowhere (README.md, docs/, infra/README.md)", k.Line, k.Value)}
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 // Package guard is what every Vigie service does around a command: identify the caller
 // from the verified token, decide in which role they act over the domain concerned (or
-// refuse), and turn the outcome into the gRPC status the gateway maps to CONTRACT.md's
-// error codes. One place, so the incidents, resources and alerts services cannot differ.
+// refuse), and turn the outcome into the gRPC status the gateway maps to its
+// error codes (graph/resolver/errors.go). One place, so the incidents, resources and alerts services cannot differ.
 package guard
 
 import (

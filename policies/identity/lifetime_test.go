@@ -58,7 +58,7 @@ func TestVerifyUntilSaysUntilWhenTheTokenIsAccepted(t *testing.T) {
 }
 
 func TestTokenLifetimes(t *testing.T) {
-	// The development default is CONTRACT.md's `--ttl 8h`; what the gateway mints in
+	// The development default is `vigie token`'s `--ttl 8h`; what the gateway mints in
 	// production is short.
 	if DevTTL != 8*time.Hour || ForwardTTL > 15*time.Minute || MaxTTL < DevTTL {
 		t.Fatalf("DevTTL %v, ForwardTTL %v, MaxTTL %v", DevTTL, ForwardTTL, MaxTTL)

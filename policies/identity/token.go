@@ -32,7 +32,7 @@ const Leeway = 3 * time.Second
 // ForwardTTL for the services, never outliving the provider's ID token, and a
 // session renews it while that ID token is valid. Development tokens (`vigie
 // token`, which a gateway of OIDC identities refuses) keep the lifetime
-// CONTRACT.md documents, DevTTL, and at most MaxTTL.
+// `vigie token --ttl` documents, DevTTL, and at most MaxTTL.
 const (
 	ForwardTTL = 5 * time.Minute
 	DevTTL     = 8 * time.Hour

@@ -48,7 +48,7 @@ func NeedsConfirmation(roleName string) bool {
 	return roleName == events.RoleMayor || roleName == events.RolePrefecture
 }
 
-// Known reports whether name is one of the roles of DOMAIN.md.
+// Known reports whether name is one of the roles (events.Roles, described in policy.csv).
 func Known(name string) bool { return slices.Contains(events.Roles, name) }
 
 // ValidSubject refuses subjects that are empty, longer than MaxSubjectLen

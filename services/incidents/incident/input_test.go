@@ -121,7 +121,7 @@ func TestParseKind(t *testing.T) {
 		}
 	}
 	if len(Kinds()) != 12 {
-		t.Errorf("%d kinds, DOMAIN.md names 12", len(Kinds()))
+		t.Errorf("%d kinds, the contract names 12", len(Kinds()))
 	}
 	for _, s := range []string{"", "tsunami", "flash flood", "flashflood"} {
 		if _, err := ParseKind(s); !errors.Is(err, ErrInvalidInput) {
