@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"vigie/policies"
@@ -42,51 +39,14 @@ var demoPeople = []struct{ sub, role, domain, who string }{
 	{"cod-gard", "prefecture", "dep:30", "the prefecture of the Gard (COD)"},
 }
 
-// gql is a GraphQL client for the seed.
-type gql struct {
-	url   string
-	token string
-}
-
-func (g gql) do(ctx context.Context, query string, vars map[string]any, out any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+g.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return err
-	}
-	if len(r.Errors) > 0 {
-		return fmt.Errorf("%s", r.Errors[0].Message)
-	}
-	if out != nil {
-		return json.Unmarshal(r.Data, out)
-	}
-	return nil
-}
-
 func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io.Writer) error {
-	tokens := map[string]gql{}
+	tokens := map[string]gatewayClient{}
 	for _, p := range demoPeople {
 		tok, err := identity.Issue(key, identity.Claims{Subject: p.sub, Grants: []policies.Grant{{Role: p.role, Domain: p.domain}}}, 12*time.Hour)
 		if err != nil {
 			return err
 		}
-		tokens[p.sub] = gql{url: url, token: tok}
+		tokens[p.sub] = gatewayClient{url: url + "/graphql", token: tok}
 	}
 	defer func() {
 		fmt.Fprintln(stdout, "demo tokens (valid 12 h; send as Authorization: Bearer …):")
@@ -105,7 +65,7 @@ func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io
 		return nil
 	}
 	type idOnly struct{ ID string }
-	report := func(g gql, cmd, domain, kind, title, severity string) (string, error) {
+	report := func(g gatewayClient, cmd, domain, kind, title, severity string) (string, error) {
 		var r struct{ ReportIncident idOnly }
 		err := g.do(ctx, `mutation($in: ReportIncidentInput!, $c: ID) { reportIncident(input: $in, commandId: $c) { id } }`,
 			map[string]any{"c": cmd, "in": map[string]any{"domain": domain, "kind": kind, "title": title, "severity": severity}}, &r)
@@ -129,7 +89,7 @@ func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io
 	if landslide, err = report(ales, "demo-4b", "dep:30/com:30007", "LANDSLIDE", "Éboulement route d'Anduze", "MINOR"); err != nil {
 		return err
 	}
-	mutate := func(g gql, q string, vars map[string]any) func() error {
+	mutate := func(g gatewayClient, q string, vars map[string]any) func() error {
 		return func() error { return g.do(ctx, q, vars, nil) }
 	}
 	const (
@@ -191,7 +151,7 @@ var (
 
 // seedResidents registers the demo's residents, as the crisis cell does at a
 // resident's request.
-func seedResidents(ctx context.Context, rac gql) error {
+func seedResidents(ctx context.Context, rac gatewayClient) error {
 	for i, r := range demoResidents {
 		in := map[string]any{"domain": "dep:30/com:30189", "language": "fr", "channels": r.channels,
 			"location": map[string]float64{"lat": r.lat, "lon": r.lon}}
@@ -223,7 +183,7 @@ const demoDispatchWait = 30 * time.Second
 // residents receive « ANNULATION : … »); an FR-Alert request waiting for the
 // prefecture; and one waiting for the mayor. The demo's messages go to its in-process
 // providers (demoproviders.go), whose « Messages reçus » the dashboard shows.
-func seedAlerts(ctx context.Context, rac, mayor gql, incident string) error {
+func seedAlerts(ctx context.Context, rac, mayor gatewayClient, incident string) error {
 	draft := func(cmd, headline, description, instruction, area string, polygon []map[string]float64, channels ...string) (string, error) {
 		var r struct{ DraftAlert struct{ ID string } }
 		err := rac.do(ctx, `mutation($in: DraftAlertInput!, $c: ID) { draftAlert(input: $in, commandId: $c) { id } }`, map[string]any{"c": cmd, "in": map[string]any{
@@ -233,7 +193,7 @@ func seedAlerts(ctx context.Context, rac, mayor gql, incident string) error {
 		}}, &r)
 		return r.DraftAlert.ID, err
 	}
-	act := func(g gql, op, id, cmd string) error {
+	act := func(g gatewayClient, op, id, cmd string) error {
 		return g.do(ctx, `mutation($id: ID!, $c: ID) { `+op+`(id: $id, commandId: $c) { id } }`, map[string]any{"id": id, "c": cmd}, nil)
 	}
 	const (
@@ -298,7 +258,7 @@ func seedAlerts(ctx context.Context, rac, mayor gql, incident string) error {
 
 // waitDispatched waits until the dispatcher has finished sending alert id, whatever
 // the outcome (sent, partly sent, failed).
-func waitDispatched(ctx context.Context, g gql, id string) error {
+func waitDispatched(ctx context.Context, g gatewayClient, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, demoDispatchWait)
 	defer cancel()
 	var last string
@@ -326,7 +286,7 @@ func waitDispatched(ctx context.Context, g gql, id string) error {
 
 // seedResources registers Nîmes' and Sommières' means, engages them, fills the
 // shelters and sends a reinforcement request the prefecture partly accepts.
-func seedResources(ctx context.Context, mutate func(gql, string, map[string]any) func() error, rac, sommieres, cod gql, nimesFlood, vidourle string) []func() error {
+func seedResources(ctx context.Context, mutate func(gatewayClient, string, map[string]any) func() error, rac, sommieres, cod gatewayClient, nimesFlood, vidourle string) []func() error {
 	const (
 		register = `mutation($in: RegisterResourceInput!, $c: ID) { registerResource(input: $in, commandId: $c) { id } }`
 		engage   = `mutation($r: ID!, $i: ID!, $c: ID) { engageResource(resourceId: $r, incidentId: $i, commandId: $c) { id } }`
@@ -334,7 +294,7 @@ func seedResources(ctx context.Context, mutate func(gql, string, map[string]any)
 		request  = `mutation($in: RequestReinforcementInput!, $c: ID) { requestReinforcement(input: $in, commandId: $c) { id } }`
 	)
 	// Ids are chosen here so that later steps can name them.
-	res := func(g gql, id, domain, kind, name string, capacity int) func() error {
+	res := func(g gatewayClient, id, domain, kind, name string, capacity int) func() error {
 		in := map[string]any{"domain": domain, "kind": kind, "name": name}
 		if capacity > 0 {
 			in["capacity"] = capacity
@@ -346,7 +306,7 @@ func seedResources(ctx context.Context, mutate func(gql, string, map[string]any)
 	_ = register
 	var steps []func() error
 	ids := map[string]string{}
-	add := func(g gql, key, domain, kind, name string, capacity int) {
+	add := func(g gatewayClient, key, domain, kind, name string, capacity int) {
 		steps = append(steps, func() error {
 			var r struct{ RegisterResource struct{ ID string } }
 			in := map[string]any{"domain": domain, "kind": kind, "name": name}
@@ -369,10 +329,10 @@ func seedResources(ctx context.Context, mutate func(gql, string, map[string]any)
 	add(rac, "gym", "dep:30/com:30189", "SHELTER", "Gymnase Jean Bouin", 120)
 	add(sommieres, "salle", "dep:30/com:30321", "SHELTER", "Salle Maurice Ravel", 80)
 	add(sommieres, "cam", "dep:30/com:30321", "CAMERA", "Caméra pont romain", 0)
-	on := func(g gql, key, incident, cmd string) func() error {
+	on := func(g gatewayClient, key, incident, cmd string) func() error {
 		return func() error { return mutate(g, engage, map[string]any{"r": ids[key], "i": incident, "c": cmd})() }
 	}
-	fill := func(g gql, key string, n int, cmd string) func() error {
+	fill := func(g gatewayClient, key string, n int, cmd string) func() error {
 		return func() error { return mutate(g, occupy, map[string]any{"r": ids[key], "n": n, "c": cmd})() }
 	}
 	steps = append(steps,

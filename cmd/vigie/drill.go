@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -17,7 +16,6 @@ import (
 
 	"vigie/events"
 	"vigie/events/alert"
-	evcommand "vigie/events/command"
 	"vigie/events/embedded"
 	"vigie/events/incident"
 	"vigie/events/reinforcement"
@@ -27,6 +25,7 @@ import (
 	"vigie/policies"
 	"vigie/policies/identity"
 	"vigie/projections"
+	"vigie/services/incidents"
 )
 
 // exerciseSuffix marks the subjects a drill acts as: the exercise twin of each
@@ -460,10 +459,10 @@ func (d *drill) translate(r recordedEvent, shift func(time.Time) time.Time) (*is
 			is = &issue{op: "addLogEntry", vars: map[string]any{"id": id, "t": e.Text},
 				query: `mutation($id: ID!, $t: String!, $c: ID) { addLogEntry(incidentId: $id, text: $t, commandId: $c) { id } }`}
 		}
-		// The service derives the entry's id from the incident, the author and the
-		// command: remember it, so that a later correction names the exercise's entry.
+		// The service derives the entry's id (incidents.LogEntryID): remember it, so
+		// that a later correction names the exercise's entry.
 		is.after = func(_ context.Context, tw twin, cmdID string) {
-			d.entries[e.EntryID] = evcommand.EventID(id, tw.subject, cmdID, 0).String()
+			d.entries[e.EntryID] = incidents.LogEntryID(id, tw.subject, cmdID)
 		}
 		return is, ""
 	case incident.IncidentEscalated:
@@ -587,11 +586,6 @@ func (d *drill) alertInput(c alert.Content, channels []alert.Channel, shift func
 	return in
 }
 
-// drillError is a GraphQL error with its code.
-type drillError struct{ code, message string }
-
-func (e *drillError) Error() string { return e.code + ": " + e.message }
-
 // send posts the command, retrying what a retry may fix (the gateway unreachable or
 // UNAVAILABLE, a CONFLICT): the command id makes a resend harmless.
 func (d *drill) send(ctx context.Context, token string, is *issue, out *struct{ ID string }) error {
@@ -605,7 +599,7 @@ func (d *drill) send(ctx context.Context, token string, is *issue, out *struct{ 
 			}
 		}
 		err = d.post(ctx, token, is, out)
-		var ge *drillError
+		var ge *gatewayError
 		if err == nil || errors.As(err, &ge) && ge.code != "UNAVAILABLE" && ge.code != "CONFLICT" || ctx.Err() != nil {
 			return err
 		}
@@ -614,37 +608,11 @@ func (d *drill) send(ctx context.Context, token string, is *issue, out *struct{ 
 }
 
 func (d *drill) post(ctx context.Context, token string, is *issue, out *struct{ ID string }) error {
-	body, err := json.Marshal(map[string]any{"query": is.query, "variables": is.vars})
-	if err != nil {
-		return err
+	var data map[string]json.RawMessage
+	if err := (gatewayClient{url: d.url, token: token, http: d.http}).do(ctx, is.query, is.vars, &data); err != nil {
+		return fmt.Errorf("%s: %w", is.op, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data   map[string]json.RawMessage `json:"data"`
-		Errors []struct {
-			Message    string `json:"message"`
-			Extensions struct {
-				Code string `json:"code"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return fmt.Errorf("%s: HTTP %d, not a GraphQL answer: %w", is.op, resp.StatusCode, err)
-	}
-	if len(r.Errors) > 0 {
-		return &drillError{code: r.Errors[0].Extensions.Code, message: r.Errors[0].Message}
-	}
-	raw, ok := r.Data[is.op]
+	raw, ok := data[is.op]
 	if !ok {
 		return fmt.Errorf("%s: no answer", is.op)
 	}

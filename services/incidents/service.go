@@ -149,12 +149,17 @@ func (a incidentsAPI) Qualify(ctx context.Context, req *pb.QualifyRequest) (*pb.
 	})
 }
 
+// LogEntryID is the id the service gives a main-courante entry: it derives from the
+// incident, the author and the command, so a resent entry is the same entry, and two
+// authors who chose the same command id (command ids are per subject) do not claim one
+// entry id. A drill replaying a log asks it which id an entry got.
+func LogEntryID(incidentID, subject, commandID string) string {
+	return command.EventID(incidentID, subject, commandID, 0).String()
+}
+
 func (a incidentsAPI) AddLogEntry(ctx context.Context, req *pb.AddLogEntryRequest) (*pb.IncidentReply, error) {
 	return a.run(ctx, "AddLogEntry", req.IncidentId, req.CommandId, policies.ActionLog, nil, func(i *incident.Incident, by events.Actor, now time.Time) ([]events.Event, error) {
-		// The entry's id derives from the author and the command, so a resent entry is
-		// the same entry, and two authors who chose the same command id (command ids
-		// are per subject) do not claim one entry id.
-		entry := command.EventID(req.IncidentId, by.Subject, req.CommandId, 0).String()
+		entry := LogEntryID(req.IncidentId, by.Subject, req.CommandId)
 		return i.AddLogEntry(incident.AddLogEntry{EntryID: entry, Text: req.Text, Corrects: req.Corrects}, by, now)
 	})
 }
