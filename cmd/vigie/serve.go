@@ -80,12 +80,6 @@ func serveEventstore(ctx context.Context, name string, args []string, stdout, st
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	stopTelemetry, err := startTelemetry(ctx, "eventstore", metricsAt, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
-		return exitError
-	}
-	defer stopTelemetry()
 	dir := filepath.Join(*data, "eventstore")
 	lc, err := eventstoreSecurity(dir, *listen, *cert, *key, sans, *secure, *insecure, log, stderr)
 	if err != nil {
@@ -95,6 +89,13 @@ func serveEventstore(ctx context.Context, name string, args []string, stdout, st
 		}
 		return exitError
 	}
+	// Telemetry once the configuration is known good: a refusal is the first line said.
+	stopTelemetry, err := startTelemetry(ctx, "eventstore", metricsAt, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
+		return exitError
+	}
+	defer stopTelemetry()
 	store, err := embedded.Open(embedded.Config{Dir: dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
