@@ -319,9 +319,15 @@ func (a *Authorizer) Apply(e events.Event) error {
 		return a.Grant(e.Subject, e.Role, e.Domain)
 	case role.RoleRevoked:
 		return a.Revoke(e.Subject, e.Role, e.Domain)
+	case role.RoleGrantRequested:
+		return nil // it grants nothing until a second person confirms it
 	}
-	return nil
+	return fmt.Errorf("%w: %s", errNotARoleEvent, e.EventType())
 }
+
+// errNotARoleEvent: Apply was given an event it does not know; a role event added to
+// the contract fails TestTheAuthorizerHandlesEveryRoleEvent until Apply handles it.
+var errNotARoleEvent = errors.New("policies: not a role event the authorizer knows")
 
 // Ready is closed once Follow has applied every grant the log held when it
 // started: before that, Authorize refuses callers whose grants are not yet

@@ -1,0 +1,22 @@
+package policies
+
+import (
+	"errors"
+	"testing"
+
+	"vigie/events/role"
+)
+
+// The authorizer handles every event of a role stream: a new event type in the
+// contract (events/role) fails here until Apply says what it grants.
+func TestTheAuthorizerHandlesEveryRoleEvent(t *testing.T) {
+	a, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range role.Events() {
+		if err := a.Apply(e); errors.Is(err, errNotARoleEvent) {
+			t.Errorf("the authorizer ignores %s", e.EventType())
+		}
+	}
+}
