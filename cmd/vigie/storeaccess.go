@@ -92,14 +92,6 @@ func vigieStreamPolicy() embedded.StreamPolicy {
 	return p
 }
 
-// Event types and streams of the server's stream policy authorization.
-const (
-	policiesStream       = "$policies"
-	policyUpdatedType    = "$policy-updated"
-	policySettingsStream = "$authorization-policy-settings"
-	policyChangedType    = "$authorization-policy-changed"
-)
-
 // applyStorePolicy makes Vigie's stream policy the store's, through admin (a client
 // with an admin's credentials): it appends to `$policies` and to
 // `$authorization-policy-settings` only what differs from their last events, so a
@@ -107,24 +99,24 @@ const (
 func applyStorePolicy(ctx context.Context, admin *store.Client) (bool, error) {
 	want := vigieStreamPolicy()
 	wrote := false
-	last, err := lastEvent(ctx, admin, policiesStream)
+	last, err := lastEvent(ctx, admin, embedded.PoliciesStream)
 	if err != nil {
 		return false, err
 	}
-	if got, ok := embedded.ParseStreamPolicy(last.Data); !ok || last.Type != policyUpdatedType || !reflect.DeepEqual(got, want) {
-		if err := appendJSON(ctx, admin, policiesStream, policyUpdatedType, want); err != nil {
+	if got, ok := embedded.ParseStreamPolicy(last.Data); !ok || last.Type != embedded.PolicyUpdatedType || !reflect.DeepEqual(got, want) {
+		if err := appendJSON(ctx, admin, embedded.PoliciesStream, embedded.PolicyUpdatedType, want); err != nil {
 			return false, err
 		}
 		wrote = true
 	}
-	if last, err = lastEvent(ctx, admin, policySettingsStream); err != nil {
+	if last, err = lastEvent(ctx, admin, embedded.PolicySettingsStream); err != nil {
 		return false, err
 	}
 	var settings struct {
 		Type string `json:"streamAccessPolicyType"`
 	}
-	if last.Type != policyChangedType || json.Unmarshal(last.Data, &settings) != nil || settings.Type != "streampolicy" {
-		if err := appendJSON(ctx, admin, policySettingsStream, policyChangedType, map[string]string{"streamAccessPolicyType": "streampolicy"}); err != nil {
+	if last.Type != embedded.PolicyChangedType || json.Unmarshal(last.Data, &settings) != nil || settings.Type != "streampolicy" {
+		if err := appendJSON(ctx, admin, embedded.PolicySettingsStream, embedded.PolicyChangedType, map[string]string{"streamAccessPolicyType": "streampolicy"}); err != nil {
 			return false, err
 		}
 		wrote = true

@@ -71,7 +71,7 @@ func TestEachServiceWritesOnlyItsOwnStreams(t *testing.T) {
 			}
 		}
 		// Outside Vigie's categories, and the settings that would undo all this: admins only.
-		for _, stream := range []string{"elsewhere-1", policiesStream, policySettingsStream} {
+		for _, stream := range []string{"elsewhere-1", embedded.PoliciesStream, embedded.PolicySettingsStream} {
 			if err := appendTo(a.name, stream); !errors.Is(err, store.ErrAccessDenied) {
 				t.Errorf("%s wrote %s: %v", a.name, stream, err)
 			}

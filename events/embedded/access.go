@@ -37,12 +37,13 @@ import (
 //
 // Vigie's all-in-one uses stream policies to give each of its services write access
 // to its own categories only (cmd/vigie's storeaccess.go).
+// The streams and event types of the server's access settings, by the server's names.
 const (
 	settingsStream       = "$settings"
-	policiesStream       = "$policies"
-	policySettingsStream = "$authorization-policy-settings"
-	policyUpdatedType    = "$policy-updated"
-	policyChangedType    = "$authorization-policy-changed"
+	PoliciesStream       = "$policies"
+	PolicySettingsStream = "$authorization-policy-settings"
+	PolicyUpdatedType    = "$policy-updated"
+	PolicyChangedType    = "$authorization-policy-changed"
 
 	roleAll    = "$all"
 	roleAdmins = "$admins"
@@ -63,7 +64,7 @@ var accesses = []Access{AccessRead, AccessWrite, AccessDelete, AccessMetaRead, A
 
 // settingsStreams are the `$` streams a caller may write (an admin, by default): the
 // ones that configure access.
-var settingsStreams = []string{settingsStream, policiesStream, policySettingsStream}
+var settingsStreams = []string{settingsStream, PoliciesStream, PolicySettingsStream}
 
 // Principal is an authenticated caller: its user name and groups.
 type Principal struct {
@@ -296,12 +297,12 @@ func (s *Store) readAccessConfig() (*accessConfig, error) {
 		cfg.restricted = true
 	case "streampolicy":
 		p := DefaultStreamPolicy()
-		recs, err := s.lastEvents(policiesStream, readChunk)
+		recs, err := s.lastEvents(PoliciesStream, readChunk)
 		if err != nil {
 			return nil, err
 		}
 		for _, rec := range recs { // newest first: the last valid one applies
-			if rec.Type != policyUpdatedType {
+			if rec.Type != PolicyUpdatedType {
 				continue
 			}
 			if got, ok := ParseStreamPolicy(rec.Data); ok {
@@ -329,7 +330,7 @@ func withDefaults(acl, def map[Access][]string) map[Access][]string {
 // policyType is the last valid choice of `$authorization-policy-settings`: "acl" when
 // the stream is empty, "restricted" when none of its (last readChunk) events is valid.
 func (s *Store) policyType() (string, error) {
-	recs, err := s.lastEvents(policySettingsStream, readChunk)
+	recs, err := s.lastEvents(PolicySettingsStream, readChunk)
 	if err != nil || len(recs) == 0 {
 		return "acl", err
 	}
@@ -337,7 +338,7 @@ func (s *Store) policyType() (string, error) {
 		var v struct {
 			Type string `json:"streamAccessPolicyType"`
 		}
-		if rec.Type == policyChangedType && json.Unmarshal(rec.Data, &v) == nil && (v.Type == "acl" || v.Type == "streampolicy") {
+		if rec.Type == PolicyChangedType && json.Unmarshal(rec.Data, &v) == nil && (v.Type == "acl" || v.Type == "streampolicy") {
 			return v.Type, nil
 		}
 	}
@@ -418,6 +419,3 @@ func streamACL(data []byte) (map[Access][]string, bool) {
 
 // isSettingsStream: one of the `$` streams that configure access.
 func isSettingsStream(stream string) bool { return slices.Contains(settingsStreams, stream) }
-
-// touchesAccess reports whether a write to stream may change what allowed answers.
-func touchesAccess(stream string) bool { return isSettingsStream(stream) }

@@ -264,7 +264,7 @@ func (s *Store) write(r *writeReq) writeResult {
 		return writeResult{err: ErrClosed}
 	}
 	res := <-r.reply
-	if touchesAccess(r.stream) {
+	if isSettingsStream(r.stream) {
 		s.access.invalidate() // the next check reads the new settings
 	}
 	return res
