@@ -19,6 +19,9 @@ require (
 	go.opentelemetry.io/otel/sdk/log v1.47.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
 	vigie/events v0.0.0
+	vigie/identity v0.0.0-00010101000000-000000000000
+	vigie/services/guard v0.0.0-00010101000000-000000000000
+	vigie/services/roles v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -103,22 +106,28 @@ require (
 
 replace vigie/events => ./events
 
+replace vigie/events/command => ./events/command
+
+replace vigie/events/embedded => ./events/embedded
+
+replace vigie/events/store => ./events/store
+
+replace vigie/events/storetest => ./events/storetest
+
+replace vigie/graph => ./graph
+
+replace vigie/identity => ./identity
+
 replace vigie/policies => ./policies
+
+replace vigie/projections => ./projections
+
+replace vigie/services/alerts => ./services/alerts
+
+replace vigie/services/guard => ./services/guard
 
 replace vigie/services/incidents => ./services/incidents
 
 replace vigie/services/resources => ./services/resources
 
-replace vigie/projections => ./projections
-
-replace vigie/graph => ./graph
-
-replace vigie/services/alerts => ./services/alerts
-
-replace vigie/events/store => ./events/store
-
-replace vigie/events/command => ./events/command
-
-replace vigie/events/storetest => ./events/storetest
-
-replace vigie/events/embedded => ./events/embedded
+replace vigie/services/roles => ./services/roles

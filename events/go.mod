@@ -1,3 +1,4 @@
 module vigie/events
 
 go 1.26.0
+

@@ -29,6 +29,7 @@ import (
 	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
+	"vigie/services/roles/rolespb"
 )
 
 // FuzzGraphQLInputConversion: what turns a GraphQL request into a service's command is
@@ -139,7 +140,7 @@ func fuzzGateway(f testing.TB) (http.Handler, *recorder) {
 	f.Cleanup(func() { _ = noRedis.Close() })
 	r := &resolver.Resolver{
 		Redis: noRedis, Authz: authz,
-		Incidents: incidentspb.NewIncidentsClient(rec), Roles: incidentspb.NewRolesClient(rec),
+		Incidents: incidentspb.NewIncidentsClient(rec), Roles: rolespb.NewRolesClient(rec),
 		Resources: resourcespb.NewResourcesClient(rec), Reinforcements: resourcespb.NewReinforcementsClient(rec),
 		Alerts: alertspb.NewAlertsClient(rec), Residents: alertspb.NewResidentsClient(rec),
 		ConsistencyWait: time.Millisecond,

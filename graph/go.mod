@@ -17,10 +17,13 @@ require (
 	golang.org/x/time v0.16.0
 	google.golang.org/grpc v1.85.0
 	vigie/events v0.0.0
+	vigie/identity v0.0.0-00010101000000-000000000000
 	vigie/policies v0.0.0
 	vigie/projections v0.0.0-00010101000000-000000000000
+	vigie/services/guard v0.0.0-00010101000000-000000000000
 	vigie/services/incidents v0.0.0-00010101000000-000000000000
 	vigie/services/resources v0.0.0-00010101000000-000000000000
+	vigie/services/roles v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -86,24 +89,30 @@ require (
 	vigie/services/alerts v0.0.0
 )
 
+tool github.com/99designs/gqlgen
+
 replace vigie/events => ../events
 
-tool github.com/99designs/gqlgen
+replace vigie/events/command => ../events/command
+
+replace vigie/events/embedded => ../events/embedded
+
+replace vigie/events/store => ../events/store
+
+replace vigie/events/storetest => ../events/storetest
+
+replace vigie/identity => ../identity
 
 replace vigie/policies => ../policies
 
 replace vigie/projections => ../projections
 
+replace vigie/services/alerts => ../services/alerts
+
+replace vigie/services/guard => ../services/guard
+
 replace vigie/services/incidents => ../services/incidents
 
 replace vigie/services/resources => ../services/resources
 
-replace vigie/services/alerts => ../services/alerts
-
-replace vigie/events/store => ../events/store
-
-replace vigie/events/command => ../events/command
-
-replace vigie/events/storetest => ../events/storetest
-
-replace vigie/events/embedded => ../events/embedded
+replace vigie/services/roles => ../services/roles

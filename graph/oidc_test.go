@@ -18,7 +18,7 @@ import (
 	"vigie/graph"
 	"vigie/graph/auth"
 	"vigie/graph/gatewaytest"
-	incidentspb "vigie/services/incidents/incidentspb"
+	"vigie/services/roles/rolespb"
 )
 
 // oidcClientID is the audience the gateway's ID tokens must carry.
@@ -177,7 +177,7 @@ func TestOIDCIdentitiesComeFromTheProviderAndRolesFromTheLog(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if _, err := env.Roles.Grant(gatewaytest.As(ctx, admin), &incidentspb.RoleRequest{
+	if _, err := env.Roles.Grant(gatewaytest.As(ctx, admin), &rolespb.RoleRequest{
 		CommandId: uniq("oidc-grant"), Subject: subject, Role: "rac", Domain: nimes,
 	}); err != nil {
 		t.Fatalf("granting rac on %s to %s: %v", nimes, subject, err)

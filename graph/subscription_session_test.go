@@ -15,8 +15,8 @@ import (
 	"vigie/graph"
 	"vigie/graph/auth"
 	"vigie/graph/gatewaytest"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 )
 
 // Issue 14, point 3, from the attacker's side: a websocket authenticated once must not

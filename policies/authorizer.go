@@ -14,8 +14,8 @@ import (
 	"github.com/casbin/casbin/v2/model"
 
 	"vigie/events"
+	"vigie/events/role"
 	"vigie/events/territory"
-	"vigie/policies/role"
 )
 
 // The model and the role permissions are files beside this one, so an
@@ -301,33 +301,23 @@ func checkGrant(subject, roleName, domain string) (string, error) {
 	return canonical, nil
 }
 
-// Apply applies a role event to the enforcer: role.RoleGranted and
-// role.RoleGrantConfirmed grant, role.RoleRevoked revokes; a
-// role.RoleGrantRequested grants nothing (it waits for a second person), and
-// other events are ignored.
+// Apply applies a role event to the enforcer, as role.EffectOf says: a grant or a
+// confirmation by a second person grants, a revocation revokes, a request grants
+// nothing (it waits for a second person). A confirmation that is not a second
+// person's is refused (ErrInvalidGrant); an event of another kind too.
 func (a *Authorizer) Apply(e events.Event) error {
-	switch e := e.(type) {
-	case role.RoleGranted:
-		return a.Grant(e.Subject, e.Role, e.Domain)
-	case role.RoleGrantConfirmed:
-		// The domain never decides a confirmation by the one who asked or by the
-		// one it empowers; one recorded anyway was written around the Roles API
-		// and confirms nothing.
-		if e.By == "" || e.By == e.RequestedBy || e.By == e.Subject {
-			return fmt.Errorf("%w: a confirmation by %q of a request by %q for %q is not a second person's", ErrInvalidGrant, e.By, e.RequestedBy, e.Subject)
-		}
-		return a.Grant(e.Subject, e.Role, e.Domain)
-	case role.RoleRevoked:
-		return a.Revoke(e.Subject, e.Role, e.Domain)
-	case role.RoleGrantRequested:
-		return nil // it grants nothing until a second person confirms it
+	eff, err := role.EffectOf(e)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidGrant, err)
 	}
-	return fmt.Errorf("%w: %s", errNotARoleEvent, e.EventType())
+	switch eff.Change {
+	case role.Grants:
+		return a.Grant(eff.Subject, eff.Role, eff.Domain)
+	case role.Revokes:
+		return a.Revoke(eff.Subject, eff.Role, eff.Domain)
+	}
+	return nil
 }
-
-// errNotARoleEvent: Apply was given an event it does not know; a role event added to
-// the contract fails TestTheAuthorizerHandlesEveryRoleEvent until Apply handles it.
-var errNotARoleEvent = errors.New("policies: not a role event the authorizer knows")
 
 // Ready is closed once Follow has applied every grant the log held when it
 // started: before that, Authorize refuses callers whose grants are not yet

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"vigie/events"
-	"vigie/policies/role"
+	"vigie/events/role"
 )
 
 const (

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 
 	"vigie/events"
-	"vigie/policies/role"
+	"vigie/events/role"
 )
 
 // RoleEvent is one role event of the log, as a GrantSource delivers it: the event and

@@ -4,12 +4,11 @@ go 1.26.0
 
 require (
 	github.com/casbin/casbin/v2 v2.135.0
-	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
-	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0
-	google.golang.org/grpc v1.83.2
 	vigie/events v0.0.0
 )
+
+require google.golang.org/grpc v1.83.2 // indirect
 
 require (
 	github.com/DataDog/zstd v1.5.7 // indirect
@@ -59,7 +58,6 @@ require (
 	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	vigie/events/command v0.0.0
 	vigie/events/embedded v0.0.0
 	vigie/events/store v0.0.0
 	vigie/events/storetest v0.0.0
@@ -67,10 +65,9 @@ require (
 
 replace vigie/events => ../events
 
-replace vigie/events/store => ../events/store
+replace vigie/events/embedded => ../events/embedded
 
-replace vigie/events/command => ../events/command
+replace vigie/events/store => ../events/store
 
 replace vigie/events/storetest => ../events/storetest
 
-replace vigie/events/embedded => ../events/embedded

@@ -7,6 +7,7 @@ require (
 	vigie/events v0.0.0
 	vigie/services/incidents v0.0.0-00010101000000-000000000000
 	vigie/services/resources v0.0.0-00010101000000-000000000000
+	vigie/services/roles v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -38,11 +39,11 @@ require (
 	github.com/prometheus/procfs v0.10.1 // indirect
 	github.com/rogpeppe/go-internal v1.14.1 // indirect
 	golang.org/x/exp v0.0.0-20230626212559-97b1e661b5df // indirect
-	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
-	google.golang.org/grpc v1.83.2 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
@@ -62,24 +63,23 @@ require (
 	vigie/events/embedded v0.0.0 // indirect
 	vigie/events/store v0.0.0
 	vigie/events/storetest v0.0.0
-	vigie/policies v0.0.0
 	vigie/services/alerts v0.0.0
 )
 
 replace vigie/events => ../events
 
-replace vigie/policies => ../policies
+replace vigie/events/command => ../events/command
+
+replace vigie/events/embedded => ../events/embedded
+
+replace vigie/events/store => ../events/store
+
+replace vigie/events/storetest => ../events/storetest
+
+replace vigie/services/alerts => ../services/alerts
 
 replace vigie/services/incidents => ../services/incidents
 
 replace vigie/services/resources => ../services/resources
 
-replace vigie/services/alerts => ../services/alerts
-
-replace vigie/events/store => ../events/store
-
-replace vigie/events/command => ../events/command
-
-replace vigie/events/storetest => ../events/storetest
-
-replace vigie/events/embedded => ../events/embedded
+replace vigie/services/roles => ../services/roles

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"vigie/events/store"
-	"vigie/policies/identity"
+	"vigie/identity"
 	"vigie/projections/projectiontest"
 	alertspb "vigie/services/alerts/alertspb"
 )

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"vigie/policies/identity"
+	"vigie/identity"
 	"vigie/projections/projectiontest"
 	alertspb "vigie/services/alerts/alertspb"
 	"vigie/services/alerts/channel/channeltest"

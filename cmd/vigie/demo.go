@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 )
 
 // demo is `vigie demo`: serve, plus a Cévennes flash flood around Nîmes (dep:30)

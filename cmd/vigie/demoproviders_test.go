@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"vigie/graph"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/services/alerts/channel"
 )
 

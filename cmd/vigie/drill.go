@@ -22,8 +22,8 @@ import (
 	"vigie/events/resource"
 	"vigie/events/store"
 	"vigie/events/territory"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/projections"
 	"vigie/services/incidents"
 )

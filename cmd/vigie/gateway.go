@@ -33,6 +33,7 @@ import (
 	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
+	"vigie/services/roles/rolespb"
 )
 
 // gatewayDeps is what a gateway is built from, in one process or alone.
@@ -96,7 +97,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 		Resolver: &resolver.Resolver{
 			Journal: jr,
 			Redis:   d.redis, Authz: d.authz, Notices: hub,
-			Incidents: incidentspb.NewIncidentsClient(inc), Roles: incidentspb.NewRolesClient(inc),
+			Incidents: incidentspb.NewIncidentsClient(inc), Roles: rolespb.NewRolesClient(inc),
 			Resources: resourcespb.NewResourcesClient(res), Reinforcements: resourcespb.NewReinforcementsClient(res),
 			Alerts: alertspb.NewAlertsClient(alr), Residents: alertspb.NewResidentsClient(alr),
 			Replay: &replay.Replayer{Store: d.store, Redis: d.redis},

@@ -34,7 +34,7 @@ type command struct {
 var commands = []command{
 	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "everything in one process on the embedded defaults", run: serveAll},
 	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--secure|--insecure] [--tls-san NAME] [--tls-cert FILE --tls-key FILE] [--metrics ADDR]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
-	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the incidents service against EVENTSTORE_URL", run: serveIncidents},
+	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the incidents service (and the Roles API) against EVENTSTORE_URL", run: serveIncidents},
 	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the resources service against EVENTSTORE_URL", run: serveResources},
 	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the alerts service and its dispatcher against EVENTSTORE_URL", run: serveAlerts},
 	{name: "serve projector", synopsis: "[--data DIR] [--listen ADDR]", summary: "the projector against EVENTSTORE_URL and REDIS_URL", run: serveProjector},

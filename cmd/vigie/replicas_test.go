@@ -18,8 +18,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/projections/projectiontest"
 )
 

@@ -24,11 +24,10 @@ import (
 
 	"vigie/events/embedded"
 	"vigie/events/store"
+	"vigie/identity"
 	"vigie/policies"
 	"vigie/policies/grantlog"
-	"vigie/policies/guard"
-	"vigie/policies/identity"
-	"vigie/services/incidents"
+	"vigie/services/guard"
 	"vigie/services/resources"
 )
 
@@ -290,7 +289,7 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		return fail(err)
 	}
 	g, health := guard.NewServer(key.Public().(ed25519.PublicKey))
-	inc, err := incidents.New(clients[accountIncidents], authz, nil)
+	inc, err := newIncidentsAndRoles(clients[accountIncidents], authz)
 	if err != nil {
 		return fail(err)
 	}

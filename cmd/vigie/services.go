@@ -19,11 +19,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"vigie/events/store"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/guard"
-	"vigie/policies/identity"
+	"vigie/services/guard"
 	"vigie/services/incidents"
 	"vigie/services/resources"
+	"vigie/services/roles"
 )
 
 // service is what `vigie serve incidents|resources` needs of a service package.
@@ -31,10 +32,32 @@ type service interface {
 	Register(grpc.ServiceRegistrar)
 }
 
+// services serves several APIs from one process.
+type services []service
+
+func (ss services) Register(g grpc.ServiceRegistrar) {
+	for _, s := range ss {
+		s.Register(g)
+	}
+}
+
+// newIncidentsAndRoles: the incidents process also serves the Roles API (a small API
+// the gateway reaches at the same address), writing the role streams with the
+// incidents service's store account.
+func newIncidentsAndRoles(c *store.Client, a *policies.Authorizer) (service, error) {
+	inc, err := incidents.New(c, a, nil)
+	if err != nil {
+		return nil, err
+	}
+	rol, err := roles.New(c, a, nil)
+	if err != nil {
+		return nil, err
+	}
+	return services{inc, rol}, nil
+}
+
 func serveIncidents(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
-	return serveService(ctx, name, "127.0.0.1:7101", args, stdout, stderr, func(c *store.Client, a *policies.Authorizer) (service, error) {
-		return incidents.New(c, a, nil)
-	})
+	return serveService(ctx, name, "127.0.0.1:7101", args, stdout, stderr, newIncidentsAndRoles)
 }
 
 func serveResources(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {

@@ -14,7 +14,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
-	"vigie/policies/identity"
+	"vigie/identity"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
 )

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 )
 
 // token prints a development token signed with the data directory's key. A gateway or

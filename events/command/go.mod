@@ -59,8 +59,9 @@ require (
 
 replace vigie/events => ..
 
+replace vigie/events/embedded => ../embedded
+
 replace vigie/events/store => ../store
 
 replace vigie/events/storetest => ../storetest
 
-replace vigie/events/embedded => ../embedded

@@ -58,3 +58,4 @@ require (
 replace vigie/events/store => ../store
 
 replace vigie/events/storetest => ../storetest
+

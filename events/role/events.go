@@ -55,7 +55,7 @@ func (RoleGrantRequested) EventType() string { return "RoleGrantRequested" }
 func (RoleGrantConfirmed) EventType() string { return "RoleGrantConfirmed" }
 
 // DomainOf is the domain a role event names, and whether e is one: a role
-// event is valid only in the stream of that domain (policies/role.StreamID), the
+// event is valid only in the stream of that domain (StreamID), the
 // one its author was authorized on.
 func DomainOf(e events.Event) (string, bool) {
 	switch e := e.(type) {

@@ -56,4 +56,3 @@ require (
 
 replace vigie/events/embedded => ../embedded
 
-replace vigie/events/storetest => ../storetest

@@ -54,6 +54,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
+replace vigie/events/embedded => ../embedded
+
 replace vigie/events/store => ../store
 
-replace vigie/events/embedded => ../embedded

@@ -18,8 +18,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/golang-jwt/jwt/v5"
 
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 )
 
 // ErrUnauthenticated: no token, or a token that does not verify.

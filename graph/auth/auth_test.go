@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 )
 
 func TestADevCallerExpiresWhenItsTokenIsNoLongerAccepted(t *testing.T) {

@@ -38,10 +38,9 @@ import (
 	"vigie/graph/auth"
 	"vigie/graph/notices"
 	"vigie/graph/resolver"
+	"vigie/identity"
 	"vigie/policies"
 	"vigie/policies/grantlog"
-	"vigie/policies/guard"
-	"vigie/policies/identity"
 	"vigie/policies/journal"
 	"vigie/projections"
 	"vigie/projections/boards"
@@ -51,10 +50,13 @@ import (
 	alertspb "vigie/services/alerts/alertspb"
 	"vigie/services/alerts/channel"
 	"vigie/services/alerts/dispatch"
+	"vigie/services/guard"
 	"vigie/services/incidents"
 	incidentspb "vigie/services/incidents/incidentspb"
 	"vigie/services/resources"
 	resourcespb "vigie/services/resources/resourcespb"
+	"vigie/services/roles"
+	"vigie/services/roles/rolespb"
 )
 
 // Option changes how Start assembles the stack.
@@ -118,7 +120,7 @@ type Env struct {
 	// Direct gRPC clients of the services, for fixtures a test does not want to go
 	// through the gateway (calls need identity.WithToken).
 	Incidents      incidentspb.IncidentsClient
-	Roles          incidentspb.RolesClient
+	Roles          rolespb.RolesClient
 	Resources      resourcespb.ResourcesClient
 	Reinforcements resourcespb.ReinforcementsClient
 	Projectors     []*projections.Projector
@@ -161,6 +163,10 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rol, err := roles.New(client, authz, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := resources.New(client, authz, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +177,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 	alr.Audience = o.audience
 	inc.Register(g)
+	rol.Register(g)
 	res.Register(g)
 	alr.Register(g)
 	if o.senders != nil {
@@ -258,7 +265,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		Resolver: &resolver.Resolver{
 			Journal: jr,
 			Redis:   rdb, Authz: authz, Notices: hub,
-			Incidents: incidentspb.NewIncidentsClient(conn), Roles: incidentspb.NewRolesClient(conn),
+			Incidents: incidentspb.NewIncidentsClient(conn), Roles: rolespb.NewRolesClient(conn),
 			Resources: resourcespb.NewResourcesClient(conn), Reinforcements: resourcespb.NewReinforcementsClient(conn),
 			Alerts: alertspb.NewAlertsClient(conn), Residents: alertspb.NewResidentsClient(conn),
 			Replay:          &replay.Replayer{Store: client, Redis: rdb},
@@ -278,7 +285,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 
 	return &Env{
 		URL: srv.URL, HTTP: srv.Client(), Key: key, Store: client, Redis: rdb, Authz: authz,
-		Incidents: incidentspb.NewIncidentsClient(conn), Roles: incidentspb.NewRolesClient(conn),
+		Incidents: incidentspb.NewIncidentsClient(conn), Roles: rolespb.NewRolesClient(conn),
 		Resources: resourcespb.NewResourcesClient(conn), Reinforcements: resourcespb.NewReinforcementsClient(conn),
 		Projectors: ps, Journal: jr,
 		stopProjectors: func() {

@@ -5,10 +5,10 @@ import (
 	"slices"
 
 	"vigie/graph/model"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/policies/journal"
-	incidentspb "vigie/services/incidents/incidentspb"
+	"vigie/services/roles/rolespb"
 )
 
 // me is the caller with every grant they hold: those of their token and those the
@@ -45,7 +45,7 @@ func (r *Resolver) roleCommand(ctx context.Context, action, subject, role, domai
 	if err != nil {
 		return nil, err
 	}
-	req := &incidentspb.RoleRequest{CommandId: cmdID(cmd), Subject: subject, Role: role, Domain: domain}
+	req := &rolespb.RoleRequest{CommandId: cmdID(cmd), Subject: subject, Role: role, Domain: domain}
 	call := r.Roles.Grant
 	if action == policies.ActionRevoke {
 		call = r.Roles.Revoke

@@ -11,8 +11,8 @@ import (
 	"vigie/events/alert"
 	"vigie/events/store"
 	"vigie/graph/model"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/projections/alertboard"
 	alertspb "vigie/services/alerts/alertspb"
 )

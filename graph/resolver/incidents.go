@@ -8,8 +8,8 @@ import (
 
 	"vigie/events/store"
 	"vigie/graph/model"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/projections/incidentboard"
 	incidentspb "vigie/services/incidents/incidentspb"
 )

@@ -5,8 +5,8 @@ import (
 
 	"vigie/events/store"
 	"vigie/graph/model"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/projections/prefecture"
 	resourcespb "vigie/services/resources/resourcespb"
 )

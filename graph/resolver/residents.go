@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"vigie/graph/model"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	alertspb "vigie/services/alerts/alertspb"
 )
 

@@ -16,6 +16,7 @@ import (
 	alertspb "vigie/services/alerts/alertspb"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
+	"vigie/services/roles/rolespb"
 )
 
 // Resolver holds what every resolver needs.
@@ -24,7 +25,7 @@ type Resolver struct {
 	Authz          *policies.Authorizer
 	Notices        *notices.Hub
 	Incidents      incidentspb.IncidentsClient
-	Roles          incidentspb.RolesClient
+	Roles          rolespb.RolesClient
 	Resources      resourcespb.ResourcesClient
 	Reinforcements resourcespb.ReinforcementsClient
 	Alerts         alertspb.AlertsClient

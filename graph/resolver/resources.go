@@ -6,8 +6,8 @@ import (
 
 	"vigie/events/store"
 	"vigie/graph/model"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 	"vigie/projections/resourceboard"
 	resourcespb "vigie/services/resources/resourcespb"
 )

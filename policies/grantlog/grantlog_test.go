@@ -10,10 +10,10 @@ import (
 
 	"vigie/events"
 	"vigie/events/embedded"
+	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/policies"
 	"vigie/policies/grantlog"
-	"vigie/policies/role"
 )
 
 // openStore starts the embedded event store on a free loopback port and

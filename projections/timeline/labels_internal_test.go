@@ -5,7 +5,7 @@ import (
 
 	"vigie/events"
 	"vigie/events/incident"
-	"vigie/policies/role"
+	"vigie/events/role"
 	"vigie/services/resources/resource"
 )
 

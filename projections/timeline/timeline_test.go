@@ -11,13 +11,13 @@ import (
 	"vigie/events"
 	"vigie/events/command"
 	"vigie/events/store"
-	"vigie/policies/role"
 	"vigie/projections"
 	"vigie/projections/projectiontest"
 	"vigie/projections/timeline"
 	"vigie/services/incidents/incident"
 	"vigie/services/resources/reinforcement"
 	"vigie/services/resources/resource"
+	"vigie/services/roles/role"
 )
 
 const (

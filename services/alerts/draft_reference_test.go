@@ -13,12 +13,12 @@ import (
 
 	"vigie/events"
 	"vigie/events/command"
+	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/policies"
-	"vigie/policies/guard/guardtest"
-	"vigie/policies/role"
 	"vigie/services/alerts"
 	pb "vigie/services/alerts/alertspb"
+	"vigie/services/guard/guardtest"
 )
 
 const (

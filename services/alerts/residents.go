@@ -7,9 +7,9 @@ import (
 	"vigie/events"
 	"vigie/events/command"
 	"vigie/policies"
-	"vigie/policies/guard"
 	pb "vigie/services/alerts/alertspb"
 	"vigie/services/alerts/resident"
+	"vigie/services/guard"
 )
 
 type residentsAPI struct {

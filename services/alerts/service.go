@@ -17,11 +17,11 @@ import (
 	"vigie/events/store"
 	"vigie/events/territory"
 	"vigie/policies"
-	"vigie/policies/guard"
 	"vigie/services/alerts/alert"
 	pb "vigie/services/alerts/alertspb"
 	"vigie/services/alerts/cap"
 	"vigie/services/alerts/resident"
+	"vigie/services/guard"
 )
 
 // Service holds the command handlers of alerts and residents.

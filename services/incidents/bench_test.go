@@ -39,7 +39,7 @@ import (
 
 	"vigie/events/store"
 	"vigie/policies"
-	"vigie/policies/guard/guardtest"
+	"vigie/services/guard/guardtest"
 	"vigie/services/incidents"
 	pb "vigie/services/incidents/incidentspb"
 )

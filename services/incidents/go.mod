@@ -4,9 +4,10 @@ go 1.26.0
 
 require (
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
-	google.golang.org/grpc v1.83.2
+	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	vigie/events v0.0.0
+	vigie/services/guard v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -43,6 +44,7 @@ require (
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
 	golang.org/x/exp v0.0.0-20230626212559-97b1e661b5df // indirect
+	vigie/identity v0.0.0-00010101000000-000000000000 // indirect
 )
 
 require (
@@ -56,7 +58,7 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
-	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e // indirect
@@ -70,12 +72,17 @@ require (
 
 replace vigie/events => ../../events
 
-replace vigie/policies => ../../policies
+replace vigie/events/command => ../../events/command
+
+replace vigie/events/embedded => ../../events/embedded
 
 replace vigie/events/store => ../../events/store
 
-replace vigie/events/command => ../../events/command
-
 replace vigie/events/storetest => ../../events/storetest
 
-replace vigie/events/embedded => ../../events/embedded
+replace vigie/identity => ../../identity
+
+replace vigie/policies => ../../policies
+
+replace vigie/services/guard => ../guard
+

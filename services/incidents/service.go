@@ -10,26 +10,21 @@ import (
 	"vigie/events/command"
 	"vigie/events/store"
 	"vigie/policies"
-	"vigie/policies/guard"
-	"vigie/policies/role"
+	"vigie/services/guard"
 	"vigie/services/incidents/incident"
 	pb "vigie/services/incidents/incidentspb"
 )
 
-// Service holds the command handlers of incidents and role grants.
+// Service holds the command handler of incidents.
 type Service struct {
 	guard     guard.Guard
 	incidents *command.Handler[*incident.Incident]
-	roles     *command.Handler[*role.Assignments]
 }
 
 // Registry returns the event types this service writes.
 func Registry() (*events.Registry, error) {
 	reg := events.NewRegistry()
 	if err := incident.Register(reg); err != nil {
-		return nil, err
-	}
-	if err := role.Register(reg); err != nil {
 		return nil, err
 	}
 	return reg, nil
@@ -41,19 +36,15 @@ func New(c *store.Client, authz *policies.Authorizer, now func() time.Time) (*Se
 	if err != nil {
 		return nil, err
 	}
-	// One history for the service's aggregates: their streams have distinct names.
-	history := command.NewHistory(20_000)
 	return &Service{
 		guard:     guard.Guard{Authz: authz},
-		incidents: &command.Handler[*incident.Incident]{Store: c, Registry: reg, Now: now, History: history, New: func() *incident.Incident { return &incident.Incident{} }},
-		roles:     &command.Handler[*role.Assignments]{Store: c, Registry: reg, Now: now},
+		incidents: &command.Handler[*incident.Incident]{Store: c, Registry: reg, Now: now, History: command.NewHistory(20_000), New: func() *incident.Incident { return &incident.Incident{} }},
 	}, nil
 }
 
-// Register serves the Incidents and Roles APIs on g.
+// Register serves the Incidents API on g.
 func (s *Service) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterIncidentsServer(g, incidentsAPI{s: s})
-	pb.RegisterRolesServer(g, rolesAPI{s: s})
 }
 
 type incidentsAPI struct {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,9 +14,8 @@ import (
 	"vigie/events/command"
 	"vigie/events/store"
 	"vigie/policies"
-	"vigie/policies/guard"
-	"vigie/policies/guard/guardtest"
-	"vigie/policies/role"
+	"vigie/services/guard"
+	"vigie/services/guard/guardtest"
 	"vigie/services/incidents"
 	"vigie/services/incidents/incident"
 	pb "vigie/services/incidents/incidentspb"
@@ -44,52 +42,14 @@ func start(t *testing.T) *guardtest.Env {
 	})
 }
 
-// wantCode fails unless err carries the gRPC code want; when rule is not nil, the
-// status message must name it (guard.Status keeps the domain error's text).
-func wantCode(t *testing.T, err error, want codes.Code, rule error) {
-	t.Helper()
-	if got := status.Code(err); got != want {
-		t.Fatalf("got %v (%v), want %v", got, err, want)
-	}
-	if rule != nil {
-		if msg := status.Convert(err).Message(); !strings.Contains(msg, rule.Error()) {
-			t.Fatalf("message %q does not name %q", msg, rule)
-		}
-	}
-}
-
-type recorded struct {
-	event events.Event
-	md    events.Metadata
-}
-
 // stream decodes every event of a stream with the service's registry.
-func stream(t *testing.T, env *guardtest.Env, name string) []recorded {
+func stream(t *testing.T, env *guardtest.Env, name string) []guardtest.Recorded {
 	t.Helper()
 	reg, err := incidents.Registry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := env.Store.ReadStream(context.Background(), name, store.Start, store.Forwards, store.NoLimit)
-	if err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
-	out := make([]recorded, 0, len(recs))
-	for _, rec := range recs {
-		e, md, err := reg.Decode(rec.Type, rec.Data, rec.Metadata)
-		if err != nil {
-			t.Fatalf("decode %s@%d: %v", name, rec.Revision, err)
-		}
-		out = append(out, recorded{e, md})
-	}
-	return out
-}
-
-func unchanged(t *testing.T, env *guardtest.Env, head uint64) {
-	t.Helper()
-	if now := env.Head(t); now != head {
-		t.Fatalf("the log moved from %d to %d: a refused command appended", head, now)
-	}
+	return env.Stream(t, reg, name)
 }
 
 func TestAnIncidentLivesItsLifecycleOverGRPC(t *testing.T) {
@@ -123,18 +83,18 @@ func TestAnIncidentLivesItsLifecycleOverGRPC(t *testing.T) {
 
 	head := env.Head(t)
 	_, err = c.Escalate(rac, &pb.EscalateRequest{CommandId: "esc-rac", IncidentId: id, Reason: "débordement généralisé"})
-	wantCode(t, err, codes.PermissionDenied, nil)
-	unchanged(t, env, head)
+	guardtest.WantCode(t, err, codes.PermissionDenied, nil)
+	env.Unchanged(t, head)
 
 	r, err = c.Escalate(mayor, &pb.EscalateRequest{CommandId: "esc-1", IncidentId: id, Reason: "débordement généralisé"})
 	done(r, err, "escalated")
 
 	head = env.Head(t)
 	_, err = c.Close(rac, &pb.CloseRequest{CommandId: "close-rac", IncidentId: id, Summary: "décrue"})
-	wantCode(t, err, codes.FailedPrecondition, incident.ErrDirectedByPrefecture)
+	guardtest.WantCode(t, err, codes.FailedPrecondition, incident.ErrDirectedByPrefecture)
 	_, err = c.Stabilize(mayor, &pb.StabilizeRequest{CommandId: "stab-mayor", IncidentId: id})
-	wantCode(t, err, codes.FailedPrecondition, incident.ErrDirectedByPrefecture)
-	unchanged(t, env, head)
+	guardtest.WantCode(t, err, codes.FailedPrecondition, incident.ErrDirectedByPrefecture)
+	env.Unchanged(t, head)
 
 	r, err = c.Stabilize(cod, &pb.StabilizeRequest{CommandId: "stab-1", IncidentId: id})
 	done(r, err, "stabilized")
@@ -145,10 +105,10 @@ func TestAnIncidentLivesItsLifecycleOverGRPC(t *testing.T) {
 	// (incident.DirectedByPrefecture): the mayor may not reopen it.
 	head = env.Head(t)
 	_, err = c.Reopen(mayor, &pb.ReopenRequest{CommandId: "reopen-mayor", IncidentId: id, Reason: "nouvelle montée des eaux"})
-	wantCode(t, err, codes.FailedPrecondition, incident.ErrDirectedByPrefecture)
+	guardtest.WantCode(t, err, codes.FailedPrecondition, incident.ErrDirectedByPrefecture)
 	_, err = c.AddLogEntry(operator, &pb.AddLogEntryRequest{CommandId: "log-closed", IncidentId: id, Text: "trop tard"})
-	wantCode(t, err, codes.FailedPrecondition, incident.ErrIncidentClosed)
-	unchanged(t, env, head)
+	guardtest.WantCode(t, err, codes.FailedPrecondition, incident.ErrIncidentClosed)
+	env.Unchanged(t, head)
 
 	r, err = c.Reopen(cod, &pb.ReopenRequest{CommandId: "reopen-1", IncidentId: id, Reason: "nouvelle montée des eaux"})
 	done(r, err, "qualified")
@@ -168,23 +128,23 @@ func TestAnIncidentLivesItsLifecycleOverGRPC(t *testing.T) {
 	if len(log) != len(want) {
 		var got []string
 		for _, r := range log {
-			got = append(got, r.event.EventType())
+			got = append(got, r.Event.EventType())
 		}
 		t.Fatalf("stream holds %v", got)
 	}
 	for i, w := range want {
-		e, md := log[i].event, log[i].md
+		e, md := log[i].Event, log[i].Meta
 		if e.EventType() != w.typ || md.Actor != w.actor || md.Role != w.role || md.Domain != nimes || md.CommandID != w.cmd {
 			t.Errorf("event %d: %s by %s as %s on %s (command %s); want %+v", i, e.EventType(), md.Actor, md.Role, md.Domain, md.CommandID, w)
 		}
 	}
-	if rep := log[0].event.(incident.IncidentReported); rep.IncidentID != id || rep.Kind != incident.KindFlashFlood || rep.ReportedBy != "op-nimes" {
+	if rep := log[0].Event.(incident.IncidentReported); rep.IncidentID != id || rep.Kind != incident.KindFlashFlood || rep.ReportedBy != "op-nimes" {
 		t.Errorf("reported %+v", rep)
 	}
-	if q := log[1].event.(incident.IncidentQualified); q.Kind != incident.KindFlood || q.Severity != incident.SeveritySevere || q.Location == nil {
+	if q := log[1].Event.(incident.IncidentQualified); q.Kind != incident.KindFlood || q.Severity != incident.SeveritySevere || q.Location == nil {
 		t.Errorf("qualified %+v (the report's location must be kept)", q)
 	}
-	if e := log[2].event.(incident.LogEntryAdded); e.EntryID != command.EventID(id, "op-nimes", "log-1", 0).String() || e.Author != "op-nimes" {
+	if e := log[2].Event.(incident.LogEntryAdded); e.EntryID != command.EventID(id, "op-nimes", "log-1", 0).String() || e.Author != "op-nimes" {
 		t.Errorf("log entry %+v", e)
 	}
 }
@@ -206,7 +166,7 @@ func TestAReportResentWithTheSameCommandIDIsRecordedOnce(t *testing.T) {
 	if !again.Duplicate || again.IncidentId != first.IncidentId || again.CommitPosition != first.CommitPosition || again.Status != "reported" {
 		t.Fatalf("resent %+v, first %+v", again, first)
 	}
-	if log := stream(t, env, "incident-"+first.IncidentId); len(log) != 1 || log[0].event.EventType() != "IncidentReported" {
+	if log := stream(t, env, "incident-"+first.IncidentId); len(log) != 1 || log[0].Event.EventType() != "IncidentReported" {
 		t.Fatalf("stream holds %d events", len(log))
 	}
 }
@@ -231,126 +191,10 @@ func TestTwoAuthorsUsingOneCommandIDEachAddTheirLogEntry(t *testing.T) {
 	if len(log) != 3 {
 		t.Fatalf("stream holds %d events, want the report and two entries", len(log))
 	}
-	e1, e2 := log[1].event.(incident.LogEntryAdded), log[2].event.(incident.LogEntryAdded)
+	e1, e2 := log[1].Event.(incident.LogEntryAdded), log[2].Event.(incident.LogEntryAdded)
 	if e1.Author != "op-1" || e2.Author != "op-2" || e1.EntryID == e2.EntryID {
 		t.Fatalf("entries %+v and %+v", e1, e2)
 	}
-}
-
-// waitAuthorized polls the authorizer following the log until p's right to report
-// in nimes is want, for at most two seconds.
-func waitAuthorized(t *testing.T, env *guardtest.Env, p policies.Principal, want bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for (env.Authz.Authorize(p, nimes, policies.ObjectIncident, policies.ActionReport) == nil) != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("the authorizer did not follow the grant within 2s (want allowed=%v)", want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func TestRoleGrantsTakeEffectWhileTheServiceRuns(t *testing.T) {
-	env := start(t)
-	inc := pb.NewIncidentsClient(env.Conn)
-	roles := pb.NewRolesClient(env.Conn)
-	admin := env.As(t, "adm-nimes", events.RoleAdmin, nimes)
-	// u-42's token carries one harmless grant elsewhere; what it may do in Nîmes
-	// comes from the log.
-	u42 := env.As(t, "u-42", events.RoleObserver, istres)
-	p42 := policies.Principal{Subject: "u-42", Grants: []policies.Grant{{Role: events.RoleObserver, Domain: istres}}}
-	report := func(cmd string) (*pb.IncidentReply, error) {
-		return inc.Report(u42, &pb.ReportRequest{CommandId: cmd, Domain: nimes, Kind: "storm", Title: "Arbre tombé sur la chaussée"})
-	}
-
-	head := env.Head(t)
-	_, err := report("before")
-	wantCode(t, err, codes.PermissionDenied, nil)
-	unchanged(t, env, head)
-
-	g, err := roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-1", Subject: "u-42", Role: events.RoleOperator, Domain: nimes})
-	if err != nil || g.Domain != nimes || g.Duplicate {
-		t.Fatalf("grant: %+v, %v", g, err)
-	}
-	again, err := roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-1", Subject: "u-42", Role: events.RoleOperator, Domain: nimes})
-	if err != nil || !again.Duplicate {
-		t.Fatalf("resent grant: %+v, %v", again, err)
-	}
-	_, err = roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-2", Subject: "u-42", Role: events.RoleOperator, Domain: nimes})
-	wantCode(t, err, codes.FailedPrecondition, role.ErrAlreadyGranted)
-	log := stream(t, env, "role-"+nimes)
-	if len(log) != 1 || log[0].md.Actor != "adm-nimes" || log[0].md.Role != events.RoleAdmin {
-		t.Fatalf("role stream: %d events, first %+v", len(log), log)
-	}
-	if gr := log[0].event.(role.RoleGranted); gr.Subject != "u-42" || gr.Role != events.RoleOperator || gr.Domain != nimes || gr.By != "adm-nimes" {
-		t.Fatalf("granted %+v", gr)
-	}
-
-	waitAuthorized(t, env, p42, true)
-	r, err := report("after-grant")
-	if err != nil {
-		t.Fatalf("report after the grant: %v", err)
-	}
-	if md := stream(t, env, "incident-"+r.IncidentId)[0].md; md.Actor != "u-42" || md.Role != events.RoleOperator {
-		t.Fatalf("reported by %s as %s", md.Actor, md.Role)
-	}
-
-	if _, err := roles.Revoke(admin, &pb.RoleRequest{CommandId: "revoke-1", Subject: "u-42", Role: events.RoleOperator, Domain: nimes}); err != nil {
-		t.Fatalf("revoke: %v", err)
-	}
-	waitAuthorized(t, env, p42, false)
-	head = env.Head(t)
-	_, err = report("after-revoke")
-	wantCode(t, err, codes.PermissionDenied, nil)
-	// Nor may u-42 see the incident it reported any more.
-	_, err = inc.AddLogEntry(u42, &pb.AddLogEntryRequest{CommandId: "log", IncidentId: r.IncidentId, Text: "encore là"})
-	wantCode(t, err, codes.NotFound, nil)
-	unchanged(t, env, head)
-
-	t.Run("only an admin grants", func(t *testing.T) {
-		head := env.Head(t)
-		for _, caller := range []context.Context{
-			env.As(t, "maire-nimes", events.RoleMayor, nimes),
-			env.As(t, "cod-gard", events.RolePrefecture, gard),
-			env.As(t, "adm-ales", events.RoleAdmin, ales),
-		} {
-			_, err := roles.Grant(caller, &pb.RoleRequest{CommandId: "grant-x", Subject: "u-43", Role: events.RoleRAC, Domain: nimes})
-			wantCode(t, err, codes.PermissionDenied, nil)
-		}
-		unchanged(t, env, head)
-	})
-	t.Run("an admin cannot revoke their own admin role", func(t *testing.T) {
-		head := env.Head(t)
-		_, err := roles.Revoke(admin, &pb.RoleRequest{CommandId: "self", Subject: "adm-nimes", Role: events.RoleAdmin, Domain: nimes})
-		wantCode(t, err, codes.FailedPrecondition, role.ErrSelfRevokeAdmin)
-		unchanged(t, env, head)
-	})
-	t.Run("a revocation of what is not held", func(t *testing.T) {
-		head := env.Head(t)
-		_, err := roles.Revoke(admin, &pb.RoleRequest{CommandId: "revoke-2", Subject: "u-42", Role: events.RoleOperator, Domain: nimes})
-		wantCode(t, err, codes.FailedPrecondition, role.ErrNotGranted)
-		unchanged(t, env, head)
-	})
-	t.Run("the prefecture's role is not granted on a commune", func(t *testing.T) {
-		head := env.Head(t)
-		_, err := roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-pref", Subject: "u-44", Role: events.RolePrefecture, Domain: nimes})
-		wantCode(t, err, codes.FailedPrecondition, role.ErrRoleNotForDomain)
-		unchanged(t, env, head)
-	})
-	t.Run("an unknown role or a malformed subject", func(t *testing.T) {
-		head := env.Head(t)
-		_, err := roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-boss", Subject: "u-44", Role: "boss", Domain: nimes})
-		wantCode(t, err, codes.InvalidArgument, role.ErrUnknownRole)
-		_, err = roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-space", Subject: "u 44", Role: events.RoleOperator, Domain: nimes})
-		wantCode(t, err, codes.InvalidArgument, role.ErrInvalidSubject)
-		_, err = roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-role", Subject: "role:mayor", Role: events.RoleOperator, Domain: nimes})
-		wantCode(t, err, codes.InvalidArgument, role.ErrInvalidSubject)
-		unchanged(t, env, head)
-	})
-	t.Run("a malformed domain", func(t *testing.T) {
-		_, err := roles.Grant(admin, &pb.RoleRequest{CommandId: "grant-bad", Subject: "u-44", Role: events.RoleOperator, Domain: "nimes"})
-		wantCode(t, err, codes.InvalidArgument, nil)
-	})
 }
 
 // The matrix's answers: the gRPC code each cell expects.
@@ -487,16 +331,16 @@ func TestIncidentCommandsAuthorizationMatrix(t *testing.T) {
 				switch want {
 				case allowed:
 					log := stream(t, env, "incident-"+id)
-					if md := log[len(log)-1].md; md.Actor != subject || md.Role != row.role || md.Domain != nimes {
+					if md := log[len(log)-1].Meta; md.Actor != subject || md.Role != row.role || md.Domain != nimes {
 						t.Errorf("%s recorded by %s as %s on %s", cmd, md.Actor, md.Role, md.Domain)
 					}
 				case refused:
 					if msg := status.Convert(err).Message(); !strings.Contains(msg, row.rule.Error()) {
 						t.Errorf("%s: %q does not name %q", cmd, msg, row.rule)
 					}
-					unchanged(t, env, head)
+					env.Unchanged(t, head)
 				default:
-					unchanged(t, env, head)
+					env.Unchanged(t, head)
 				}
 			}
 		})

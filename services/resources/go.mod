@@ -3,9 +3,11 @@ module vigie/services/resources
 go 1.26.0
 
 require (
-	google.golang.org/grpc v1.83.2
+	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	vigie/events v0.0.0
+	vigie/identity v0.0.0-00010101000000-000000000000
+	vigie/services/guard v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -54,7 +56,7 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
-	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e // indirect
@@ -68,12 +70,17 @@ require (
 
 replace vigie/events => ../../events
 
-replace vigie/policies => ../../policies
+replace vigie/events/command => ../../events/command
+
+replace vigie/events/embedded => ../../events/embedded
 
 replace vigie/events/store => ../../events/store
 
-replace vigie/events/command => ../../events/command
-
 replace vigie/events/storetest => ../../events/storetest
 
-replace vigie/events/embedded => ../../events/embedded
+replace vigie/identity => ../../identity
+
+replace vigie/policies => ../../policies
+
+replace vigie/services/guard => ../guard
+

@@ -11,10 +11,10 @@ import (
 
 	"vigie/events"
 	"vigie/events/command"
+	"vigie/events/role"
 	"vigie/events/store"
 	"vigie/policies"
-	"vigie/policies/guard/guardtest"
-	"vigie/policies/role"
+	"vigie/services/guard/guardtest"
 	"vigie/services/resources/reinforcement"
 	"vigie/services/resources/resource"
 	pb "vigie/services/resources/resourcespb"
@@ -79,8 +79,8 @@ func grantInLog(t *testing.T, env *guardtest.Env, subject, roleName, domain stri
 // word: an id of another commune must be answered as an id of nothing.
 func sameAnswer(t *testing.T, elsewhere, nowhere error) {
 	t.Helper()
-	wantCode(t, elsewhere, codes.NotFound)
-	wantCode(t, nowhere, codes.NotFound)
+	guardtest.WantCode(t, elsewhere, codes.NotFound)
+	guardtest.WantCode(t, nowhere, codes.NotFound)
 	if a, b := status.Convert(elsewhere).Message(), status.Convert(nowhere).Message(); a != b {
 		t.Fatalf("an incident of another commune is answered %q, an unknown one %q", a, b)
 	}
@@ -105,7 +105,7 @@ func TestACommuneCannotReferenceAnotherCommunesIncident(t *testing.T) {
 		_, elsewhere := resources.Engage(racAles, &pb.EngageRequest{CommandId: "eng-nimes", ResourceId: "pump-ales", IncidentId: "inc-nimes"})
 		_, nowhere := resources.Engage(racAles, &pb.EngageRequest{CommandId: "eng-unknown", ResourceId: "pump-ales", IncidentId: unknown})
 		sameAnswer(t, elsewhere, nowhere)
-		unchanged(t, env, head)
+		env.Unchanged(t, head)
 	})
 	t.Run("requesting reinforcements for Nîmes' incident is answered as for no incident", func(t *testing.T) {
 		head := env.Head(t)
@@ -114,7 +114,7 @@ func TestACommuneCannotReferenceAnotherCommunesIncident(t *testing.T) {
 			return err
 		}
 		sameAnswer(t, ask("rf-nimes", "inc-nimes"), ask("rf-unknown", unknown))
-		unchanged(t, env, head)
+		env.Unchanged(t, head)
 	})
 	t.Run("a commune's own incident is still served", func(t *testing.T) {
 		r, err := resources.Engage(racAles, &pb.EngageRequest{CommandId: "eng-ales", ResourceId: "pump-ales", IncidentId: "inc-ales"})
@@ -142,10 +142,10 @@ func TestMeansAndRequestsStayWithTheirOwnCommunesIncident(t *testing.T) {
 
 	head := env.Head(t)
 	_, err := resources.Engage(both, &pb.EngageRequest{CommandId: "eng", ResourceId: "pump-ales", IncidentId: "inc-nimes"})
-	wantCode(t, err, codes.FailedPrecondition, resource.ErrIncidentOfAnotherCommune)
+	guardtest.WantCode(t, err, codes.FailedPrecondition, resource.ErrIncidentOfAnotherCommune)
 	_, err = reinforcements.Request(both, &pb.ReinforcementRequest{CommandId: "rf", Domain: ales, IncidentId: "inc-nimes", Kind: "team", Quantity: 1})
-	wantCode(t, err, codes.FailedPrecondition, reinforcement.ErrIncidentOfAnotherCommune)
-	unchanged(t, env, head)
+	guardtest.WantCode(t, err, codes.FailedPrecondition, reinforcement.ErrIncidentOfAnotherCommune)
+	env.Unchanged(t, head)
 
 	// The prefecture's workflow is the way: Nîmes asks for its own incident.
 	if _, err := reinforcements.Request(both, &pb.ReinforcementRequest{CommandId: "rf-nimes", Domain: nimes, IncidentId: "inc-nimes", Kind: "equipment", Quantity: 1}); err != nil {
@@ -167,9 +167,9 @@ func TestAReferenceIsLookedAtOnlyAfterTheCallerMayAct(t *testing.T) {
 	observer := env.As(t, "obs-nimes", events.RoleObserver, nimes)
 	for _, incident := range []string{"inc-nimes", "no-such-incident"} {
 		_, err := resources.Engage(observer, &pb.EngageRequest{CommandId: "eng", ResourceId: "pump-nimes", IncidentId: incident})
-		wantCode(t, err, codes.PermissionDenied)
+		guardtest.WantCode(t, err, codes.PermissionDenied)
 		_, err = reinforcements.Request(observer, &pb.ReinforcementRequest{CommandId: "rf", Domain: nimes, IncidentId: incident, Kind: "team", Quantity: 1})
-		wantCode(t, err, codes.PermissionDenied)
+		guardtest.WantCode(t, err, codes.PermissionDenied)
 	}
-	unchanged(t, env, head)
+	env.Unchanged(t, head)
 }

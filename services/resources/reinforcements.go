@@ -7,7 +7,7 @@ import (
 	"vigie/events"
 	"vigie/events/command"
 	"vigie/policies"
-	"vigie/policies/guard"
+	"vigie/services/guard"
 	"vigie/services/resources/reinforcement"
 	"vigie/services/resources/resource"
 	pb "vigie/services/resources/resourcespb"

@@ -10,7 +10,7 @@ import (
 	"vigie/events/command"
 	"vigie/events/store"
 	"vigie/policies"
-	"vigie/policies/guard"
+	"vigie/services/guard"
 	"vigie/services/resources/reinforcement"
 	"vigie/services/resources/resource"
 	pb "vigie/services/resources/resourcespb"

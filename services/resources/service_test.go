@@ -17,10 +17,10 @@ import (
 
 	"vigie/events"
 	"vigie/events/store"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/guard"
-	"vigie/policies/guard/guardtest"
-	"vigie/policies/identity"
+	"vigie/services/guard"
+	"vigie/services/guard/guardtest"
 	"vigie/services/resources"
 	"vigie/services/resources/reinforcement"
 	"vigie/services/resources/resource"
@@ -48,61 +48,22 @@ func start(t *testing.T) *guardtest.Env {
 	})
 }
 
-// wantCode fails unless err carries the gRPC code want; when rule is given, the
-// status message must name it (guard.Status keeps the domain error's text).
-func wantCode(t *testing.T, err error, want codes.Code, rule ...error) {
-	t.Helper()
-	if got := status.Code(err); got != want {
-		t.Fatalf("got %v (%v), want %v", got, err, want)
-	}
-	for _, r := range rule {
-		if msg := status.Convert(err).Message(); !strings.Contains(msg, r.Error()) {
-			t.Fatalf("message %q does not name %q", msg, r)
-		}
-	}
-}
-
-type recorded struct {
-	event events.Event
-	md    events.Metadata
-}
-
 // stream decodes every event of a stream with the service's registry.
-func stream(t *testing.T, env *guardtest.Env, name string) []recorded {
+func stream(t *testing.T, env *guardtest.Env, name string) []guardtest.Recorded {
 	t.Helper()
 	reg, err := resources.Registry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := env.Store.ReadStream(context.Background(), name, store.Start, store.Forwards, store.NoLimit)
-	if err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
-	out := make([]recorded, 0, len(recs))
-	for _, rec := range recs {
-		e, md, err := reg.Decode(rec.Type, rec.Data, rec.Metadata)
-		if err != nil {
-			t.Fatalf("decode %s@%d: %v", name, rec.Revision, err)
-		}
-		out = append(out, recorded{e, md})
-	}
-	return out
+	return env.Stream(t, reg, name)
 }
 
-func types(rs []recorded) []string {
+func types(rs []guardtest.Recorded) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		out[i] = r.event.EventType()
+		out[i] = r.Event.EventType()
 	}
 	return out
-}
-
-// unchanged fails if the log grew since head.
-func unchanged(t *testing.T, env *guardtest.Env, head uint64) {
-	t.Helper()
-	if now := env.Head(t); now != head {
-		t.Fatalf("the log moved from %d to %d: a refused command appended", head, now)
-	}
 }
 
 func register(t *testing.T, ctx context.Context, c pb.ResourcesClient, req *pb.RegisterRequest) *pb.ResourceReply {
@@ -150,7 +111,7 @@ func TestFiftyConcurrentEngagementsOfOneResourceExactlyOneWins(t *testing.T) {
 		case codes.OK:
 			winners = append(winners, o)
 		case codes.FailedPrecondition:
-			wantCode(t, o.err, codes.FailedPrecondition, resource.ErrAlreadyEngaged)
+			guardtest.WantCode(t, o.err, codes.FailedPrecondition, resource.ErrAlreadyEngaged)
 		case codes.Aborted:
 			aborted++
 		default:
@@ -170,9 +131,9 @@ func TestFiftyConcurrentEngagementsOfOneResourceExactlyOneWins(t *testing.T) {
 	if got := types(log); len(got) != 2 || got[0] != "ResourceRegistered" || got[1] != "ResourceEngaged" {
 		t.Fatalf("stream holds %v, want [ResourceRegistered ResourceEngaged]", got)
 	}
-	engaged := log[1].event.(resource.ResourceEngaged)
-	if engaged.IncidentID != win.incident || log[1].md.CommandID != "engage-"+win.incident {
-		t.Fatalf("the log engaged on %s by command %s; the winner was %s", engaged.IncidentID, log[1].md.CommandID, win.incident)
+	engaged := log[1].Event.(resource.ResourceEngaged)
+	if engaged.IncidentID != win.incident || log[1].Meta.CommandID != "engage-"+win.incident {
+		t.Fatalf("the log engaged on %s by command %s; the winner was %s", engaged.IncidentID, log[1].Meta.CommandID, win.incident)
 	}
 }
 
@@ -209,7 +170,7 @@ func TestFiftyConcurrentOccupancyChangesNeverExceedCapacity(t *testing.T) {
 	for i, v := range values {
 		switch {
 		case v > capacity:
-			wantCode(t, errs[i], codes.FailedPrecondition, resource.ErrShelterFull)
+			guardtest.WantCode(t, errs[i], codes.FailedPrecondition, resource.ErrShelterFull)
 			full++
 		case status.Code(errs[i]) == codes.Aborted:
 			aborted++
@@ -227,9 +188,9 @@ func TestFiftyConcurrentOccupancyChangesNeverExceedCapacity(t *testing.T) {
 	prev := 0
 	changes := 0
 	for _, r := range stream(t, env, "resource-gym-jean-bouin")[1:] {
-		e, ok := r.event.(resource.ShelterOccupancyChanged)
+		e, ok := r.Event.(resource.ShelterOccupancyChanged)
 		if !ok {
-			t.Fatalf("unexpected %s", r.event.EventType())
+			t.Fatalf("unexpected %s", r.Event.EventType())
 		}
 		changes++
 		if e.Occupancy < 0 || e.Occupancy > capacity {
@@ -238,8 +199,8 @@ func TestFiftyConcurrentOccupancyChangesNeverExceedCapacity(t *testing.T) {
 		if e.Previous != prev || e.Occupancy == e.Previous {
 			t.Fatalf("change %d→%d follows an occupancy of %d", e.Previous, e.Occupancy, prev)
 		}
-		if v, ok := accepted[r.md.CommandID]; !ok || int(v) != e.Occupancy {
-			t.Fatalf("the log records %d by command %s, which was not answered OK with that value", e.Occupancy, r.md.CommandID)
+		if v, ok := accepted[r.Meta.CommandID]; !ok || int(v) != e.Occupancy {
+			t.Fatalf("the log records %d by command %s, which was not answered OK with that value", e.Occupancy, r.Meta.CommandID)
 		}
 		prev = e.Occupancy
 	}
@@ -272,7 +233,7 @@ func TestRegisterIsIdempotentByCommandIDPerSubject(t *testing.T) {
 		t.Fatalf("another subject's command with the same id answered %+v", other)
 	}
 	log := stream(t, env, "resource-"+other.ResourceId)
-	if len(log) != 1 || log[0].md.Actor != "maire-nimes" || log[0].md.Role != events.RoleMayor {
+	if len(log) != 1 || log[0].Meta.Actor != "maire-nimes" || log[0].Meta.Role != events.RoleMayor {
 		t.Fatalf("the other subject's resource: %v", types(log))
 	}
 	if got := types(stream(t, env, "resource-"+first.ResourceId)); len(got) != 1 {
@@ -291,10 +252,10 @@ func TestTheServiceAuthenticatesAndAuthorizesEveryCall(t *testing.T) {
 	t.Run("no token", func(t *testing.T) {
 		head := env.Head(t)
 		_, err := c.Engage(context.Background(), engage)
-		wantCode(t, err, codes.Unauthenticated)
+		guardtest.WantCode(t, err, codes.Unauthenticated)
 		_, err = c.Register(context.Background(), &pb.RegisterRequest{CommandId: "x", ResourceId: "pump-13", Domain: nimes, Kind: "equipment", Name: "Motopompe 13"})
-		wantCode(t, err, codes.Unauthenticated)
-		unchanged(t, env, head)
+		guardtest.WantCode(t, err, codes.Unauthenticated)
+		env.Unchanged(t, head)
 	})
 	t.Run("a token signed by another key", func(t *testing.T) {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
@@ -307,38 +268,38 @@ func TestTheServiceAuthenticatesAndAuthorizesEveryCall(t *testing.T) {
 		}
 		head := env.Head(t)
 		_, err = c.Engage(identity.WithToken(context.Background(), tok), engage)
-		wantCode(t, err, codes.Unauthenticated)
-		unchanged(t, env, head)
+		guardtest.WantCode(t, err, codes.Unauthenticated)
+		env.Unchanged(t, head)
 	})
 	t.Run("a rac of another commune is told it does not exist", func(t *testing.T) {
 		head := env.Head(t)
 		_, err := c.Engage(env.As(t, "rac-ales", events.RoleRAC, ales), engage)
-		wantCode(t, err, codes.NotFound)
+		guardtest.WantCode(t, err, codes.NotFound)
 		// The same answer as for a resource that really does not exist.
 		_, err = c.Engage(env.As(t, "rac-ales", events.RoleRAC, ales), &pb.EngageRequest{CommandId: "engage", ResourceId: "no-such-pump", IncidentId: "inc-1"})
-		wantCode(t, err, codes.NotFound)
-		unchanged(t, env, head)
+		guardtest.WantCode(t, err, codes.NotFound)
+		env.Unchanged(t, head)
 	})
 	t.Run("an observer of the commune may read, not engage", func(t *testing.T) {
 		head := env.Head(t)
 		_, err := c.Engage(env.As(t, "obs-nimes", events.RoleObserver, nimes), engage)
-		wantCode(t, err, codes.PermissionDenied)
-		unchanged(t, env, head)
+		guardtest.WantCode(t, err, codes.PermissionDenied)
+		env.Unchanged(t, head)
 	})
 	t.Run("the prefecture does not register a commune's resources", func(t *testing.T) {
 		head := env.Head(t)
 		_, err := c.Register(env.As(t, "cod-gard", events.RolePrefecture, gard), &pb.RegisterRequest{CommandId: "reg-cod", ResourceId: "pump-cod", Domain: nimes, Kind: "equipment", Name: "Motopompe COD"})
-		wantCode(t, err, codes.PermissionDenied)
-		unchanged(t, env, head)
+		guardtest.WantCode(t, err, codes.PermissionDenied)
+		env.Unchanged(t, head)
 	})
 	t.Run("another département's prefecture is told it does not exist", func(t *testing.T) {
 		head := env.Head(t)
 		cod13 := env.As(t, "cod-bdr", events.RolePrefecture, bdr)
 		_, err := c.SetStatus(cod13, &pb.SetStatusRequest{CommandId: "st", ResourceId: "pump-12", Status: "unavailable"})
-		wantCode(t, err, codes.NotFound)
+		guardtest.WantCode(t, err, codes.NotFound)
 		_, err = c.Engage(cod13, engage)
-		wantCode(t, err, codes.NotFound)
-		unchanged(t, env, head)
+		guardtest.WantCode(t, err, codes.NotFound)
+		env.Unchanged(t, head)
 	})
 	t.Run("the commune's field agent updates the status", func(t *testing.T) {
 		r, err := c.SetStatus(env.As(t, "agent-nimes", events.RoleField, nimes), &pb.SetStatusRequest{CommandId: "st", ResourceId: "pump-12", Status: "unavailable"})
@@ -346,7 +307,7 @@ func TestTheServiceAuthenticatesAndAuthorizesEveryCall(t *testing.T) {
 			t.Fatalf("%+v, %v", r, err)
 		}
 		log := stream(t, env, "resource-pump-12")
-		if md := log[len(log)-1].md; md.Actor != "agent-nimes" || md.Role != events.RoleField || md.Domain != nimes {
+		if md := log[len(log)-1].Meta; md.Actor != "agent-nimes" || md.Role != events.RoleField || md.Domain != nimes {
 			t.Fatalf("metadata %+v", md)
 		}
 	})
@@ -424,11 +385,11 @@ func TestMalformedCommandsAreRefusedAndAppendNothing(t *testing.T) {
 			head := env.Head(t)
 			err := tc.call()
 			if tc.rule != nil {
-				wantCode(t, err, tc.code, tc.rule)
+				guardtest.WantCode(t, err, tc.code, tc.rule)
 			} else {
-				wantCode(t, err, tc.code)
+				guardtest.WantCode(t, err, tc.code)
 			}
-			unchanged(t, env, head)
+			env.Unchanged(t, head)
 		})
 	}
 }
@@ -471,14 +432,14 @@ func TestAReinforcementGoesFromTheCommuneToTheGardPrefectureAndBack(t *testing.T
 
 	head := env.Head(t)
 	_, err = c.Accept(mayor, &pb.AcceptReinforcementRequest{CommandId: "acc-m", RequestId: id, Quantity: 6})
-	wantCode(t, err, codes.PermissionDenied)
+	guardtest.WantCode(t, err, codes.PermissionDenied)
 	_, err = c.Accept(cod13, &pb.AcceptReinforcementRequest{CommandId: "acc-13", RequestId: id, Quantity: 6})
-	wantCode(t, err, codes.NotFound)
+	guardtest.WantCode(t, err, codes.NotFound)
 	_, err = c.Dispatch(cod, step("early"))
-	wantCode(t, err, codes.FailedPrecondition, reinforcement.ErrWrongStep)
+	guardtest.WantCode(t, err, codes.FailedPrecondition, reinforcement.ErrWrongStep)
 	_, err = c.Accept(cod, &pb.AcceptReinforcementRequest{CommandId: "acc-7", RequestId: id, Quantity: 7})
-	wantCode(t, err, codes.InvalidArgument, reinforcement.ErrQuantity)
-	unchanged(t, env, head)
+	guardtest.WantCode(t, err, codes.InvalidArgument, reinforcement.ErrQuantity)
+	env.Unchanged(t, head)
 
 	acc, err := c.Accept(cod, &pb.AcceptReinforcementRequest{CommandId: "acc-4", RequestId: id, Quantity: 4, Note: "4 motopompes du SDIS"})
 	if err != nil || acc.Status != string(reinforcement.StatusPartiallyAccepted) || acc.Accepted != 4 || acc.Requested != 6 {
@@ -489,13 +450,13 @@ func TestAReinforcementGoesFromTheCommuneToTheGardPrefectureAndBack(t *testing.T
 		t.Fatalf("dispatch: %+v, %v", dis, err)
 	}
 	_, err = c.Arrive(cod, step("arrive-cod"))
-	wantCode(t, err, codes.PermissionDenied)
+	guardtest.WantCode(t, err, codes.PermissionDenied)
 	arr, err := c.Arrive(rac, step("arrive"))
 	if err != nil || arr.Status != string(reinforcement.StatusArrived) {
 		t.Fatalf("arrive: %+v, %v", arr, err)
 	}
 	_, err = c.Release(cod13, step("release-13"))
-	wantCode(t, err, codes.NotFound)
+	guardtest.WantCode(t, err, codes.NotFound)
 	rel, err := c.Release(rac, step("release"))
 	if err != nil || rel.Status != string(reinforcement.StatusReleased) || rel.Accepted != 4 {
 		t.Fatalf("release: %+v, %v", rel, err)
@@ -513,12 +474,12 @@ func TestAReinforcementGoesFromTheCommuneToTheGardPrefectureAndBack(t *testing.T
 		t.Fatalf("stream holds %v", types(log))
 	}
 	for i, w := range want {
-		md := log[i].md
-		if log[i].event.EventType() != w.typ || md.Actor != w.actor || md.Role != w.role || md.CommandID != w.cmd || md.Domain != nimes {
-			t.Errorf("event %d: %s by %s as %s (%s) on %s; want %+v", i, log[i].event.EventType(), md.Actor, md.Role, md.CommandID, md.Domain, w)
+		md := log[i].Meta
+		if log[i].Event.EventType() != w.typ || md.Actor != w.actor || md.Role != w.role || md.CommandID != w.cmd || md.Domain != nimes {
+			t.Errorf("event %d: %s by %s as %s (%s) on %s; want %+v", i, log[i].Event.EventType(), md.Actor, md.Role, md.CommandID, md.Domain, w)
 		}
 	}
-	if a := log[1].event.(reinforcement.ReinforcementAccepted); a.Quantity != 4 {
+	if a := log[1].Event.(reinforcement.ReinforcementAccepted); a.Quantity != 4 {
 		t.Errorf("accepted %d", a.Quantity)
 	}
 }

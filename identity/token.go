@@ -10,8 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"vigie/events/role"
 	"vigie/policies"
-	"vigie/policies/role"
 )
 
 // Issuer and Audience are the iss and aud of every Vigie identity token.

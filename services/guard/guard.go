@@ -24,8 +24,8 @@ import (
 	"vigie/events/command"
 	"vigie/events/store"
 	"vigie/events/territory"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
 )
 
 // Guard authorizes commands with the policies.

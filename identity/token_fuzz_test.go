@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"vigie/events/role"
+	"vigie/identity"
 	"vigie/policies"
-	"vigie/policies/identity"
-	"vigie/policies/role"
 )
 
 // The fuzz targets below hold identity tokens to what the gateway and every service

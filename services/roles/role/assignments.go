@@ -6,115 +6,25 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"vigie/events"
-	"vigie/events/input"
+	contract "vigie/events/role"
 	"vigie/events/territory"
 )
 
-// MaxSubjectLen bounds a subject in bytes; subjects are opaque ids (an OIDC
-// "sub" is at most 255 ASCII characters, Vigie's are far shorter).
-const MaxSubjectLen = 128
-
-// SubjectRolePrefix marks casbin's role subjects ("role:mayor"); a user
-// subject spelled that way would inherit the role's permissions by name.
-const SubjectRolePrefix = "role:"
-
+// Errors of the decisions: what the rules of the crisis organisation refuse.
 var (
-	ErrUnknownRole      = errors.New("role: unknown role")
-	ErrInvalidDomain    = errors.New("role: invalid domain")
-	ErrRoleNotForDomain = errors.New("role: this role is not held on this kind of domain")
-	ErrInvalidSubject   = errors.New("role: invalid subject")
-	ErrAlreadyGranted   = errors.New("role: already granted")
-	ErrNotGranted       = errors.New("role: not granted")
-	ErrSelfRevokeAdmin  = errors.New("role: an admin cannot revoke their own admin grant")
-	ErrNotAdmin         = errors.New("role: only an admin grants or revokes roles")
-	ErrMissingTime      = errors.New("role: the time of the decision is missing")
+	ErrAlreadyGranted  = errors.New("role: already granted")
+	ErrNotGranted      = errors.New("role: not granted")
+	ErrSelfRevokeAdmin = errors.New("role: an admin cannot revoke their own admin grant")
+	ErrNotAdmin        = errors.New("role: only an admin grants or revokes roles")
+	ErrMissingTime     = errors.New("role: the time of the decision is missing")
 
 	// ErrSelfGrant and ErrOwnRequest keep duties separate; their words are
 	// shown to the administrator as they are.
 	ErrSelfGrant  = errors.New("nul ne peut s'attribuer un rôle à soi-même : un autre administrateur doit le faire")
 	ErrOwnRequest = errors.New("cette attribution attend la confirmation d'une autre personne que celle qui l'a demandée")
 )
-
-// NeedsConfirmation reports whether a grant of roleName takes effect only once
-// a second person confirms it: the mayor approves alerts to the population and
-// directs the commune's response, the prefecture validates FR-Alert for the
-// whole département. One administrator alone, or one stolen administrator
-// account, must not be enough to hand out those powers.
-func NeedsConfirmation(roleName string) bool {
-	return roleName == events.RoleMayor || roleName == events.RolePrefecture
-}
-
-// Known reports whether name is one of the roles (events.Roles, described in policy.csv).
-func Known(name string) bool { return slices.Contains(events.Roles, name) }
-
-// ValidSubject refuses subjects that are empty, longer than MaxSubjectLen
-// bytes, not UTF-8, contain spaces or control characters, or start with
-// "role:".
-func ValidSubject(s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%w: empty", ErrInvalidSubject)
-	case len(s) > MaxSubjectLen:
-		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidSubject, MaxSubjectLen)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: not UTF-8", ErrInvalidSubject)
-	case strings.HasPrefix(s, SubjectRolePrefix):
-		return fmt.Errorf("%w: %q is reserved for roles", ErrInvalidSubject, SubjectRolePrefix)
-	}
-	for _, r := range s {
-		// Invisible: a right-to-left override or a zero-width character would make
-		// one account's name read as another's on the screens and in the journal.
-		if unicode.IsSpace(r) || unicode.IsControl(r) || input.Invisible(r) {
-			return fmt.Errorf("%w: contains a space, a control or an invisible character", ErrInvalidSubject)
-		}
-	}
-	return nil
-}
-
-// ValidGrant checks that role is known, domain is a domain, and the role is
-// one held on that kind of domain: the prefecture's role is the State's, held
-// on a département, never granted on a commune (a commune admin could
-// otherwise make someone validate the commune's own FR-Alert requests); the
-// mayor and the RAC are the commune's own. The other roles fit both.
-func ValidGrant(roleName, domain string) error {
-	if !Known(roleName) {
-		return fmt.Errorf("%w: %q", ErrUnknownRole, roleName)
-	}
-	d, err := territory.Parse(domain)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidDomain, err)
-	}
-	switch roleName {
-	case events.RolePrefecture:
-		if !d.IsDepartement() {
-			return fmt.Errorf("%w: %s is granted on a département", ErrRoleNotForDomain, roleName)
-		}
-	case events.RoleMayor, events.RoleRAC:
-		if d.IsDepartement() {
-			return fmt.Errorf("%w: %s is granted on a commune", ErrRoleNotForDomain, roleName)
-		}
-	}
-	return nil
-}
-
-// StreamID is the stream of the role assignments on domain, in its canonical
-// form so "dep:30/*" and "dep:30" share one stream: role-dep:30,
-// role-dep:30/com:30189.
-func StreamID(domain string) (string, error) {
-	canonical, err := territory.Canonical(domain)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidDomain, err)
-	}
-	id := events.StreamID(events.CategoryRole, canonical)
-	if err := events.ValidateStreamID(id); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidDomain, err)
-	}
-	return id, nil
-}
 
 // Assignment is one role held by one subject.
 type Assignment struct {
@@ -170,20 +80,25 @@ func (a *Assignments) List() []Assignment {
 	return out
 }
 
-// Apply folds one event of the stream into the state; other event types are
-// ignored. Events are facts: they are applied, never re-validated.
+// Apply folds one event of the stream into the state, as the contract's
+// EffectOf says (the authorizer follows the same rule, so both agree on who holds
+// what); other event types and confirmations that are not a second person's change
+// nothing. Events are facts: they are applied, never re-decided.
 func (a *Assignments) Apply(e events.Event) {
-	switch e := e.(type) {
-	case RoleGranted:
-		a.held[Assignment{e.Subject, e.Role}] = true
-	case RoleGrantRequested:
-		a.pending[Assignment{e.Subject, e.Role}] = e.By
-	case RoleGrantConfirmed:
-		delete(a.pending, Assignment{e.Subject, e.Role})
-		a.held[Assignment{e.Subject, e.Role}] = true
-	case RoleRevoked:
-		delete(a.pending, Assignment{e.Subject, e.Role})
-		delete(a.held, Assignment{e.Subject, e.Role})
+	eff, err := contract.EffectOf(e)
+	if err != nil {
+		return
+	}
+	key := Assignment{eff.Subject, eff.Role}
+	switch eff.Change {
+	case contract.Requests:
+		a.pending[key] = eff.By
+	case contract.Grants:
+		delete(a.pending, key)
+		a.held[key] = true
+	case contract.Revokes:
+		delete(a.pending, key)
+		delete(a.held, key)
 	}
 }
 
@@ -191,7 +106,7 @@ func (a *Assignments) Apply(e events.Event) {
 // admin; whether by's admin grant covers this domain is the policy's question
 // (policies.Authorize with object role, action grant), asked before.
 //
-// Nobody grants a role to themselves. A role that NeedsConfirmation is first
+// Nobody grants a role to themselves. A role that contract.NeedsConfirmation is first
 // only requested (RoleGrantRequested); the same grant decided again by another
 // person confirms it (RoleGrantConfirmed), and only that makes it held: a
 // second admin, or, for a commune's mayor, the prefecture (by acting as
@@ -216,7 +131,7 @@ func (a *Assignments) Grant(by events.Actor, subject, roleName string, at time.T
 		return nil, fmt.Errorf("%w: %s already holds %s", ErrAlreadyGranted, subject, roleName)
 	}
 	switch {
-	case !NeedsConfirmation(roleName):
+	case !contract.NeedsConfirmation(roleName):
 		return []events.Event{RoleGranted{Subject: subject, Role: roleName, Domain: a.domain, By: by.Subject, At: at}}, nil
 	case !pending:
 		return []events.Event{RoleGrantRequested{Subject: subject, Role: roleName, Domain: a.domain, By: by.Subject, At: at}}, nil
@@ -248,13 +163,13 @@ func (a *Assignments) Revoke(by events.Actor, subject, roleName string, at time.
 // valid checks what every decision needs: subjects, a role held on this kind
 // of domain, a time.
 func (a *Assignments) valid(by events.Actor, subject, roleName string, at time.Time) error {
-	if err := ValidSubject(by.Subject); err != nil {
+	if err := contract.ValidSubject(by.Subject); err != nil {
 		return fmt.Errorf("acting admin: %w", err)
 	}
-	if err := ValidSubject(subject); err != nil {
+	if err := contract.ValidSubject(subject); err != nil {
 		return err
 	}
-	if err := ValidGrant(roleName, a.domain); err != nil {
+	if err := contract.ValidGrant(roleName, a.domain); err != nil {
 		return err
 	}
 	if at.IsZero() {

@@ -7,18 +7,22 @@ import (
 	"context"
 	"crypto/ed25519"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
+	"vigie/events"
 	"vigie/events/store"
 	"vigie/events/storetest"
+	"vigie/identity"
 	"vigie/policies"
 	"vigie/policies/grantlog"
-	"vigie/policies/guard"
-	"vigie/policies/identity"
+	"vigie/services/guard"
 )
 
 // Env is a running service under test.
@@ -90,4 +94,54 @@ func (e *Env) Head(t testing.TB) uint64 {
 		return 0
 	}
 	return recs[0].Position.Commit
+}
+
+// Unchanged fails if the log grew since head: a refused command must append nothing.
+func (e *Env) Unchanged(t testing.TB, head uint64) {
+	t.Helper()
+	if now := e.Head(t); now != head {
+		t.Fatalf("the log moved from %d to %d: a refused command appended", head, now)
+	}
+}
+
+// Recorded is one event of a stream, decoded.
+type Recorded struct {
+	Event events.Event
+	Meta  events.Metadata
+}
+
+// Stream decodes every event of stream name with reg (the service's registry).
+func (e *Env) Stream(t testing.TB, reg *events.Registry, name string) []Recorded {
+	t.Helper()
+	recs, err := e.Store.ReadStream(context.Background(), name, store.Start, store.Forwards, store.NoLimit)
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	out := make([]Recorded, 0, len(recs))
+	for _, rec := range recs {
+		ev, md, err := reg.Decode(rec.Type, rec.Data, rec.Metadata)
+		if err != nil {
+			t.Fatalf("decode %s@%d: %v", name, rec.Revision, err)
+		}
+		out = append(out, Recorded{ev, md})
+	}
+	return out
+}
+
+// WantCode fails unless err carries the gRPC code want and, for each rule given,
+// a status message naming it (guard.Status keeps the domain error's text); a nil
+// rule asks nothing of the message.
+func WantCode(t testing.TB, err error, want codes.Code, rules ...error) {
+	t.Helper()
+	if got := status.Code(err); got != want {
+		t.Fatalf("got %v (%v), want %v", got, err, want)
+	}
+	for _, r := range rules {
+		if r == nil {
+			continue
+		}
+		if msg := status.Convert(err).Message(); !strings.Contains(msg, r.Error()) {
+			t.Fatalf("message %q does not name %q", msg, r)
+		}
+	}
 }

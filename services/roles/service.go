@@ -1,4 +1,9 @@
-package incidents
+// Package roles is the Roles API: who holds which role on which domain, granted and
+// revoked by the administrators (and a commune's mayor confirmed by the prefecture),
+// recorded as events in role-<domain>; the policies follow those events
+// (policies.Follow) to authorize everyone else. The grants' rules are the aggregate's
+// (package role); this package checks who asks and turns the outcome into gRPC.
+package roles
 
 import (
 	"context"
@@ -6,16 +11,50 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"vigie/events"
 	"vigie/events/command"
+	"vigie/events/store"
 	"vigie/policies"
-	"vigie/policies/guard"
-	"vigie/policies/role"
-	pb "vigie/services/incidents/incidentspb"
+	"vigie/services/guard"
+	"vigie/services/roles/role"
+	pb "vigie/services/roles/rolespb"
 )
+
+// Service holds the command handler of the role grants.
+type Service struct {
+	guard guard.Guard
+	roles *command.Handler[*role.Assignments]
+}
+
+// Registry returns the event types this service writes.
+func Registry() (*events.Registry, error) {
+	reg := events.NewRegistry()
+	if err := role.Register(reg); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// New builds the service; now may be nil (the wall clock).
+func New(c *store.Client, authz *policies.Authorizer, now func() time.Time) (*Service, error) {
+	reg, err := Registry()
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		guard: guard.Guard{Authz: authz},
+		roles: &command.Handler[*role.Assignments]{Store: c, Registry: reg, Now: now},
+	}, nil
+}
+
+// Register serves the Roles API on g.
+func (s *Service) Register(g grpc.ServiceRegistrar) {
+	pb.RegisterRolesServer(g, rolesAPI{s: s})
+}
 
 type rolesAPI struct {
 	s *Service
