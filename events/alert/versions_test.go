@@ -62,63 +62,47 @@ type unknownEvent struct{}
 func (unknownEvent) EventType() string { return "SomethingElse" }
 
 // An unapproved revision is never public: the published version stays the content
-// approved, until the revision is approved in turn.
+// approved, until the revision is approved in turn. A cancellation withdraws the
+// alert; what was published stays what the cancellation references, and a revision
+// written before it stays pending.
 func TestOnlyAnApprovalPublishes(t *testing.T) {
 	var v alert.Versions
-	step := func(e events.Event) {
-		t.Helper()
+	if _, ok := v.Pending(); ok {
+		t.Error("pending before the draft")
+	}
+	for _, step := range []struct {
+		e         events.Event
+		published int    // 0: nothing published
+		headline  string // of the published version
+		pending   int    // 0: nothing pending
+	}{
+		{alert.AlertDrafted{Content: content("v1"), Channels: []alert.Channel{alert.ChannelSMS}}, 0, "", 1},
+		{alert.AlertSubmitted{}, 0, "", 1},
+		{alert.AlertApproved{Version: 1, Message: alert.Message{Identifier: "m1"}}, 1, "v1", 0},
+		{alert.AlertRevised{Content: content("v2"), Channels: []alert.Channel{alert.ChannelSMS, alert.ChannelEmail}}, 1, "v1", 2},
+		{alert.AlertSubmitted{}, 1, "v1", 2},
+		{alert.AlertRejected{}, 1, "v1", 2},
+		{alert.AlertApproved{Version: 2, Message: alert.Message{Identifier: "m2"}}, 2, "v2", 0},
+		{alert.AlertRevised{Content: content("v3"), Channels: []alert.Channel{alert.ChannelSMS}}, 2, "v2", 3},
+		{alert.AlertCancelled{Message: &alert.Message{Identifier: "m3", MsgType: alert.MsgTypeCancel}}, 2, "v2", 3},
+		{alert.AlertExpired{}, 2, "v2", 3},
+	} {
 		var known bool
-		if v, known = v.After(e); !known {
-			t.Fatalf("%s unknown", e.EventType())
+		if v, known = v.After(step.e); !known {
+			t.Fatalf("%s unknown", step.e.EventType())
+		}
+		p := v.Published
+		if p.Number != step.published || v.IsPublished() != (step.published > 0) || p.Content.Headline != step.headline {
+			t.Errorf("after %s: published %d %q, want %d %q", step.e.EventType(), p.Number, p.Content.Headline, step.published, step.headline)
+		}
+		if r, ok := v.Pending(); ok != (step.pending > 0) || r.Number != step.pending {
+			t.Errorf("after %s: pending %d (%v), want %d", step.e.EventType(), r.Number, ok, step.pending)
 		}
 	}
-	wantPublished := func(when string, number int, headline string) {
-		t.Helper()
-		if v.Published.Number != number || v.IsPublished() != (number > 0) || number > 0 && v.Published.Content.Headline != headline {
-			t.Errorf("%s: published %d %q, want %d %q", when, v.Published.Number, v.Published.Content.Headline, number, headline)
-		}
+	// The published channels are the approved version's, not the revision's.
+	if len(v.Published.Channels) != 2 || v.Latest.Content.Headline != "v3" {
+		t.Errorf("published channels %v, latest %q", v.Published.Channels, v.Latest.Content.Headline)
 	}
-	wantPending := func(when string, number int) {
-		t.Helper()
-		p, ok := v.Pending()
-		if ok != (number > 0) || p.Number != number {
-			t.Errorf("%s: pending %d (%v), want %d", when, p.Number, ok, number)
-		}
-	}
-	wantPending("before the draft", 0)
-	step(alert.AlertDrafted{Content: content("v1"), Channels: []alert.Channel{alert.ChannelSMS}})
-	step(alert.AlertSubmitted{})
-	wantPublished("drafted and submitted", 0, "")
-	wantPending("drafted and submitted", 1)
-
-	step(alert.AlertApproved{Version: 1, Message: alert.Message{Identifier: "m1"}})
-	wantPublished("approved", 1, "v1")
-	wantPending("approved", 0)
-
-	step(alert.AlertRevised{Content: content("v2"), Channels: []alert.Channel{alert.ChannelSMS, alert.ChannelEmail}})
-	step(alert.AlertSubmitted{})
-	wantPublished("revised, not approved", 1, "v1")
-	wantPending("revised, not approved", 2)
-	if v.Latest.Content.Headline != "v2" || len(v.Published.Channels) != 1 {
-		t.Errorf("revised: latest %q, published channels %v", v.Latest.Content.Headline, v.Published.Channels)
-	}
-
-	step(alert.AlertRejected{})
-	wantPublished("revision rejected", 1, "v1")
-	wantPending("revision rejected", 2)
-
-	step(alert.AlertApproved{Version: 2, Message: alert.Message{Identifier: "m2"}})
-	wantPublished("revision approved", 2, "v2")
-	wantPending("revision approved", 0)
-
-	// A cancellation withdraws the alert; what was published stays what the
-	// cancellation references, and a revision written before it stays pending.
-	step(alert.AlertRevised{Content: content("v3"), Channels: []alert.Channel{alert.ChannelSMS}})
-	step(alert.AlertCancelled{Message: &alert.Message{Identifier: "m3", MsgType: alert.MsgTypeCancel}})
-	wantPublished("cancelled", 2, "v2")
-	wantPending("cancelled", 3)
-	step(alert.AlertExpired{})
-	wantPublished("expired", 2, "v2")
 }
 
 // The versions never share memory with the events they come from, nor with each
