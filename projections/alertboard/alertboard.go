@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -201,27 +200,23 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 }
 
 // apply evolves a document with one event and reports whether it changed. The
-// status and every channel's state are alert.Progress's, the one place they are
-// decided (the command side keeps the same): the board never works them out
-// itself, so the screens and the domain cannot disagree.
+// status and every channel's state are alert.Progress's, and the published and
+// pending versions alert.Versions', the one place each is decided (the command
+// side keeps the same): the board never works them out itself, so the screens
+// and the domain cannot disagree, and no revision shows as public before a mayor
+// approved it.
 func apply(doc *Alert, e events.Event) bool {
 	switch ev := e.(type) {
 	case alert.AlertDrafted:
-		doc.IncidentID, doc.Content, doc.Channels, doc.Exercise, doc.Author = ev.IncidentID, cloneContent(ev.Content), names(ev.Channels), ev.Exercise, ev.By
-		doc.Version = 1
+		doc.IncidentID, doc.Exercise, doc.Author = ev.IncidentID, ev.Exercise, ev.By
 	case alert.AlertRevised:
-		// The published version stays as it was: a revision is only pending
-		// until a mayor approves it.
-		doc.Content, doc.Channels, doc.Author = cloneContent(ev.Content), names(ev.Channels), ev.By
-		doc.Version++
+		doc.Author = ev.By
 	case alert.AlertSubmitted:
 		doc.SubmittedAt = &ev.At
 	case alert.AlertApproved:
 		doc.ApprovedBy, doc.Waived, doc.ApprovedAt = ev.By, ev.SelfApprovalWaived, &ev.At
 		doc.Messages = append(doc.Messages, ev.Message)
 		doc.Reason = ""
-		at := ev.At
-		doc.Published = &Version{Version: doc.Version, Content: cloneContent(doc.Content), Channels: slices.Clone(doc.Channels), ApprovedBy: ev.By, ApprovedAt: &at}
 		doc.Audience = maps.Clone(ev.Audience)
 	case alert.AlertRejected:
 		doc.Reason = ev.Reason
@@ -246,20 +241,47 @@ func apply(doc *Alert, e events.Event) bool {
 		return false
 	}
 	doc.Progress.Apply(e)
-	derive(doc)
+	versions, _ := doc.versions().After(e)
+	derive(doc, versions)
 	return true
 }
 
-// derive sets what follows from the progress and the versions.
-func derive(doc *Alert) {
+// versions are the document's versions in the contract's terms: the latest one
+// (Content, Channels, Version) and the published one.
+func (doc *Alert) versions() alert.Versions {
+	v := alert.Versions{Latest: alert.Revision{Number: doc.Version, Content: doc.Content, Channels: channels(doc.Channels)}}
+	if p := doc.Published; p != nil {
+		v.Published = alert.Revision{Number: p.Version, Content: p.Content, Channels: channels(p.Channels)}
+	}
+	return v
+}
+
+// derive sets what follows from the progress and the versions. The published
+// version is the last approved one, so its approval is the document's latest.
+func derive(doc *Alert, v alert.Versions) {
 	doc.Status = string(doc.Progress.Status())
 	doc.FrAlert = string(doc.Progress.FrAlert)
 	doc.Deliveries = deliveries(doc.Progress.Outcomes())
 	doc.Cancellations = deliveries(doc.Progress.CancellationOutcomes())
-	doc.PendingRevision = nil
-	if doc.Published == nil || doc.Published.Version != doc.Version {
-		doc.PendingRevision = &Version{Version: doc.Version, Content: cloneContent(doc.Content), Channels: slices.Clone(doc.Channels)}
+	doc.Version, doc.Content, doc.Channels = v.Latest.Number, v.Latest.Content, names(v.Latest.Channels)
+	doc.Published = nil
+	if v.IsPublished() {
+		doc.Published = version(v.Published)
+		doc.Published.ApprovedBy = doc.ApprovedBy
+		if doc.ApprovedAt != nil {
+			at := *doc.ApprovedAt
+			doc.Published.ApprovedAt = &at
+		}
 	}
+	doc.PendingRevision = nil
+	if r, ok := v.Pending(); ok {
+		doc.PendingRevision = version(r)
+	}
+}
+
+// version is the board's form of a version of the content, sharing nothing with it.
+func version(r alert.Revision) *Version {
+	return &Version{Version: r.Number, Content: alert.CloneContent(r.Content), Channels: names(r.Channels)}
 }
 
 // deliveries is the board's form of the outcomes, never nil (the screens show
@@ -275,19 +297,12 @@ func deliveries(outcomes []alert.ChannelOutcome) []Delivery {
 	return out
 }
 
-// cloneContent copies what a Content shares (its polygon and dates), so the
-// published version and the latest one never alias each other.
-func cloneContent(c alert.Content) alert.Content {
-	c.Polygon = slices.Clone(c.Polygon)
-	if c.Effective != nil {
-		t := *c.Effective
-		c.Effective = &t
+func channels(names []string) []alert.Channel {
+	out := make([]alert.Channel, len(names))
+	for i, n := range names {
+		out[i] = alert.Channel(n)
 	}
-	if c.Expires != nil {
-		t := *c.Expires
-		c.Expires = &t
-	}
-	return c
+	return out
 }
 
 func names(chs []alert.Channel) []string {

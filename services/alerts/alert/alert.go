@@ -15,15 +15,14 @@ type Alert struct {
 	id         string
 	domain     string
 	incidentID string
-	// content is the version being written (or the one approved last, when
-	// no revision follows it); published is the last approved version, the
-	// only one ever public or sent.
-	content   Content
-	version   int
-	published *Published
-	channels  []Channel
-	exercise  bool
-	draftedBy string
+	// versions are the latest version written and the last approved one,
+	// the only one ever public or sent (the contract's Versions decides
+	// them, as it does for the alerts board); approvalMessage is the CAP
+	// message the last approval let out.
+	versions        Versions
+	approvalMessage Message
+	exercise        bool
+	draftedBy       string
 	// authors wrote the current content: the drafter and every reviser since
 	// the last approval. approvedContent says the content has been approved
 	// since, so the next reviser starts a new list.
@@ -70,27 +69,27 @@ func (a *Alert) Exercise() bool     { return a.exercise }
 
 // Content returns a copy of the content being written: the latest version,
 // approved or not. Only Published is ever public or sent.
-func (a *Alert) Content() Content { return cloneContent(a.content) }
+func (a *Alert) Content() Content { return CloneContent(a.versions.Latest.Content) }
 
 // Version is the number of the latest version of the content: 1 when
 // drafted, one more for each revision.
-func (a *Alert) Version() int { return a.version }
+func (a *Alert) Version() int { return a.versions.Latest.Number }
 
 // Published returns the last approved version; ok is false before the first
 // approval.
 func (a *Alert) Published() (p Published, ok bool) {
-	if a.published == nil {
+	if !a.versions.IsPublished() {
 		return Published{}, false
 	}
-	p = *a.published
-	p.Content, p.Channels = cloneContent(p.Content), slices.Clone(p.Channels)
-	return p, true
+	r := a.versions.Published.Clone()
+	return Published{Version: r.Number, Content: r.Content, Channels: r.Channels, By: a.approvedBy, At: a.approvedAt, Message: a.approvalMessage}, true
 }
 
 // PendingRevision reports whether the latest version waits for an approval
 // (a first draft, or a revision of a published alert).
 func (a *Alert) PendingRevision() bool {
-	return a.Exists() && (a.published == nil || a.published.Version != a.version)
+	_, pending := a.versions.Pending()
+	return pending
 }
 
 // Progress returns where the alert stands, channel by channel.
@@ -99,17 +98,18 @@ func (a *Alert) Progress() Progress { return a.progress.Clone() }
 // LiveExpiry is the expiry that governs the alert: the published content's
 // once there is one, the draft's before.
 func (a *Alert) LiveExpiry() *time.Time {
-	if a.published != nil {
-		return cloneTime(a.published.Content.Expires)
+	live := a.versions.Latest
+	if a.versions.IsPublished() {
+		live = a.versions.Published
 	}
-	return cloneTime(a.content.Expires)
+	return CloneContent(live.Content).Expires
 }
 
 // Channels returns a copy of the alert's channels.
-func (a *Alert) Channels() []Channel { return slices.Clone(a.channels) }
+func (a *Alert) Channels() []Channel { return slices.Clone(a.versions.Latest.Channels) }
 
 // Has reports whether the alert goes out on channel c.
-func (a *Alert) Has(c Channel) bool { return slices.Contains(a.channels, c) }
+func (a *Alert) Has(c Channel) bool { return slices.Contains(a.versions.Latest.Channels, c) }
 
 // DraftedBy is who drafted the alert: the contract's author.
 func (a *Alert) DraftedBy() string { return a.draftedBy }
@@ -179,16 +179,14 @@ func (a *Alert) Status() Status { return a.progress.Status() }
 // event's slices and maps may be reused afterwards.
 func (a *Alert) Apply(e events.Event) {
 	a.progress.Apply(e)
+	a.versions, _ = a.versions.After(e)
 	switch e := e.(type) {
 	case AlertDrafted:
 		a.id, a.domain, a.incidentID = e.AlertID, e.Domain, e.IncidentID
-		a.content, a.channels, a.version = cloneContent(e.Content), slices.Clone(e.Channels), 1
 		a.exercise = e.Exercise
 		a.draftedBy, a.draftedAt = e.By, e.At
 		a.authors = []string{e.By}
 	case AlertRevised:
-		a.content, a.channels = cloneContent(e.Content), slices.Clone(e.Channels)
-		a.version++
 		if a.approvedContent {
 			a.authors, a.approvedContent = nil, false
 		}
@@ -201,7 +199,7 @@ func (a *Alert) Apply(e events.Event) {
 		a.approvedBy, a.approvedAt = e.By, e.At
 		a.approvedContent, a.rejectReason = true, ""
 		a.messages = append(a.messages, e.Message)
-		a.published = &Published{Version: a.version, Content: cloneContent(a.content), Channels: slices.Clone(a.channels), By: e.By, At: e.At, Message: e.Message}
+		a.approvalMessage = e.Message
 	case AlertRejected:
 		a.rejectReason = e.Reason
 	case AlertCancelled:
@@ -220,10 +218,4 @@ func (a *Alert) Apply(e events.Event) {
 	case AlertDispatchFailed:
 		a.failures = append(a.failures, Failure{Identifier: e.Identifier, Channel: e.Channel, Reason: e.Reason, At: e.At})
 	}
-}
-
-func cloneContent(c Content) Content {
-	c.Polygon = clonePoints(c.Polygon)
-	c.Effective, c.Expires = cloneTime(c.Effective), cloneTime(c.Expires)
-	return c
 }

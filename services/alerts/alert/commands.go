@@ -134,7 +134,7 @@ func (a *Alert) Approve(audience map[string]int, by events.Actor, at time.Time) 
 	if err := a.mayorDecision(by, at); err != nil {
 		return nil, err
 	}
-	if a.content.Expires != nil && !a.content.Expires.After(at) {
+	if exp := a.versions.Latest.Content.Expires; exp != nil && !exp.After(at) {
 		return nil, ErrExpiresBeforeApproval
 	}
 	waived := false
@@ -159,7 +159,7 @@ func (a *Alert) Approve(audience map[string]int, by events.Actor, at time.Time) 
 		msgType = MsgTypeUpdate
 	}
 	decided := []events.Event{AlertApproved{
-		By: by.Subject, SelfApprovalWaived: waived, Version: a.version, Audience: seen, Message: a.nextMessage(msgType, at), At: at,
+		By: by.Subject, SelfApprovalWaived: waived, Version: a.Version(), Audience: seen, Message: a.nextMessage(msgType, at), At: at,
 	}}
 	if a.Has(ChannelFrAlert) {
 		decided = append(decided, FrAlertRequested{By: by.Subject, At: at})

@@ -92,7 +92,6 @@ func content(c Content, exercise bool, at time.Time) (Content, error) {
 	if err := polygon("polygon", c.Polygon); err != nil {
 		return Content{}, err
 	}
-	out.Polygon = clonePoints(c.Polygon)
 	if out.Language == "" {
 		out.Language = DefaultLanguage
 	} else if !ValidLanguage(out.Language) {
@@ -101,8 +100,7 @@ func content(c Content, exercise bool, at time.Time) (Content, error) {
 	if err := dates(c.Effective, c.Expires, at); err != nil {
 		return Content{}, err
 	}
-	out.Effective, out.Expires = cloneTime(c.Effective), cloneTime(c.Expires)
-	return out, nil
+	return CloneContent(out), nil
 }
 
 // Earliest is the earliest date an alert's content may name: anything before
@@ -161,19 +159,4 @@ func channels(cs, offered []Channel) ([]Channel, error) {
 		}
 	}
 	return slices.Clone(cs), nil
-}
-
-func clonePoints(ps []Point) []Point {
-	if len(ps) == 0 {
-		return nil
-	}
-	return slices.Clone(ps)
-}
-
-func cloneTime(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	c := *t
-	return &c
 }

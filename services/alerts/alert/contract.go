@@ -2,8 +2,9 @@ package alert
 
 import contract "vigie/events/alert"
 
-// An alert's events, the enums they carry and its Progress (where it stands after
-// each event: its status, each channel's state) are its contract, in
+// An alert's events, the enums they carry, its Progress (where it stands after
+// each event: its status, each channel's state) and its Versions (which version
+// is published, which waits for approval) are its contract, in
 // vigie/events/alert, which the readers (boards, timeline, replay, drill) import
 // without the write side. These names let the aggregate and its commands read as
 // the domain they are.
@@ -42,6 +43,8 @@ type (
 	Delivery        = contract.Delivery
 	ChannelState    = contract.ChannelState
 	ChannelOutcome  = contract.ChannelOutcome
+	// Versions' Revision is not aliased: Revision is the command's input here.
+	Versions = contract.Versions
 )
 
 // DispatchCategory is the category of the alerts' dispatch journals,
@@ -126,4 +129,6 @@ var (
 	MsgTypes    = contract.MsgTypes
 	Statuses    = contract.Statuses
 	Register    = contract.Register
+	// CloneContent copies a content, sharing nothing with it.
+	CloneContent = contract.CloneContent
 )

@@ -272,12 +272,7 @@ func (d *Dispatcher) observe(_ context.Context, r store.Recorded) error {
 		}
 		return err
 	}
-	switch ev := e.(type) {
-	case resident.ResidentRegistered:
-		d.dir.register(ev, r.Position.Commit)
-		return nil
-	case resident.ResidentErased:
-		d.dir.erase(strings.TrimPrefix(r.StreamID, events.CategoryResident+"-"))
+	if d.observeResident(e, r) {
 		return nil
 	}
 	cat := events.Category(r.StreamID)
@@ -299,15 +294,36 @@ func (d *Dispatcher) observe(_ context.Context, r store.Recorded) error {
 	return nil
 }
 
+// observeResident keeps the directory current with an event of the residents'
+// contract, and reports whether e is one: every event type of it is named below,
+// handled or left out on purpose, so that a new one is never taken for an
+// alert's (an exhaustiveness test walks the contract's list).
+func (d *Dispatcher) observeResident(e events.Event, r store.Recorded) bool {
+	switch ev := e.(type) {
+	case resident.ResidentRegistered:
+		d.dir.register(ev, r.Position.Commit)
+	case resident.ResidentErased:
+		d.dir.erase(strings.TrimPrefix(r.StreamID, events.CategoryResident+"-"))
+	case resident.ResidentKeyIssued, resident.ResidentKeyWrapped:
+		// The keys are read from their own streams by observeKey, before any
+		// decoding here; one found elsewhere opens nothing.
+	default:
+		return false
+	}
+	return true
+}
+
 // note records what the dispatcher needs of e, whose commit position is
 // position. The alert's state has already applied e: at an
 // AlertDispatchStarted, its published content is that of the message
-// starting (the domain starts only the latest approved message).
-func (t *tracked) note(e events.Event, position uint64) {
+// starting (the domain starts only the latest approved message). It reports
+// whether e is an event of the alert's contract: every event type of it is named
+// below, noted or left to the state on purpose.
+func (t *tracked) note(e events.Event, position uint64) bool {
 	switch ev := e.(type) {
 	case alert.AlertDispatchStarted:
 		if t.starts[ev.Identifier] != nil {
-			return
+			return true
 		}
 		st := &start{position: position, exercise: t.state.Exercise(), manual: slices.Clone(ev.Manual), recipients: maps.Clone(ev.Recipients)}
 		if p, ok := t.state.Published(); ok {
@@ -334,7 +350,15 @@ func (t *tracked) note(e events.Event, position uint64) {
 		for _, r := range ev.FailedRecipients {
 			t.refused[key][r] = true
 		}
+	case alert.AlertDrafted, alert.AlertRevised, alert.AlertSubmitted, alert.AlertApproved, alert.AlertRejected,
+		alert.FrAlertRequested, alert.FrAlertValidated, alert.FrAlertRefused, alert.FrAlertBroadcastConfirmed,
+		alert.AlertExpired:
+		// The alert's state holds all the dispatcher reads of them: the
+		// published version, the expiry, where FR-Alert stands.
+	default:
+		return false
 	}
+	return true
 }
 
 func doneKey(identifier, ch string, bucket int) string {
