@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"vigie/graph/client"
 	"vigie/identity"
 	"vigie/policies"
 )
@@ -40,34 +41,34 @@ var demoPeople = []struct{ sub, role, domain, who string }{
 }
 
 func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io.Writer) error {
-	tokens := map[string]gatewayClient{}
+	tokens := map[string]client.Client{}
 	for _, p := range demoPeople {
 		tok, err := identity.Issue(key, identity.Claims{Subject: p.sub, Grants: []policies.Grant{{Role: p.role, Domain: p.domain}}}, 12*time.Hour)
 		if err != nil {
 			return err
 		}
-		tokens[p.sub] = gatewayClient{url: url + "/graphql", token: tok}
+		tokens[p.sub] = client.Client{URL: url + "/graphql", Token: tok}
 	}
 	defer func() {
 		fmt.Fprintln(stdout, "demo tokens (valid 12 h; send as Authorization: Bearer …):")
 		for _, p := range demoPeople {
-			fmt.Fprintf(stdout, "  %-48s %s\n", p.who+":", tokens[p.sub].token)
+			fmt.Fprintf(stdout, "  %-48s %s\n", p.who+":", tokens[p.sub].Token)
 		}
 	}()
 	mayor, rac, sommieres, ales, cod := tokens["maire-nimes"], tokens["rac-nimes"], tokens["maire-sommieres"], tokens["maire-ales"], tokens["cod-gard"]
 
 	// Seed once: a data directory that already holds the crisis keeps it.
 	var existing struct{ Incidents []struct{ ID string } }
-	if err := cod.do(ctx, `query { incidents(domain: "dep:30", status: [REPORTED, QUALIFIED, ESCALATED, STABILIZED, CLOSED]) { id } }`, nil, &existing); err != nil {
+	if err := cod.Do(ctx, `query { incidents(domain: "dep:30", status: [REPORTED, QUALIFIED, ESCALATED, STABILIZED, CLOSED]) { id } }`, nil, &existing); err != nil {
 		return err
 	}
 	if len(existing.Incidents) > 0 {
 		return nil
 	}
 	type idOnly struct{ ID string }
-	report := func(g gatewayClient, cmd, domain, kind, title, severity string) (string, error) {
+	report := func(g client.Client, cmd, domain, kind, title, severity string) (string, error) {
 		var r struct{ ReportIncident idOnly }
-		err := g.do(ctx, `mutation($in: ReportIncidentInput!, $c: ID) { reportIncident(input: $in, commandId: $c) { id } }`,
+		err := g.Do(ctx, `mutation($in: ReportIncidentInput!, $c: ID) { reportIncident(input: $in, commandId: $c) { id } }`,
 			map[string]any{"c": cmd, "in": map[string]any{"domain": domain, "kind": kind, "title": title, "severity": severity}}, &r)
 		return r.ReportIncident.ID, err
 	}
@@ -89,8 +90,8 @@ func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io
 	if landslide, err = report(ales, "demo-4b", "dep:30/com:30007", "LANDSLIDE", "Éboulement route d'Anduze", "MINOR"); err != nil {
 		return err
 	}
-	mutate := func(g gatewayClient, q string, vars map[string]any) func() error {
-		return func() error { return g.do(ctx, q, vars, nil) }
+	mutate := func(g client.Client, q string, vars map[string]any) func() error {
+		return func() error { return g.Do(ctx, q, vars, nil) }
 	}
 	const (
 		qualify  = `mutation($id: ID!, $k: IncidentKind!, $s: Severity!, $c: ID) { qualifyIncident(id: $id, kind: $k, severity: $s, commandId: $c) { id } }`
@@ -151,7 +152,7 @@ var (
 
 // seedResidents registers the demo's residents, as the crisis cell does at a
 // resident's request.
-func seedResidents(ctx context.Context, rac gatewayClient) error {
+func seedResidents(ctx context.Context, rac client.Client) error {
 	for i, r := range demoResidents {
 		in := map[string]any{"domain": "dep:30/com:30189", "language": "fr", "channels": r.channels,
 			"location": map[string]float64{"lat": r.lat, "lon": r.lon}}
@@ -164,7 +165,7 @@ func seedResidents(ctx context.Context, rac gatewayClient) error {
 		if r.exercises {
 			in["exercises"] = true
 		}
-		err := rac.do(ctx, `mutation($in: RegisterResidentInput!, $c: ID) { registerResident(input: $in, commandId: $c) { id } }`,
+		err := rac.Do(ctx, `mutation($in: RegisterResidentInput!, $c: ID) { registerResident(input: $in, commandId: $c) { id } }`,
 			map[string]any{"in": in, "c": fmt.Sprintf("demo-resident-%d", i+1)}, nil)
 		if err != nil {
 			return fmt.Errorf("registering demo resident %d: %w", i+1, err)
@@ -183,18 +184,18 @@ const demoDispatchWait = 30 * time.Second
 // residents receive « ANNULATION : … »); an FR-Alert request waiting for the
 // prefecture; and one waiting for the mayor. The demo's messages go to its in-process
 // providers (demoproviders.go), whose « Messages reçus » the dashboard shows.
-func seedAlerts(ctx context.Context, rac, mayor gatewayClient, incident string) error {
+func seedAlerts(ctx context.Context, rac, mayor client.Client, incident string) error {
 	draft := func(cmd, headline, description, instruction, area string, polygon []map[string]float64, channels ...string) (string, error) {
 		var r struct{ DraftAlert struct{ ID string } }
-		err := rac.do(ctx, `mutation($in: DraftAlertInput!, $c: ID) { draftAlert(input: $in, commandId: $c) { id } }`, map[string]any{"c": cmd, "in": map[string]any{
+		err := rac.Do(ctx, `mutation($in: DraftAlertInput!, $c: ID) { draftAlert(input: $in, commandId: $c) { id } }`, map[string]any{"c": cmd, "in": map[string]any{
 			"domain": "dep:30/com:30189", "incidentId": incident, "event": "Crue soudaine", "headline": headline,
 			"description": description, "instruction": instruction, "severity": "SEVERE", "urgency": "IMMEDIATE", "certainty": "OBSERVED", "category": "MET",
 			"areaDesc": area, "channels": channels, "polygon": polygon,
 		}}, &r)
 		return r.DraftAlert.ID, err
 	}
-	act := func(g gatewayClient, op, id, cmd string) error {
-		return g.do(ctx, `mutation($id: ID!, $c: ID) { `+op+`(id: $id, commandId: $c) { id } }`, map[string]any{"id": id, "c": cmd}, nil)
+	act := func(g client.Client, op, id, cmd string) error {
+		return g.Do(ctx, `mutation($id: ID!, $c: ID) { `+op+`(id: $id, commandId: $c) { id } }`, map[string]any{"id": id, "c": cmd}, nil)
 	}
 	const (
 		cadereaux = "Les cadereaux débordent dans les quartiers Richelieu et route d'Uzès ; la pluie continue."
@@ -241,7 +242,7 @@ func seedAlerts(ctx context.Context, rac, mayor gatewayClient, incident string) 
 		// gone out, as the crisis cell would have before learning that the water fell.
 		func() error { return waitDispatched(ctx, mayor, cancelled) },
 		func() error {
-			return mayor.do(ctx, `mutation($id: ID!, $r: String!, $c: ID) { cancelAlert(id: $id, reason: $r, commandId: $c) { id } }`,
+			return mayor.Do(ctx, `mutation($id: ID!, $r: String!, $c: ID) { cancelAlert(id: $id, reason: $r, commandId: $c) { id } }`,
 				map[string]any{"id": cancelled, "r": "Le cadereau d'Uzès redescend : l'évacuation n'est plus nécessaire.", "c": "demo-alert-15"}, nil)
 		},
 		// The demo starts with its deliveries done, so that the board a newcomer
@@ -258,13 +259,13 @@ func seedAlerts(ctx context.Context, rac, mayor gatewayClient, incident string) 
 
 // waitDispatched waits until the dispatcher has finished sending alert id, whatever
 // the outcome (sent, partly sent, failed).
-func waitDispatched(ctx context.Context, g gatewayClient, id string) error {
+func waitDispatched(ctx context.Context, g client.Client, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, demoDispatchWait)
 	defer cancel()
 	var last string
 	for {
 		var r struct{ Alerts []struct{ ID, Status string } }
-		if err := g.do(ctx, `query { alerts(domain: "dep:30/com:30189") { id status } }`, nil, &r); err != nil && ctx.Err() == nil {
+		if err := g.Do(ctx, `query { alerts(domain: "dep:30/com:30189") { id status } }`, nil, &r); err != nil && ctx.Err() == nil {
 			return err
 		}
 		for _, a := range r.Alerts {
@@ -286,7 +287,7 @@ func waitDispatched(ctx context.Context, g gatewayClient, id string) error {
 
 // seedResources registers Nîmes' and Sommières' means, engages them, fills the
 // shelters and sends a reinforcement request the prefecture partly accepts.
-func seedResources(ctx context.Context, mutate func(gatewayClient, string, map[string]any) func() error, rac, sommieres, cod gatewayClient, nimesFlood, vidourle string) []func() error {
+func seedResources(ctx context.Context, mutate func(client.Client, string, map[string]any) func() error, rac, sommieres, cod client.Client, nimesFlood, vidourle string) []func() error {
 	const (
 		register = `mutation($in: RegisterResourceInput!, $c: ID) { registerResource(input: $in, commandId: $c) { id } }`
 		engage   = `mutation($r: ID!, $i: ID!, $c: ID) { engageResource(resourceId: $r, incidentId: $i, commandId: $c) { id } }`
@@ -294,33 +295,22 @@ func seedResources(ctx context.Context, mutate func(gatewayClient, string, map[s
 		request  = `mutation($in: RequestReinforcementInput!, $c: ID) { requestReinforcement(input: $in, commandId: $c) { id } }`
 	)
 	// Ids are chosen here so that later steps can name them.
-	res := func(g gatewayClient, id, domain, kind, name string, capacity int) func() error {
-		in := map[string]any{"domain": domain, "kind": kind, "name": name}
-		if capacity > 0 {
-			in["capacity"] = capacity
-		}
-		return func() error {
-			return g.do(ctx, `mutation($in: RegisterResourceInput!, $c: ID) { registerResource(input: $in, commandId: $c) { id } }`, map[string]any{"in": in, "c": id}, nil)
-		}
-	}
-	_ = register
 	var steps []func() error
 	ids := map[string]string{}
-	add := func(g gatewayClient, key, domain, kind, name string, capacity int) {
+	add := func(g client.Client, key, domain, kind, name string, capacity int) {
 		steps = append(steps, func() error {
 			var r struct{ RegisterResource struct{ ID string } }
 			in := map[string]any{"domain": domain, "kind": kind, "name": name}
 			if capacity > 0 {
 				in["capacity"] = capacity
 			}
-			if err := g.do(ctx, register, map[string]any{"in": in, "c": "demo-res-" + key}, &r); err != nil {
+			if err := g.Do(ctx, register, map[string]any{"in": in, "c": "demo-res-" + key}, &r); err != nil {
 				return err
 			}
 			ids[key] = r.RegisterResource.ID
 			return nil
 		})
 	}
-	_ = res
 	add(rac, "pm", "dep:30/com:30189", "TEAM", "Police municipale — équipe 2", 0)
 	add(rac, "st", "dep:30/com:30189", "TEAM", "Services techniques — astreinte voirie", 0)
 	add(rac, "rcs", "dep:30/com:30189", "TEAM", "Réserve communale de sécurité civile", 0)
@@ -329,10 +319,10 @@ func seedResources(ctx context.Context, mutate func(gatewayClient, string, map[s
 	add(rac, "gym", "dep:30/com:30189", "SHELTER", "Gymnase Jean Bouin", 120)
 	add(sommieres, "salle", "dep:30/com:30321", "SHELTER", "Salle Maurice Ravel", 80)
 	add(sommieres, "cam", "dep:30/com:30321", "CAMERA", "Caméra pont romain", 0)
-	on := func(g gatewayClient, key, incident, cmd string) func() error {
+	on := func(g client.Client, key, incident, cmd string) func() error {
 		return func() error { return mutate(g, engage, map[string]any{"r": ids[key], "i": incident, "c": cmd})() }
 	}
-	fill := func(g gatewayClient, key string, n int, cmd string) func() error {
+	fill := func(g client.Client, key string, n int, cmd string) func() error {
 		return func() error { return mutate(g, occupy, map[string]any{"r": ids[key], "n": n, "c": cmd})() }
 	}
 	steps = append(steps,
@@ -344,7 +334,7 @@ func seedResources(ctx context.Context, mutate func(gatewayClient, string, map[s
 		fill(sommieres, "salle", 64, "demo-occ-2"),
 		func() error {
 			var r struct{ RequestReinforcement struct{ ID string } }
-			err := sommieres.do(ctx, request, map[string]any{"c": "demo-rf-1", "in": map[string]any{
+			err := sommieres.Do(ctx, request, map[string]any{"c": "demo-rf-1", "in": map[string]any{
 				"domain": "dep:30/com:30321", "incidentId": vidourle, "kind": "EQUIPMENT", "quantity": 4,
 				"reason": "Motopompes pour les caves du centre ancien"}}, &r)
 			if err != nil {

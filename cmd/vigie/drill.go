@@ -2,35 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"vigie/events"
-	"vigie/events/alert"
 	"vigie/events/embedded"
-	"vigie/events/incident"
-	"vigie/events/reinforcement"
-	"vigie/events/resource"
 	"vigie/events/store"
 	"vigie/events/territory"
+	"vigie/graph/drill"
 	"vigie/identity"
-	"vigie/policies"
-	"vigie/projections"
-	"vigie/services/incidents"
 )
-
-// exerciseSuffix marks the subjects a drill acts as: the exercise twin of each
-// recorded actor, never the actor themself.
-const exerciseSuffix = "-exercice"
 
 const drillHelp = `Replays the recorded crisis of DOMAIN (a commune) into EXERCISE_DOMAIN at N times its
 pace, command by command, through the gateway: incidents and their main courante,
@@ -113,6 +99,10 @@ func drillCmd(ctx context.Context, name string, args []string, stdout, stderr io
 	if err != nil {
 		return fail(err)
 	}
+	d, err := drill.New(drill.Config{From: src.String(), To: dst.String(), Speed: *speed, Key: key, Gateway: *gateway})
+	if err != nil {
+		return fail(err)
+	}
 	recorded, err := readCrisis(ctx, *data, src.String(), since, until)
 	if err != nil {
 		return fail(err)
@@ -120,106 +110,47 @@ func drillCmd(ctx context.Context, name string, args []string, stdout, stderr io
 	if len(recorded) == 0 {
 		return fail(fmt.Errorf("no recorded command of %s in the log", src))
 	}
-	d := &drill{
-		from: src.String(), to: dst.String(), dep: "dep:" + dst.Departement, speed: *speed, key: key,
-		url: strings.TrimRight(*gateway, "/") + "/graphql", http: &http.Client{Timeout: 30 * time.Second},
-		tokens: map[string]string{}, ids: map[string]string{}, entries: map[string]string{},
-		stdout: stdout, stderr: stderr,
+	span := drill.Span(recorded)
+	planned := time.Duration(float64(span) / *speed)
+	fmt.Fprintf(stdout, "drill %s → %s at speed %g: %d recorded events over %s, to take %s\n",
+		src, dst, *speed, len(recorded), span.Round(time.Millisecond), planned.Round(time.Millisecond))
+	sum, err := d.Run(ctx, recorded, func(s drill.Step) {
+		typ := s.Recorded.Event.EventType()
+		switch {
+		case s.Skipped != "":
+			fmt.Fprintf(stderr, "drill: skipped %s %s (%s)\n", s.Recorded.Meta.EventID, typ, s.Skipped)
+		case s.Err != nil:
+			fmt.Fprintf(stderr, "drill: +%.3fs %s %s as %s: %v\n", s.Offset.Seconds(), typ, s.Op, s.As, s.Err)
+		default:
+			fmt.Fprintf(stdout, "+%8.3fs  %-24s %-22s %s\n", s.Offset.Seconds(), typ, s.Op, s.ID)
+		}
+	})
+	if errors.Is(err, drill.ErrInterrupted) {
+		fmt.Fprintf(stderr, "drill: interrupted after %d commands\n", sum.Sent)
+		return exitError
 	}
-	return d.run(ctx, recorded)
+	if err != nil {
+		fmt.Fprintf(stderr, "drill: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "drill done: %d commands in %s (recorded %s ÷ %g = %s), %d skipped, %d failed\n",
+		sum.Sent, sum.Took.Round(time.Millisecond), span.Round(time.Millisecond), *speed,
+		planned.Round(time.Millisecond), sum.Skipped, sum.Failed)
+	if sum.Failed > 0 {
+		return exitError
+	}
+	return exitOK
 }
 
-// recordedEvent is one event of the crisis, decoded.
-type recordedEvent struct {
-	stream string
-	id     string // the recorded event id
-	event  events.Event
-	meta   events.Metadata
-	at     time.Time
-}
-
-// crisisCategories are the streams a drill replays.
-var crisisCategories = map[string]bool{"incident": true, "resource": true, "alert": true, "reinforcement": true}
-
-// readCrisis reads the log in order and keeps the events of the incident, resource,
-// alert and reinforcement streams that belong to domain: a stream belongs to it when
-// its opening event says so (in its data or its metadata).
-func readCrisis(ctx context.Context, dataDir, domain string, since, until time.Time) ([]recordedEvent, error) {
+// readCrisis reads the crisis of domain (drill.Read) in the log at EVENTSTORE_URL, or
+// in the embedded store of dataDir when it is unset.
+func readCrisis(ctx context.Context, dataDir, domain string, since, until time.Time) ([]drill.Recorded, error) {
 	st, closeAll, err := openDrillStore(dataDir)
 	if err != nil {
 		return nil, err
 	}
 	defer closeAll()
-	reg, err := projections.Registry(incident.Register, resource.Register, alert.Register, reinforcement.Register)
-	if err != nil {
-		return nil, err
-	}
-	member := map[string]bool{}
-	var out []recordedEvent
-	err = st.ReadAllFunc(ctx, store.Start, store.Forwards, store.NoLimit, func(r store.Recorded) error {
-		cat, _, ok := strings.Cut(r.StreamID, "-")
-		if r.System() || !ok || !crisisCategories[cat] {
-			return nil
-		}
-		e, md, err := reg.Decode(r.Type, r.Data, r.Metadata)
-		if err != nil {
-			if errors.Is(err, events.ErrUnknownEventType) {
-				return nil // the dispatcher's journal and such: not a command of the crisis
-			}
-			return fmt.Errorf("%s@%d: %w", r.StreamID, r.Revision, err)
-		}
-		if opening, ok := openingDomain(e); ok {
-			member[r.StreamID] = opening == domain || md.Domain == domain
-		}
-		if !member[r.StreamID] || !replayable(e) || md.Role == "system" {
-			return nil
-		}
-		at := md.OccurredAt
-		if at.IsZero() {
-			at = r.Created
-		}
-		if !since.IsZero() && at.Before(since) || !until.IsZero() && !at.Before(until) {
-			return nil
-		}
-		id := md.EventID
-		if id == "" {
-			id = r.ID.String()
-		}
-		out = append(out, recordedEvent{stream: r.StreamID, id: id, event: e, meta: md, at: at})
-		return nil
-	})
-	return out, err
-}
-
-// replayable says whether a person's command produced e: FrAlertRequested follows an
-// approval, the dispatch's events and the expiry are the system's, and are not sent.
-func replayable(e events.Event) bool {
-	switch e.(type) {
-	case incident.IncidentReported, incident.IncidentQualified, incident.LogEntryAdded, incident.IncidentEscalated,
-		incident.IncidentStabilized, incident.IncidentClosed, incident.IncidentReopened,
-		resource.ResourceRegistered, resource.ResourceEngaged, resource.ResourceReleased,
-		resource.ResourceStatusChanged, resource.ShelterOccupancyChanged,
-		reinforcement.ReinforcementRequested, reinforcement.ReinforcementAccepted, reinforcement.ReinforcementRefused,
-		reinforcement.ReinforcementDispatched, reinforcement.ReinforcementArrived, reinforcement.ReinforcementReleased,
-		alert.AlertDrafted, alert.AlertRevised, alert.AlertSubmitted, alert.AlertApproved, alert.AlertRejected,
-		alert.FrAlertValidated, alert.FrAlertRefused, alert.AlertCancelled:
-		return true
-	}
-	return false
-}
-
-func openingDomain(e events.Event) (string, bool) {
-	switch e := e.(type) {
-	case incident.IncidentReported:
-		return e.Domain, true
-	case resource.ResourceRegistered:
-		return e.Domain, true
-	case alert.AlertDrafted:
-		return e.Domain, true
-	case reinforcement.ReinforcementRequested:
-		return e.Domain, true
-	}
-	return "", false
+	return drill.Read(ctx, st, domain, since, until)
 }
 
 // openDrillStore opens EVENTSTORE_URL, or the embedded store of dataDir when it is unset.
@@ -253,368 +184,4 @@ func openDrillStore(dataDir string) (*store.Client, func(), error) {
 	}
 	closers = append(closers, func() { st.Close() })
 	return st, closeAll, nil
-}
-
-// drill re-issues recorded commands into the exercise domain.
-type drill struct {
-	from, to, dep string
-	speed         float64
-	key           ed25519.PrivateKey
-	url           string
-	http          *http.Client
-	tokens        map[string]string // "subject\x00role" → token
-	ids           map[string]string // recorded aggregate id → the exercise's
-	entries       map[string]string // recorded log entry id → the exercise's
-	stdout        io.Writer
-	stderr        io.Writer
-}
-
-// issue is one command to send: its operation, variables, the field of the answer,
-// and what to remember of it.
-type issue struct {
-	op       string // mutation name
-	query    string
-	vars     map[string]any
-	recordID string // the recorded aggregate id the answer's id maps, for creations
-	after    func(ctx context.Context, tw twin, cmdID string)
-}
-
-// twin is the exercise actor of a recorded one.
-type twin struct{ subject, role, token string }
-
-func (d *drill) run(ctx context.Context, recorded []recordedEvent) int {
-	t0 := recorded[0].at
-	last := t0
-	for _, r := range recorded {
-		if r.at.After(last) {
-			last = r.at
-		}
-	}
-	span := last.Sub(t0)
-	start := time.Now()
-	// A recorded instant T is replayed at start + (T - t0)/speed; the alerts' own
-	// effective and expiry times move with it.
-	shift := func(t time.Time) time.Time {
-		return start.Add(time.Duration(float64(t.Sub(t0)) / d.speed))
-	}
-	fmt.Fprintf(d.stdout, "drill %s → %s at speed %g: %d recorded events over %s, to take %s\n",
-		d.from, d.to, d.speed, len(recorded), span.Round(time.Millisecond), time.Duration(float64(span)/d.speed).Round(time.Millisecond))
-	sent, skipped, failed := 0, 0, 0
-	for _, r := range recorded {
-		is, why := d.translate(r, shift)
-		if is == nil {
-			if why != "" {
-				skipped++
-				fmt.Fprintf(d.stderr, "drill: skipped %s %s (%s)\n", r.meta.EventID, eventType(r.event), why)
-			}
-			continue
-		}
-		if wait := time.Until(shift(r.at)); wait > 0 {
-			select {
-			case <-ctx.Done():
-				fmt.Fprintf(d.stderr, "drill: interrupted after %d commands\n", sent)
-				return exitError
-			case <-time.After(wait):
-			}
-		}
-		tw, err := d.twin(r.meta)
-		if err != nil {
-			fmt.Fprintf(d.stderr, "drill: %v\n", err)
-			return exitError
-		}
-		cmdID := d.commandID(r)
-		is.vars["c"] = cmdID
-		var answer struct{ ID string }
-		err = d.send(ctx, tw.token, is, &answer)
-		offset := time.Since(start)
-		if err != nil {
-			failed++
-			fmt.Fprintf(d.stderr, "drill: +%.3fs %s %s as %s: %v\n", offset.Seconds(), eventType(r.event), is.op, tw.subject, err)
-			continue
-		}
-		sent++
-		if is.recordID != "" {
-			d.ids[is.recordID] = answer.ID
-		}
-		if is.after != nil {
-			is.after(ctx, tw, cmdID)
-		}
-		fmt.Fprintf(d.stdout, "+%8.3fs  %-24s %-22s %s\n", offset.Seconds(), eventType(r.event), is.op, answer.ID)
-	}
-	took := time.Since(start)
-	fmt.Fprintf(d.stdout, "drill done: %d commands in %s (recorded %s ÷ %g = %s), %d skipped, %d failed\n",
-		sent, took.Round(time.Millisecond), span.Round(time.Millisecond), d.speed,
-		time.Duration(float64(span)/d.speed).Round(time.Millisecond), skipped, failed)
-	if failed > 0 {
-		return exitError
-	}
-	return exitOK
-}
-
-func eventType(e events.Event) string { return e.EventType() }
-
-// commandID derives the command's idempotency key from the recorded event and the
-// exercise domain: the same drill resent is the same commands, another exercise
-// domain gets its own.
-func (d *drill) commandID(r recordedEvent) string {
-	return "drill:" + d.to + ":" + r.id
-}
-
-// twin returns the exercise twin of the recorded actor, with its token.
-func (d *drill) twin(md events.Metadata) (twin, error) {
-	if md.Actor == "" || md.Role == "" {
-		return twin{}, fmt.Errorf("event %s has no actor or role", md.EventID)
-	}
-	sub := md.Actor
-	if !strings.HasSuffix(sub, exerciseSuffix) {
-		sub += exerciseSuffix
-	}
-	domain := d.to
-	if md.Role == "prefecture" {
-		domain = d.dep
-	}
-	k := sub + "\x00" + md.Role
-	tok, ok := d.tokens[k]
-	if !ok {
-		var err error
-		tok, err = identity.Issue(d.key, identity.Claims{Subject: sub, Grants: []policies.Grant{{Role: md.Role, Domain: domain}}}, 12*time.Hour)
-		if err != nil {
-			return twin{}, err
-		}
-		d.tokens[k] = tok
-	}
-	return twin{subject: sub, role: md.Role, token: tok}, nil
-}
-
-func streamID(stream string) string {
-	_, id, _ := strings.Cut(stream, "-")
-	return id
-}
-
-func enumValue(s string) string { return strings.ToUpper(s) }
-
-func points(ps []alert.Point) []map[string]float64 {
-	if len(ps) == 0 {
-		return nil
-	}
-	out := make([]map[string]float64, len(ps))
-	for i, p := range ps {
-		out[i] = map[string]float64{"lat": p.Lat, "lon": p.Lon}
-	}
-	return out
-}
-
-// translate turns a recorded event into the command that re-issues it, or nil with the
-// reason it is skipped.
-func (d *drill) translate(r recordedEvent, shift func(time.Time) time.Time) (*issue, string) {
-	rid := streamID(r.stream)
-	id, known := d.ids[rid]
-	on := func(op, args, params string, vars map[string]any) *issue {
-		if vars == nil {
-			vars = map[string]any{}
-		}
-		vars["id"] = id
-		q := "mutation($id: ID!, $c: ID" + params + ") { " + op + "(" + args + ", commandId: $c) { id } }"
-		return &issue{op: op, query: q, vars: vars}
-	}
-	const (
-		byID       = "id: $id"
-		resourceID = "resourceId: $id"
-	)
-	plain := func(op string) *issue { return on(op, byID, "", nil) }
-	because := func(op, reason string) *issue {
-		return on(op, byID+", reason: $r", ", $r: String!", map[string]any{"r": reason})
-	}
-	if _, creates := openingDomain(r.event); !creates && !known {
-		return nil, "its " + r.stream + " was not replayed"
-	}
-	switch e := r.event.(type) {
-	// Incidents.
-	case incident.IncidentReported:
-		in := map[string]any{"domain": d.to, "kind": enumValue(string(e.Kind)), "title": e.Title}
-		if e.Description != "" {
-			in["description"] = e.Description
-		}
-		if e.Severity != "" {
-			in["severity"] = enumValue(string(e.Severity))
-		}
-		if e.Location != nil {
-			in["location"] = map[string]float64{"lat": e.Location.Lat, "lon": e.Location.Lon}
-		}
-		return &issue{op: "reportIncident", recordID: rid, vars: map[string]any{"in": in},
-			query: `mutation($in: ReportIncidentInput!, $c: ID) { reportIncident(input: $in, commandId: $c) { id } }`}, ""
-	case incident.IncidentQualified:
-		return on("qualifyIncident", byID+", kind: $k, severity: $s", ", $k: IncidentKind!, $s: Severity!",
-			map[string]any{"k": enumValue(string(e.Kind)), "s": enumValue(string(e.Severity))}), ""
-	case incident.LogEntryAdded:
-		var is *issue
-		if e.Corrects != "" {
-			entry, ok := d.entries[e.Corrects]
-			if !ok {
-				return nil, "the entry it corrects was not replayed"
-			}
-			is = &issue{op: "correctLogEntry", vars: map[string]any{"id": id, "e": entry, "t": e.Text},
-				query: `mutation($id: ID!, $e: ID!, $t: String!, $c: ID) { correctLogEntry(incidentId: $id, entryId: $e, text: $t, commandId: $c) { id } }`}
-		} else {
-			is = &issue{op: "addLogEntry", vars: map[string]any{"id": id, "t": e.Text},
-				query: `mutation($id: ID!, $t: String!, $c: ID) { addLogEntry(incidentId: $id, text: $t, commandId: $c) { id } }`}
-		}
-		// The service derives the entry's id (incidents.LogEntryID): remember it, so
-		// that a later correction names the exercise's entry.
-		is.after = func(_ context.Context, tw twin, cmdID string) {
-			d.entries[e.EntryID] = incidents.LogEntryID(id, tw.subject, cmdID)
-		}
-		return is, ""
-	case incident.IncidentEscalated:
-		return because("escalateIncident", e.Reason), ""
-	case incident.IncidentStabilized:
-		return plain("stabilizeIncident"), ""
-	case incident.IncidentClosed:
-		return on("closeIncident", byID+", summary: $s", ", $s: String!", map[string]any{"s": e.Summary}), ""
-	case incident.IncidentReopened:
-		return because("reopenIncident", e.Reason), ""
-
-	// Resources.
-	case resource.ResourceRegistered:
-		in := map[string]any{"domain": d.to, "kind": enumValue(string(e.Kind)), "name": e.Name}
-		if e.Capacity > 0 {
-			in["capacity"] = e.Capacity
-		}
-		return &issue{op: "registerResource", recordID: rid, vars: map[string]any{"in": in},
-			query: `mutation($in: RegisterResourceInput!, $c: ID) { registerResource(input: $in, commandId: $c) { id } }`}, ""
-	case resource.ResourceEngaged:
-		inc, ok := d.ids[e.IncidentID]
-		if !ok {
-			return nil, "the incident it was engaged on was not replayed"
-		}
-		return on("engageResource", resourceID+", incidentId: $i", ", $i: ID!", map[string]any{"i": inc}), ""
-	case resource.ResourceReleased:
-		return on("releaseResource", resourceID, "", nil), ""
-	case resource.ResourceStatusChanged:
-		return on("setResourceStatus", resourceID+", status: $s", ", $s: ResourceStatus!", map[string]any{"s": enumValue(string(e.Status))}), ""
-	case resource.ShelterOccupancyChanged:
-		return on("setShelterOccupancy", resourceID+", occupancy: $n", ", $n: Int!", map[string]any{"n": e.Occupancy}), ""
-
-	// Reinforcements.
-	case reinforcement.ReinforcementRequested:
-		inc, ok := d.ids[e.IncidentID]
-		if !ok {
-			return nil, "its incident was not replayed"
-		}
-		in := map[string]any{"domain": d.to, "incidentId": inc, "kind": enumValue(string(e.Kind)), "quantity": e.Quantity}
-		if e.Reason != "" {
-			in["reason"] = e.Reason
-		}
-		return &issue{op: "requestReinforcement", recordID: rid, vars: map[string]any{"in": in},
-			query: `mutation($in: RequestReinforcementInput!, $c: ID) { requestReinforcement(input: $in, commandId: $c) { id } }`}, ""
-	case reinforcement.ReinforcementAccepted:
-		vars := map[string]any{"q": e.Quantity}
-		if e.Note != "" {
-			vars["n"] = e.Note
-		}
-		return on("acceptReinforcement", byID+", quantity: $q, note: $n", ", $q: Int!, $n: String", vars), ""
-	case reinforcement.ReinforcementRefused:
-		return because("refuseReinforcement", e.Reason), ""
-	case reinforcement.ReinforcementDispatched:
-		return plain("dispatchReinforcement"), ""
-	case reinforcement.ReinforcementArrived:
-		return plain("confirmReinforcementArrival"), ""
-	case reinforcement.ReinforcementReleased:
-		return plain("releaseReinforcement"), ""
-
-	// Alerts: drafted as exercises; the domain marks their texts.
-	case alert.AlertDrafted:
-		in := d.alertInput(e.Content, e.Channels, shift)
-		if e.IncidentID != "" {
-			inc, ok := d.ids[e.IncidentID]
-			if !ok {
-				return nil, "its incident was not replayed"
-			}
-			in["incidentId"] = inc
-		}
-		return &issue{op: "draftAlert", recordID: rid, vars: map[string]any{"in": in},
-			query: `mutation($in: DraftAlertInput!, $c: ID) { draftAlert(input: $in, commandId: $c) { id } }`}, ""
-	case alert.AlertRevised:
-		return on("updateAlert", byID+", input: $in", ", $in: DraftAlertInput!", map[string]any{"in": d.alertInput(e.Content, e.Channels, shift)}), ""
-	case alert.AlertSubmitted:
-		return plain("submitAlert"), ""
-	case alert.AlertApproved:
-		return plain("approveAlert"), ""
-	case alert.AlertRejected:
-		return because("rejectAlert", e.Reason), ""
-	case alert.FrAlertValidated, alert.FrAlertRefused:
-		return nil, "FR-Alert n'est jamais utilisé en exercice"
-	case alert.AlertCancelled:
-		return because("cancelAlert", e.Reason), ""
-	}
-	return nil, ""
-}
-
-// alertInput is a DraftAlertInput for the exercise domain, marked exercise, with its
-// times moved to the drill's clock.
-func (d *drill) alertInput(c alert.Content, channels []alert.Channel, shift func(time.Time) time.Time) map[string]any {
-	// An exercise never goes out on FR-Alert: cell broadcast reaches every phone in
-	// the area, registered for exercises or not (the domain refuses it).
-	var chs []string
-	for _, ch := range channels {
-		if ch != alert.ChannelFrAlert {
-			chs = append(chs, string(ch))
-		}
-	}
-	if len(chs) == 0 {
-		chs = []string{string(alert.ChannelCAPFeed)}
-	}
-	in := map[string]any{
-		"domain": d.to, "exercise": true, "event": c.Event, "headline": c.Headline,
-		"description": c.Description, "instruction": c.Instruction,
-		"severity": enumValue(string(c.Severity)), "urgency": enumValue(string(c.Urgency)),
-		"certainty": enumValue(string(c.Certainty)), "category": enumValue(string(c.Category)),
-		"areaDesc": c.AreaDesc, "channels": chs,
-	}
-	if p := points(c.Polygon); p != nil {
-		in["polygon"] = p
-	}
-	if c.Language != "" {
-		in["language"] = c.Language
-	}
-	if c.Effective != nil {
-		in["effective"] = shift(*c.Effective).UTC().Format(time.RFC3339Nano)
-	}
-	if c.Expires != nil {
-		in["expires"] = shift(*c.Expires).UTC().Format(time.RFC3339Nano)
-	}
-	return in
-}
-
-// send posts the command, retrying what a retry may fix (the gateway unreachable or
-// UNAVAILABLE, a CONFLICT): the command id makes a resend harmless.
-func (d *drill) send(ctx context.Context, token string, is *issue, out *struct{ ID string }) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
-			}
-		}
-		err = d.post(ctx, token, is, out)
-		var ge *gatewayError
-		if err == nil || errors.As(err, &ge) && ge.code != "UNAVAILABLE" && ge.code != "CONFLICT" || ctx.Err() != nil {
-			return err
-		}
-	}
-	return err
-}
-
-func (d *drill) post(ctx context.Context, token string, is *issue, out *struct{ ID string }) error {
-	var data map[string]json.RawMessage
-	if err := (gatewayClient{url: d.url, token: token, http: d.http}).do(ctx, is.query, is.vars, &data); err != nil {
-		return fmt.Errorf("%s: %w", is.op, err)
-	}
-	raw, ok := data[is.op]
-	if !ok {
-		return fmt.Errorf("%s: no answer", is.op)
-	}
-	return json.Unmarshal(raw, out)
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,9 +17,7 @@ import (
 
 	"vigie/events/embedded"
 	"vigie/events/store"
-	"vigie/projections"
 	"vigie/projections/replay"
-	"vigie/projections/timeline"
 )
 
 // replayCmd prints the boards as they were at an instant, and the timeline up to it,
@@ -61,58 +58,11 @@ func replayCmd(ctx context.Context, name string, args []string, stdout, stderr i
 	defer closeAll()
 	r := &replay.Replayer{Store: st, Redis: rdb}
 
-	type output struct {
-		At       time.Time        `json:"at"`
-		Position store.Position   `json:"position"`
-		Events   int              `json:"events"`
-		Boards   []*replay.Boards `json:"boards"`
-		Timeline []timeline.Entry `json:"timeline"`
+	var domains []string // none: every département of the log
+	if *domain != "" {
+		domains = []string{*domain}
 	}
-	out := output{At: at.UTC(), Boards: []*replay.Boards{}, Timeline: []timeline.Entry{}}
-	reg, err := replay.Registry()
-	if err != nil {
-		return fail(err)
-	}
-	deps := map[string]bool{}
-	err = r.Run(ctx, replay.Options{At: at, Boards: append(replay.BoardNames(), timeline.Name), Registry: reg,
-		Observe: func(e projections.Event) {
-			if d, _, _ := strings.Cut(e.Meta.Domain, "/"); strings.HasPrefix(d, "dep:") {
-				deps[d] = true
-			}
-		}}, func(ctx context.Context, res replay.Result) error {
-		out.Position, out.Events = res.Position, res.Events
-		domains := []string{*domain}
-		if *domain == "" {
-			domains = domains[:0]
-			for d := range deps {
-				domains = append(domains, d)
-			}
-			slices.Sort(domains)
-		}
-		for _, d := range domains {
-			b, err := replay.Read(ctx, rdb, res.Space, d)
-			if err != nil {
-				return err
-			}
-			b.At, b.Position, b.Events = out.At, res.Position, res.Events
-			out.Boards = append(out.Boards, b.Only(*stream))
-			for off := int64(0); ; off += 500 {
-				page, err := timeline.Reader{Redis: rdb, Space: res.Space}.Range(ctx, d, time.Time{}, at, timeline.Page{Offset: off, Limit: 500})
-				if err != nil {
-					return err
-				}
-				for _, e := range page {
-					if *stream == "" || e.StreamID == *stream || e.About == *stream {
-						out.Timeline = append(out.Timeline, e)
-					}
-				}
-				if len(page) < 500 {
-					break
-				}
-			}
-		}
-		return nil
-	})
+	out, err := r.Snapshot(ctx, replay.SnapshotOptions{At: at, Domains: domains, Stream: *stream, Timeline: true})
 	if err != nil {
 		return fail(err)
 	}

@@ -103,7 +103,8 @@ func (r *Replayer) init() {
 }
 
 // Boards returns the boards of domain (a commune, or a département: all its
-// communes) as they were at instant at. The caller authorizes: like the live boards.
+// communes) as they were at instant at: Snapshot's, for that domain alone, kept a
+// while for the next caller. The caller authorizes: like the live boards.
 func (r *Replayer) Boards(ctx context.Context, domain string, at time.Time) (*Boards, error) {
 	r.init()
 	key := cacheKey{domain, at.UnixNano()}
@@ -113,19 +114,11 @@ func (r *Replayer) Boards(ctx context.Context, domain string, at time.Time) (*Bo
 	if ok && time.Now().Before(c.expires) {
 		return c.boards, nil
 	}
-	var out *Boards
-	err := r.Run(ctx, Options{At: at, Boards: BoardNames()}, func(ctx context.Context, run Result) error {
-		b, err := Read(ctx, r.Redis, run.Space, domain)
-		if err != nil {
-			return err
-		}
-		b.At, b.Position, b.Events = at.UTC(), run.Position, run.Events
-		out = b
-		return nil
-	})
+	snap, err := r.Snapshot(ctx, SnapshotOptions{At: at, Domains: []string{domain}})
 	if err != nil {
 		return nil, err
 	}
+	out := snap.Boards[0]
 	if time.Since(at) > r.Skew {
 		r.mu.Lock()
 		now := time.Now()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"vigie/events"
 	"vigie/events/store"
 	"vigie/projections"
@@ -177,6 +179,19 @@ func content(t testing.TB, b *replay.Boards) string {
 	return string(js)
 }
 
+// crisisReplayer writes the whole crisis into a new log and gives a replayer of it
+// (with ttl, zero: the default), the script and the Redis it replays into.
+func crisisReplayer(t *testing.T, ttl time.Duration) (*replay.Replayer, *script, *redis.Client) {
+	t.Helper()
+	rdb := projectiontest.Redis(t)
+	st, _ := projectiontest.Store(t)
+	s := newScript(t, st)
+	for _, step := range crisis(s) {
+		step()
+	}
+	return &replay.Replayer{Store: st, Redis: rdb, TTL: ttl}, s, rdb
+}
+
 func TestReplayAtTenInstantsShowsTheBoardsAsTheyWere(t *testing.T) {
 	ctx := context.Background()
 	rdb := projectiontest.Redis(t)
@@ -255,13 +270,7 @@ func TestReplayAtTenInstantsShowsTheBoardsAsTheyWere(t *testing.T) {
 
 func TestReplaySpaceIsApartAndExpires(t *testing.T) {
 	ctx := context.Background()
-	rdb := projectiontest.Redis(t)
-	st, _ := projectiontest.Store(t)
-	s := newScript(t, st)
-	for _, step := range crisis(s) {
-		step()
-	}
-	r := &replay.Replayer{Store: st, Redis: rdb, TTL: time.Hour}
+	r, s, rdb := crisisReplayer(t, time.Hour)
 	var space string
 	err := r.Run(ctx, replay.Options{At: s.Now()}, func(ctx context.Context, res replay.Result) error {
 		space = res.Space
@@ -302,13 +311,7 @@ func TestReplaySpaceIsApartAndExpires(t *testing.T) {
 
 func TestReportOfACrisis(t *testing.T) {
 	ctx := context.Background()
-	rdb := projectiontest.Redis(t)
-	st, _ := projectiontest.Store(t)
-	s := newScript(t, st)
-	for _, step := range crisis(s) {
-		step()
-	}
-	r := &replay.Replayer{Store: st, Redis: rdb}
+	r, s, rdb := crisisReplayer(t, 0)
 	mid := s.Start.Add(12*s.Tick + s.Tick/2)
 	rep, err := r.Report(ctx, replay.ReportOptions{Domain: gard, At: []time.Time{mid, s.Now()}})
 	if err != nil {

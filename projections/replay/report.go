@@ -62,21 +62,9 @@ func (r *Replayer) Report(ctx context.Context, o ReportOptions) (*Report, error)
 	}
 	tracker := NewTracker()
 	err = r.Run(ctx, Options{At: to, Boards: []string{timeline.Name}, Observe: tracker.Add, Registry: reg}, func(ctx context.Context, res Result) error {
-		tr := timeline.Reader{Redis: r.Redis, Space: res.Space}
-		for off := int64(0); ; off += 500 {
-			page, err := tr.Range(ctx, o.Domain, o.From, to, timeline.Page{Offset: off, Limit: 500})
-			if err != nil {
-				return err
-			}
-			for _, e := range page {
-				if o.Stream == "" || e.StreamID == o.Stream || e.About == o.Stream {
-					rep.Timeline = append(rep.Timeline, e)
-				}
-			}
-			if len(page) < 500 {
-				return nil
-			}
-		}
+		entries, err := readTimeline(ctx, r.Redis, res.Space, o.Domain, o.From, to, o.Stream)
+		rep.Timeline = append(rep.Timeline, entries...)
+		return err
 	})
 	if err != nil {
 		return nil, err

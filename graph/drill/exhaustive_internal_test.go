@@ -1,4 +1,4 @@
-package main
+package drill
 
 import (
 	"testing"
@@ -18,8 +18,8 @@ func replaysOrSaysWhy(t *testing.T, e events.Event) bool {
 	if !replayable(e) {
 		return false
 	}
-	d := &drill{to: "dep:30/com:30999", dep: "dep:30", ids: map[string]string{"1": "ex-1"}, entries: map[string]string{}}
-	is, why := d.translate(recordedEvent{stream: "x-1", event: e}, func(t time.Time) time.Time { return t })
+	d := &Drill{to: "dep:30/com:30999", dep: "dep:30", ids: map[string]string{"1": "ex-1"}, entries: map[string]string{}}
+	is, why := d.translate(Recorded{Stream: "x-1", Event: e}, func(t time.Time) time.Time { return t })
 	if is == nil && why == "" {
 		t.Errorf("the drill says it replays %s, but translate has no command for it", e.EventType())
 	}
