@@ -145,8 +145,11 @@ func fuzzGateway(f testing.TB) (http.Handler, *recorder) {
 		Alerts: alertspb.NewAlertsClient(rec), Residents: alertspb.NewResidentsClient(rec),
 		ConsistencyWait: time.Millisecond,
 	}
-	h := graph.New(graph.Config{Resolver: r, Auth: mayorOfNimes{}, RateLimit: 1e9, RateBurst: 1 << 30,
+	h, err := graph.New(graph.Config{Resolver: r, Auth: mayorOfNimes{}, RateLimit: 1e9, RateBurst: 1 << 30,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		f.Fatal(err)
+	}
 	return h, rec
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"strings"
@@ -85,26 +86,28 @@ func (c *Config) authFailed(ctx context.Context, route, reason string) {
 	c.journal().Record(ctx, journal.Entry{Kind: journal.AuthFailed, Action: route, Code: resolver.CodeUnauthenticated, Reason: reason})
 }
 
+// setDefaults fills the zero fields with the defaults their comments give, and
+// only those: a negative limit is Validate's to refuse.
 func (c *Config) setDefaults() {
-	if c.MaxBodyBytes <= 0 {
+	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 256 << 10
 	}
-	if c.RateLimit <= 0 {
+	if c.RateLimit == 0 {
 		c.RateLimit = 20
 	}
-	if c.RateBurst <= 0 {
+	if c.RateBurst == 0 {
 		c.RateBurst = 40
 	}
-	if c.MaxDepth <= 0 {
+	if c.MaxDepth == 0 {
 		c.MaxDepth = 15
 	}
-	if c.MaxCost <= 0 {
+	if c.MaxCost == 0 {
 		c.MaxCost = 1000
 	}
-	if c.MaxLogReads <= 0 {
+	if c.MaxLogReads == 0 {
 		c.MaxLogReads = 3
 	}
-	if c.LogReadWeight <= 0 {
+	if c.LogReadWeight == 0 {
 		c.LogReadWeight = 5
 	}
 	if c.Log == nil {
@@ -112,11 +115,39 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// Validate reports every problem of c at once, each naming its field. Zero limits
+// are valid (they mean the defaults); negative ones are not.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Auth == nil {
+		errs = append(errs, errors.New("graph: Config.Auth is required: every caller is authenticated"))
+	}
+	if c.RateLimit < 0 || math.IsNaN(float64(c.RateLimit)) {
+		errs = append(errs, fmt.Errorf("graph: Config.RateLimit: %v is not a rate (0 means the default)", float64(c.RateLimit)))
+	}
+	for _, f := range []struct {
+		name  string
+		value int64
+	}{
+		{"MaxBodyBytes", c.MaxBodyBytes}, {"RateBurst", int64(c.RateBurst)}, {"MaxDepth", int64(c.MaxDepth)},
+		{"MaxCost", int64(c.MaxCost)}, {"MaxLogReads", int64(c.MaxLogReads)}, {"LogReadWeight", int64(c.LogReadWeight)},
+	} {
+		if f.value < 0 {
+			errs = append(errs, fmt.Errorf("graph: Config.%s: %d is negative (0 means the default)", f.name, f.value))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // New returns the gateway's HTTP handler: /graphql (POST, GET and websocket),
 // /healthz, /readyz, the public CAP documents, the after-action reports, the
 // demonstration's received messages (with a DemoInbox) and the dashboard at /.
-func New(cfg Config) http.Handler {
+// It refuses a configuration Validate refuses.
+func New(cfg Config) (http.Handler, error) {
 	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: cfg.Resolver, Complexity: listCosts()}))
 	// Each websocket is a session whose right is re-checked while it lives (session.go).
 	srv.AddTransport(sessions(cfg, transport.Websocket{
@@ -254,7 +285,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Static != nil {
 		mux.Handle("/", cfg.Static)
 	}
-	return mux
+	return mux, nil
 }
 
 // bounded refuses bodies over max bytes, 413, before gqlgen reads them. A body of

@@ -93,7 +93,7 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 	jr.DomainsOf = d.authz.DomainsOf
 	jr.Inbox = d.journalInbox
 	go jr.Run(ctx, time.Second)
-	h := graph.New(graph.Config{
+	h, err := graph.New(graph.Config{
 		Resolver: &resolver.Resolver{
 			Journal: jr,
 			Redis:   d.redis, Authz: d.authz, Notices: hub,
@@ -110,6 +110,10 @@ func buildGateway(ctx context.Context, d gatewayDeps) (http.Handler, []*grpc.Cli
 
 		DemoInbox: d.demoInbox,
 	})
+	if err != nil {
+		closeAll([]*grpc.ClientConn{inc, res, alr})
+		return nil, nil, err
+	}
 	return h, []*grpc.ClientConn{inc, res, alr}, nil
 }
 

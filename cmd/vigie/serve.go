@@ -34,6 +34,8 @@ func dataDefault() string {
 // or e-mail only with a real provider behind it (without one, CAP_FEED and
 // FR_ALERT only), and the demo never reaches a real provider, even in a shell
 // where VIGIE_SMTP_ADDR or VIGIE_FRALERT_URL are set: its residents are fictitious.
+// It does not check the environment: runAll has had channel.Config.Validate refuse
+// a bad one before anything started.
 func allInOneSenders(getenv func(string) string, demo *demoProviders) map[string]channel.Sender {
 	if demo != nil {
 		return demo.Senders()

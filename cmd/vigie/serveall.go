@@ -27,6 +27,7 @@ import (
 	"vigie/identity"
 	"vigie/policies"
 	"vigie/policies/grantlog"
+	"vigie/services/alerts/channel"
 	"vigie/services/guard"
 	"vigie/services/resources"
 )
@@ -207,6 +208,15 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 	metricsAt := metricsFlag(fs)
 	if code, ok := parseFlags(fs, name, args, stderr); !ok {
 		return code
+	}
+	// Before anything starts: a refused provider configuration is the first line on
+	// stderr, and the command post does not come up without the channels it was told of.
+	// The demo reads no provider from the environment (allInOneSenders).
+	if demo == nil {
+		if err := channel.FromEnv(os.Getenv).Validate(); err != nil {
+			fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
+			return exitUsage
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

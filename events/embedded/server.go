@@ -75,27 +75,78 @@ const MaxSocketPath = 90
 // from the method list, not from the version.
 const ServerVersion = "24.10.0"
 
-// Listen starts serving in the background.
+// setDefaults has nothing to fill: where to serve, and how securely, are the
+// caller's to say. Listen calls it all the same, as every entry point calls its
+// configuration's, so that a default added later is in place before Validate.
+func (c *ListenConfig) setDefaults() {}
+
+// Validate reports every problem of c at once, each naming its field: these are
+// the configurations Listen refuses before it binds anything.
+func (c ListenConfig) Validate() error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf("embedded: "+format, args...)) }
+	switch {
+	case c.Addr != "" && c.Socket != "":
+		fail("give Addr or Socket, not both")
+	case c.Addr == "" && c.Socket == "":
+		fail("give Addr or Socket: ListenConfig has neither")
+	}
+	addrOK := true
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			addrOK = false
+			fail("ListenConfig.Addr %q is not host:port", c.Addr)
+		}
+	}
+	if len(c.Socket) > MaxSocketPath {
+		fail("ListenConfig.Socket: path %q is longer than %d bytes", c.Socket, MaxSocketPath)
+	}
+	files := c.CertFile != "" || c.KeyFile != ""
+	switch {
+	case c.CertFile != "" && c.KeyFile == "":
+		fail("ListenConfig.KeyFile is empty: TLS needs both a certificate and a key file")
+	case c.CertFile == "" && c.KeyFile != "":
+		fail("ListenConfig.CertFile is empty: TLS needs both a certificate and a key file")
+	}
+	if c.Certificate != nil && files {
+		fail("ListenConfig.Certificate with CertFile/KeyFile: give one TLS certificate, from memory or from files")
+	}
+	// A half-given pair already failed above: it asked for TLS, so it is not also
+	// reported as insecure.
+	withTLS := c.Certificate != nil || files
+	if !withTLS && c.Socket == "" && c.Addr != "" && addrOK && !isLoopback(c.Addr) {
+		fail("refusing to serve without TLS on %q (ListenConfig.Addr): insecure is allowed only on a loopback address or a Unix socket", c.Addr)
+	}
+	if c.Users != nil && !withTLS {
+		fail("ListenConfig.Users need TLS: the clients send credentials only over TLS")
+	}
+	if len(c.Accounts) > 0 {
+		if c.Password == "" {
+			fail("ListenConfig.Accounts need the admin's Password")
+		}
+		if c.Users != nil {
+			fail("ListenConfig.Accounts with Users: the users file decides who may call, the accounts would be ignored")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Listen starts serving in the background, once cfg is valid (Validate).
 func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	var creds credentials.TransportCredentials
 	switch {
 	case cfg.Certificate != nil:
 		creds = credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{*cfg.Certificate}, MinVersion: tls.VersionTLS12})
-	case cfg.CertFile != "" && cfg.KeyFile != "":
+	case cfg.CertFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("embedded: TLS: %w", err)
 		}
 		creds = credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	case cfg.CertFile != "" || cfg.KeyFile != "":
-		return nil, errors.New("embedded: TLS needs both a certificate and a key file")
-	default:
-		if cfg.Socket == "" && !isLoopback(cfg.Addr) {
-			return nil, fmt.Errorf("embedded: refusing to serve without TLS on %q: insecure is allowed only on a loopback address or a Unix socket", cfg.Addr)
-		}
-	}
-	if cfg.Users != nil && creds == nil {
-		return nil, errors.New("embedded: users need TLS: the clients send credentials only over TLS")
 	}
 	var (
 		lis      net.Listener
@@ -103,9 +154,6 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 		err      error
 	)
 	if cfg.Socket != "" {
-		if cfg.Addr != "" {
-			return nil, errors.New("embedded: give Addr or Socket, not both")
-		}
 		lis, sockFile, err = listenUnix(cfg.Socket)
 	} else {
 		lis, err = net.Listen("tcp", cfg.Addr)
@@ -128,8 +176,6 @@ func (s *Store) Listen(cfg ListenConfig) (*Server, error) {
 		opts = append(opts, authInterceptors(cfg.Users.Login)...)
 	case cfg.Password != "":
 		opts = append(opts, authInterceptors(accountsLogin(append([]Account{{Name: AdminUser, Password: cfg.Password}}, cfg.Accounts...)))...)
-	case len(cfg.Accounts) > 0:
-		return nil, errors.New("embedded: accounts need the admin's Password")
 	}
 	srv := &Server{grpc: grpc.NewServer(opts...), lis: lis, tls: creds != nil, password: cfg.Password, stop: make(chan struct{}), served: make(chan struct{}),
 		socket: cfg.Socket, sockFile: sockFile}
@@ -162,9 +208,6 @@ func isLoopback(addr string) bool {
 // replaced if nothing answers it (its server died), refused otherwise; any other file
 // there is refused.
 func listenUnix(path string) (*net.UnixListener, os.FileInfo, error) {
-	if len(path) > MaxSocketPath {
-		return nil, nil, fmt.Errorf("socket path %q is longer than %d bytes", path, MaxSocketPath)
-	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().Type() != fs.ModeSocket {
 			return nil, nil, fmt.Errorf("%s exists and is not a socket", path)

@@ -20,9 +20,9 @@ const DefaultMaxAppendSize = 1 << 20
 
 // Config configures the durable log.
 type Config struct {
-	Dir           string // directory of the log (created if missing)
-	MaxAppendSize int    // bytes per append: data, metadata and type of all its events; default 1 MiB
-	CacheSize     int64  // storage engine block cache; default 64 MiB
+	Dir           string // directory of the log (created if missing); required
+	MaxAppendSize int    // bytes per append: data, metadata and type of all its events; 0 = DefaultMaxAppendSize (1 MiB)
+	CacheSize     int64  // storage engine block cache; 0 = DefaultCacheSize (64 MiB)
 
 	// NoAdminSocket: do not answer backup requests on Dir/admin.sock (see admin.go).
 	NoAdminSocket bool
@@ -32,16 +32,36 @@ type Config struct {
 	ScavengeEvery time.Duration
 }
 
+// DefaultCacheSize is the storage engine's block cache when Config.CacheSize is 0.
+const DefaultCacheSize = 64 << 20
+
+// setDefaults fills the zero fields that have a default, and only those: a
+// negative size is Validate's to refuse, not to replace.
 func (c *Config) setDefaults() {
-	if c.MaxAppendSize <= 0 {
+	if c.MaxAppendSize == 0 {
 		c.MaxAppendSize = DefaultMaxAppendSize
 	}
-	if c.CacheSize <= 0 {
-		c.CacheSize = 64 << 20
+	if c.CacheSize == 0 {
+		c.CacheSize = DefaultCacheSize
 	}
 	if c.ScavengeEvery == 0 {
 		c.ScavengeEvery = DefaultScavengeEvery
 	}
+}
+
+// Validate reports every problem of c at once, each naming its field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("embedded: Config.Dir is required"))
+	}
+	if c.MaxAppendSize < 0 {
+		errs = append(errs, fmt.Errorf("embedded: Config.MaxAppendSize: %d is negative (0 means DefaultMaxAppendSize)", c.MaxAppendSize))
+	}
+	if c.CacheSize < 0 {
+		errs = append(errs, fmt.Errorf("embedded: Config.CacheSize: %d is negative (0 means DefaultCacheSize)", c.CacheSize))
+	}
+	return errors.Join(errs...)
 }
 
 // Errors the store reports to the protocol layer.
@@ -81,8 +101,8 @@ type Store struct {
 // acknowledged batch survive a crash whole, and a batch never acknowledged leaves nothing.
 func Open(cfg Config) (*Store, error) {
 	cfg.setDefaults()
-	if cfg.Dir == "" {
-		return nil, errors.New("embedded: Config.Dir is required")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)

@@ -280,7 +280,11 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	srv := httptest.NewServer(graph.New(cfg))
+	h, err := graph.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
 	return &Env{
