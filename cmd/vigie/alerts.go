@@ -21,8 +21,12 @@ import (
 // the environment (channel.FromEnv: VIGIE_SMTP_*, VIGIE_SMS_URL, …).
 func serveAlerts(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
 	return serveService(ctx, name, "127.0.0.1:7103", args, stdout, stderr, func(c *store.Client, a *policies.Authorizer) (service, error) {
+		providers := channel.FromEnv(os.Getenv)
+		if err := providers.Validate(); err != nil {
+			return nil, err // the service does not come up without the channels it was told of
+		}
 		log := slog.New(slog.NewTextHandler(stderr, nil))
-		svc, d, err := newAlerts(c, a, dataArg(args), channel.FromEnv(os.Getenv).Senders(), os.Getenv("VIGIE_DISPATCHER") != "off", log)
+		svc, d, err := newAlerts(c, a, dataArg(args), providers.Senders(), os.Getenv("VIGIE_DISPATCHER") != "off", log)
 		if err != nil {
 			return nil, err
 		}

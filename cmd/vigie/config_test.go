@@ -33,3 +33,20 @@ func TestServeRefusesABadProviderEnvironment(t *testing.T) {
 		t.Errorf("the data directory was made before the refusal: %v", err)
 	}
 }
+
+// `vigie serve alerts` refuses a bad provider environment too, naming the variable,
+// rather than coming up without the channel the operator configured.
+func TestServeAlertsRefusesABadProviderEnvironment(t *testing.T) {
+	data := t.TempDir()
+	es := startVigie(t, "serve", "eventstore", "--data", data, "--listen", "127.0.0.1:0")
+	_, stderr, code := runVigie(t, []string{"EVENTSTORE_URL=esdb://" + es.addr + "?tls=false", "VIGIE_METRICS_ADDR=off",
+		"VIGIE_SMS_URL=", "VIGIE_VOICE_URL=", "VIGIE_FRALERT_URL=", "VIGIE_SMTP_ADDR=", "VIGIE_SMTP_FROM=", "VIGIE_SMTP_USER=", "VIGIE_SMTP_PASSWORD=",
+		"VIGIE_WEBHOOK_URL=", "VIGIE_WEBHOOK_SECRET=", "VIGIE_SMTP_ADDR=smtp.example.org"},
+		"serve", "alerts", "--data", data, "--listen", "127.0.0.1:0")
+	if code == exitOK {
+		t.Fatalf("serve alerts started with VIGIE_SMTP_ADDR without a port; stderr: %s", stderr)
+	}
+	if !strings.Contains(stderr, "VIGIE_SMTP_ADDR") {
+		t.Errorf("stderr does not name VIGIE_SMTP_ADDR: %q", stderr)
+	}
+}

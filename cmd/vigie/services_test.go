@@ -17,6 +17,7 @@ import (
 	"vigie/identity"
 	incidentspb "vigie/services/incidents/incidentspb"
 	resourcespb "vigie/services/resources/resourcespb"
+	"vigie/services/roles/rolespb"
 )
 
 const (
@@ -43,6 +44,11 @@ func TestServeServicesAsSeparateProcesses(t *testing.T) {
 	incConn, resConn := grpcConn(t, inc.addr), grpcConn(t, res.addr)
 	assertServing(ctx, t, "incidents", incConn)
 	assertServing(ctx, t, "resources", resConn)
+	// The incidents process serves the Roles API too: a mayor is refused there by the
+	// policy, not told the API does not exist.
+	if _, err := rolespb.NewRolesClient(incConn).Grant(identity.WithToken(ctx, mayorTok), &rolespb.RoleRequest{CommandId: "grant-1", Subject: "u-1", Role: "observer", Domain: nimes}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a mayor granting a role on the incidents process: %v, want PermissionDenied", err)
+	}
 
 	incidents := incidentspb.NewIncidentsClient(incConn)
 	resources := resourcespb.NewResourcesClient(resConn)

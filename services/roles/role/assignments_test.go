@@ -380,6 +380,22 @@ func TestARequestedGrantIsHeldOnlyOnceConfirmed(t *testing.T) {
 	}
 }
 
+// A confirmation written around the Roles API by the one who asked (or by the one it
+// empowers) is not a second person's: the assignments hold nothing more, as the
+// authorizer grants nothing, so the next decision sees what the authorizer enforces.
+func TestAConfirmationByTheRequesterHoldsNothing(t *testing.T) {
+	a, err := New(nimes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Apply(requested("u-1", events.RoleMayor, nimes))
+	a.Apply(confirmed("u-1", events.RoleMayor, nimes, admin.Subject))
+	a.Apply(confirmed("u-1", events.RoleMayor, nimes, "u-1"))
+	if by, ok := a.Pending("u-1", events.RoleMayor); !ok || by != admin.Subject || a.Has("u-1", events.RoleMayor) {
+		t.Fatalf("after forged confirmations: pending %v by %q, held %v", ok, by, a.Has("u-1", events.RoleMayor))
+	}
+}
+
 func TestNewRefusesAnInvalidDomain(t *testing.T) {
 	for _, d := range []string{"", "dep:3", "dep:30/com:13047", "com:30189", "dep:300/com:30012"} {
 		if _, err := New(d); !errors.Is(err, ErrInvalidDomain) {
