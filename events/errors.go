@@ -4,8 +4,10 @@ import "errors"
 
 // Families of domain errors, so that every service maps them the same way (invalid
 // input, not found) without knowing each domain package. A domain package's own
-// sentinel wraps one of these; any other error of a decision is a refused rule.
+// sentinel wraps one of these; any other error of a decision is a refused rule. Their
+// words are French: they lead the messages the services send back to the people who
+// typed the command; code tells them apart with errors.Is, never by their words.
 var (
-	ErrInvalidInput = errors.New("invalid input")
-	ErrNotFound     = errors.New("not found")
+	ErrInvalidInput = errors.New("saisie invalide")
+	ErrNotFound     = errors.New("introuvable")
 )

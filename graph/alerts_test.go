@@ -196,7 +196,7 @@ func TestTheAuthorCannotApproveTheirOwnAlert(t *testing.T) {
 	id := map[string]any{"id": a.ID}
 	must(t, env.Do(t, mayor, `mutation($id: ID!){ submitAlert(id: $id){ id } }`, id))
 	r := env.Do(t, mayor, `mutation($id: ID!){ approveAlert(id: $id){ id } }`, id)
-	if r.Code() != "REJECTED" || !strings.Contains(r.Message(), "author") {
+	if r.Code() != "REJECTED" || !strings.Contains(r.Message(), "auteur") {
 		t.Errorf("self-approval: %s, want REJECTED naming the two-person rule", r)
 	}
 	got := alertOf(t, env.Do(t, deputy, `mutation($id: ID!){ approveAlert(id: $id){ id status approvedBy } }`, id), "approveAlert")

@@ -341,10 +341,10 @@ func TestEveryOperationIsAuthorizedForEveryRoleInEveryPlace(t *testing.T) {
 
 	// Refusals say nothing of what exists elsewhere: one wording per code, whatever
 	// the place, the role or the operation…
-	if got := slices.Sorted(maps.Keys(messages["FORBIDDEN"])); !slices.Equal(got, []string{"forbidden"}) {
+	if got := slices.Sorted(maps.Keys(messages["FORBIDDEN"])); !slices.Equal(got, []string{"action non autorisée pour votre rôle sur ce territoire"}) {
 		t.Errorf("FORBIDDEN answers worded %q: they must not differ", got)
 	}
-	if got := slices.Sorted(maps.Keys(messages["NOT_FOUND"])); !slices.Equal(got, []string{"not found"}) {
+	if got := slices.Sorted(maps.Keys(messages["NOT_FOUND"])); !slices.Equal(got, []string{"introuvable (ou hors de votre territoire)"}) {
 		t.Errorf("NOT_FOUND answers worded %q: they must not differ", got)
 	}
 
@@ -465,7 +465,7 @@ func subscriptionsMatrix(t *testing.T, env *gatewaytest.Env, fx *fixtures, want 
 			case 'F':
 				var errs []gatewaytest.Error
 				_ = json.Unmarshal([]byte(refused[s]), &errs)
-				if len(errs) != 1 || errs[0].Extensions.Code != "FORBIDDEN" || errs[0].Message != "forbidden" {
+				if len(errs) != 1 || errs[0].Extensions.Code != "FORBIDDEN" || errs[0].Message != "action non autorisée pour votre rôle sur ce territoire" {
 					t.Errorf("%s: want one FORBIDDEN error, got %q", cell, refused[s])
 				}
 				for h := range heard[s] {

@@ -66,7 +66,7 @@ func (l logReads) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 	}
 	c, err := auth.FromContext(ctx)
 	if err != nil { // admission let no anonymous request this far; refuse rather than charge no one
-		return resolver.Error(resolver.CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
+		return resolver.Error(resolver.CodeUnauthenticated, resolver.MsgUnauthenticated)
 	}
 	// The operation itself paid its token at admission.
 	if ok, retry := l.limits.take(c, n*l.weight); !ok {

@@ -60,7 +60,12 @@ type Config struct {
 	RateLimit    rate.Limit // tokens per second per caller (an operation takes one); 20 when zero
 	RateBurst    int        // 40 when zero
 	MaxDepth     int        // how deep a query's fields nest; 15 when zero (introspection needs 13)
-	MaxCost      int        // gqlgen complexity; 1000 when zero
+	// MaxCost bounds gqlgen's complexity (listCosts: a board counts 20 incidents, an
+	// incident 20 entries of main courante and 20 resources); 5500 when zero: one whole
+	// board of a département with every field of its incidents, their main courante and
+	// their resources costs 5440, the README's example 1680, the dashboard's largest
+	// query 387. Two whole boards in one request, or ten of the README's, are refused.
+	MaxCost int
 	// MaxLogReads bounds the reads of the whole log one request makes (replay,
 	// decisionDelays, causalChain, a report and each of its instants); 3 when zero.
 	MaxLogReads int
@@ -102,7 +107,7 @@ func (c *Config) setDefaults() {
 		c.MaxDepth = 15
 	}
 	if c.MaxCost == 0 {
-		c.MaxCost = 1000
+		c.MaxCost = 5500
 	}
 	if c.MaxLogReads == 0 {
 		c.MaxLogReads = 3
@@ -236,13 +241,16 @@ func New(cfg Config) (http.Handler, error) {
 				if rest, ok := strings.CutPrefix(e.Message, "json request body could not be decoded: "); ok {
 					// gqlgen's message quotes the whole body back; say why without it.
 					rest, _, _ = strings.Cut(rest, " body:")
-					e.Message = "the request body is not a GraphQL request in JSON: " + rest
+					e.Message = "le corps de la requête n'est pas une requête GraphQL en JSON : " + rest
 				}
 				e.Extensions["code"] = resolver.CodeInvalidInput
 				break
 			}
 			e.Extensions["code"] = resolver.CodeUnavailable
-		case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "COMPLEXITY_LIMIT_EXCEEDED", "PERSISTED_QUERY_NOT_FOUND":
+		case "COMPLEXITY_LIMIT_EXCEEDED":
+			e.Message = tooComplex(e.Message)
+			fallthrough
+		case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "PERSISTED_QUERY_NOT_FOUND":
 			e.Extensions["reason"] = e.Extensions["code"]
 			e.Extensions["code"] = resolver.CodeInvalidInput
 		}
@@ -250,7 +258,7 @@ func New(cfg Config) (http.Handler, error) {
 	})
 	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
 		cfg.Log.Error("resolver panic", "panic", err)
-		return resolver.Error(resolver.CodeUnavailable, "internal error")
+		return resolver.Error(resolver.CodeUnavailable, "erreur interne")
 	})
 
 	mux := http.NewServeMux()
@@ -382,7 +390,7 @@ func (noIntrospection) ExtensionName() string                   { return "NoIntr
 func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
 func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation != nil && introspects(oc.Operation.SelectionSet, map[*ast.FragmentDefinition]bool{}) {
-		return resolver.Error(resolver.CodeForbidden, "introspection is disabled on this gateway")
+		return resolver.Error(resolver.CodeForbidden, "introspection désactivée sur cette passerelle (mode développement seulement)")
 	}
 	return nil
 }
@@ -433,12 +441,22 @@ func (a admission) MutateOperationParameters(ctx context.Context, _ *graphql.Raw
 		if !errors.Is(err, auth.ErrRevoked) { // the session's end is journaled once, as such
 			a.cfg.authFailed(ctx, "graphql", auth.Failure(err))
 		}
-		return resolver.Error(resolver.CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
+		return resolver.Error(resolver.CodeUnauthenticated, resolver.MsgUnauthenticated)
 	}
 	if ok, retry := a.limits.take(c, 1); !ok {
 		return rateLimited(ctx, retry)
 	}
 	return nil
+}
+
+// tooComplex is gqlgen's refusal of an operation over the complexity limit, in
+// French with its numbers.
+func tooComplex(msg string) string {
+	var cost, limit int
+	if _, err := fmt.Sscanf(msg, "operation has complexity %d, which exceeds the limit of %d", &cost, &limit); err != nil {
+		return "opération trop complexe : demandez moins de champs ou moins de listes à la fois"
+	}
+	return fmt.Sprintf("opération trop complexe : elle coûte %d, une requête peut coûter au plus %d ; demandez moins de champs ou moins de listes à la fois", cost, limit)
 }
 
 // expansionLimit refuses an operation whose fragments, spread out, hold more fields
@@ -460,7 +478,7 @@ func (l expansionLimit) MutateOperationContext(_ context.Context, oc *graphql.Op
 		return nil
 	}
 	if n := expanded(oc.Operation.SelectionSet, map[*ast.FragmentDefinition]int{}, l.max); n > l.max {
-		e := resolver.Error(resolver.CodeInvalidInput, fmt.Sprintf("operation too complex: it selects more than %d fields (fragments spread out)", l.max))
+		e := resolver.Error(resolver.CodeInvalidInput, fmt.Sprintf("opération trop complexe : elle sélectionne plus de %d champs (fragments dépliés) ; répartissez-la en plusieurs requêtes", l.max))
 		e.Extensions["reason"] = "COMPLEXITY_LIMIT_EXCEEDED"
 		return e
 	}
@@ -577,7 +595,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 		return nil
 	}
 	if depth(oc.Operation.SelectionSet, 0) > d.max {
-		return resolver.Error(resolver.CodeInvalidInput, "query nested too deeply")
+		return resolver.Error(resolver.CodeInvalidInput, fmt.Sprintf("requête trop imbriquée : au plus %d niveaux de champs", d.max))
 	}
 	return nil
 }

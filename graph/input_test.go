@@ -141,7 +141,7 @@ func TestBadInputGetsAClearCodedErrorAndAppendsNothing(t *testing.T) {
 			code: "INVALID_INPUT", says: "title"},
 		{name: "a negative quantity", send: do(`mutation { requestReinforcement(input:{domain:"dep:30/com:30189", incidentId:"i", kind:TEAM, quantity:-1}){ id } }`, nil),
 			code: "INVALID_INPUT", says: "quantity"},
-		{name: "a query nested too deeply", send: do(nested(20), nil), code: "INVALID_INPUT", says: "nested too deeply"},
+		{name: "a query nested too deeply", send: do(nested(20), nil), code: "INVALID_INPUT", says: "trop imbriquée"},
 		{name: "a very expensive query",
 			send: do(aliased(200, `incidents(domain:"dep:30"){ id log { at author text } resources { id name status } }`), nil),
 			code: "INVALID_INPUT", reason: "COMPLEXITY_LIMIT_EXCEEDED"},

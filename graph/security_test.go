@@ -125,12 +125,12 @@ func TestEveryRefusalCarriesItsOwnPathAndLocations(t *testing.T) {
 				query = "query {" + pad + a + `: incidents(domain: "` + ales + `") { id } ` + b + `: resources(domain: "` + istres + `") { id } }`
 				colA := len("query {"+pad) + 1
 				colB := colA + len(a+`: incidents(domain: "`+ales+`") { id } `)
-				wants = []want{{a, "FORBIDDEN", "forbidden", colA}, {b, "FORBIDDEN", "forbidden", colB}}
+				wants = []want{{a, "FORBIDDEN", "action non autorisée pour votre rôle sur ce territoire", colA}, {b, "FORBIDDEN", "action non autorisée pour votre rôle sur ce territoire", colB}}
 			} else {
 				a := fmt.Sprintf("qualify%d", i)
 				query = "mutation($id: ID!) {" + pad + a + ": qualifyIncident(id: $id, kind: FLOOD, severity: SEVERE) { id } }"
 				vars = map[string]any{"id": alesIncident}
-				wants = []want{{a, "NOT_FOUND", "not found", len("mutation($id: ID!) {"+pad) + 1}}
+				wants = []want{{a, "NOT_FOUND", "introuvable (ou hors de votre territoire)", len("mutation($id: ID!) {"+pad) + 1}}
 			}
 			ans, err := postQuery(hc, env.URL, mayor, query, vars)
 			if err != nil {

@@ -157,7 +157,7 @@ func TestASubscriptionToAPlaceTheCallerMayNotReadIsForbidden(t *testing.T) {
 		if ok {
 			_ = json.Unmarshal(m.Payload, &p)
 		}
-		if !ok || m.ID != place || len(p.Errors) != 1 || p.Errors[0].Extensions.Code != "FORBIDDEN" || p.Errors[0].Message != "forbidden" {
+		if !ok || m.ID != place || len(p.Errors) != 1 || p.Errors[0].Extensions.Code != "FORBIDDEN" || p.Errors[0].Message != "action non autorisée pour votre rôle sur ce territoire" {
 			t.Fatalf("subscribing to %s: want FORBIDDEN, got %v %s %s", place, ok, m.Type, m.Payload)
 		}
 		if m, ok := ws.Next(5 * time.Second); !ok || m.Type != "complete" || m.ID != place {

@@ -46,21 +46,21 @@ func Invalid(family error, field, problem string) error {
 // hold newlines and tabs.
 func Text(family error, field, s string, least, most int, multiLine bool) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", Invalid(family, field, "not valid UTF-8")
+		return "", Invalid(family, field, "texte illisible (UTF-8 invalide)")
 	}
 	s = strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(s); n < least || n > most {
 		if least == 0 {
-			return "", Invalid(family, field, "longer than "+strconv.Itoa(most)+" characters")
+			return "", Invalid(family, field, "plus de "+strconv.Itoa(most)+" caractères")
 		}
-		return "", Invalid(family, field, "must be "+strconv.Itoa(least)+" to "+strconv.Itoa(most)+" characters")
+		return "", Invalid(family, field, "de "+strconv.Itoa(least)+" à "+strconv.Itoa(most)+" caractères attendus")
 	}
 	for _, r := range s {
 		if multiLine && (r == '\n' || r == '\r' || r == '\t') {
 			continue
 		}
 		if unicode.IsControl(r) {
-			return "", Invalid(family, field, "contains a control character")
+			return "", Invalid(family, field, "caractère de contrôle interdit")
 		}
 		if Invisible(r) {
 			return "", Invalid(family, field, invisibleProblem(r))
@@ -144,15 +144,15 @@ func invisibleProblem(r rune) string {
 func ID(family error, field, s string, max int) error {
 	switch {
 	case s == "":
-		return Invalid(family, field, "empty")
+		return Invalid(family, field, "vide")
 	case len(s) > max:
-		return Invalid(family, field, "longer than "+strconv.Itoa(max)+" bytes")
+		return Invalid(family, field, "plus de "+strconv.Itoa(max)+" octets")
 	case !utf8.ValidString(s):
-		return Invalid(family, field, "not valid UTF-8")
+		return Invalid(family, field, "texte illisible (UTF-8 invalide)")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return Invalid(family, field, "contains a space or a control character")
+			return Invalid(family, field, "espace ou caractère de contrôle interdit")
 		}
 		// Ids are shown too (the boards, CAP addresses): two ids that look
 		// alike must be the same id.
@@ -170,11 +170,11 @@ func ID(family error, field, s string, max int) error {
 func Actor(family error, by events.Actor, at time.Time, extraRoles ...string) error {
 	switch {
 	case by.Subject == "":
-		return Invalid(family, "by", "no subject")
+		return Invalid(family, "by", "personne sans identifiant")
 	case !slices.Contains(events.Roles, by.Role) && !slices.Contains(extraRoles, by.Role):
-		return Invalid(family, "by", "unknown role "+strconv.Quote(by.Role))
+		return Invalid(family, "by", "rôle inconnu "+strconv.Quote(by.Role))
 	case at.IsZero():
-		return Invalid(family, "at", "zero time")
+		return Invalid(family, "at", "heure manquante")
 	}
 	return nil
 }

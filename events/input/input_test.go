@@ -26,8 +26,8 @@ func problem(t *testing.T, err error) (field, problem string) {
 }
 
 func TestErrorNamesItsFamilyFieldAndProblem(t *testing.T) {
-	err := input.Invalid(errFamily, "title", "empty")
-	if got, want := err.Error(), "thing: invalid input: title: empty"; got != want {
+	err := input.Invalid(errFamily, "title", "vide")
+	if got, want := err.Error(), "thing: saisie invalide: title: vide"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 	problem(t, err)
@@ -38,7 +38,7 @@ func TestErrorNamesItsFamilyFieldAndProblem(t *testing.T) {
 
 func TestErrorWithoutAFamilyIsStillInvalidInput(t *testing.T) {
 	err := &input.Error{Field: "content", Problem: "missing"}
-	if !errors.Is(err, events.ErrInvalidInput) || err.Error() != "invalid input: content: missing" {
+	if !errors.Is(err, events.ErrInvalidInput) || err.Error() != "saisie invalide: content: missing" {
 		t.Errorf("got %q, is invalid input: %v", err, errors.Is(err, events.ErrInvalidInput))
 	}
 }
@@ -62,12 +62,12 @@ func TestTextTrimsAndChecksLengthAndCharacters(t *testing.T) {
 		multiLine   bool
 		want        string
 	}{
-		"invalid UTF-8":              {"a\xffb", 1, 20, false, "not valid UTF-8"},
-		"empty but required":         {" ", 1, 20, false, "must be 1 to 20 characters"},
-		"too long":                   {"abcdef", 1, 5, false, "must be 1 to 5 characters"},
-		"too long, optional":         {"abcdef", 0, 5, false, "longer than 5 characters"},
-		"a newline on one line":      {"a\nb", 1, 20, false, "contains a control character"},
-		"a NUL in a multi-line text": {"a\x00b", 1, 20, true, "contains a control character"},
+		"invalid UTF-8":              {"a\xffb", 1, 20, false, "texte illisible (UTF-8 invalide)"},
+		"empty but required":         {" ", 1, 20, false, "de 1 à 20 caractères attendus"},
+		"too long":                   {"abcdef", 1, 5, false, "de 1 à 5 caractères attendus"},
+		"too long, optional":         {"abcdef", 0, 5, false, "plus de 5 caractères"},
+		"a newline on one line":      {"a\nb", 1, 20, false, "caractère de contrôle interdit"},
+		"a NUL in a multi-line text": {"a\x00b", 1, 20, true, "caractère de contrôle interdit"},
 	} {
 		_, err := input.Text(errFamily, "f", c.s, c.least, c.most, c.multiLine)
 		if field, p := problem(t, err); field != "f" || p != c.want {
@@ -83,13 +83,13 @@ func TestIDIsTakenAsGiven(t *testing.T) {
 		}
 	}
 	for s, want := range map[string]string{
-		"":                     "empty",
-		strings.Repeat("x", 9): "longer than 8 bytes",
-		"\xff":                 "not valid UTF-8",
-		" i-1":                 "contains a space or a control character",
-		"i 1":                  "contains a space or a control character",
-		"i\x001":               "contains a space or a control character",
-		"i\u00a01":             "contains a space or a control character",
+		"":                     "vide",
+		strings.Repeat("x", 9): "plus de 8 octets",
+		"\xff":                 "texte illisible (UTF-8 invalide)",
+		" i-1":                 "espace ou caractère de contrôle interdit",
+		"i 1":                  "espace ou caractère de contrôle interdit",
+		"i\x001":               "espace ou caractère de contrôle interdit",
+		"i\u00a01":             "espace ou caractère de contrôle interdit",
 	} {
 		if field, p := problem(t, input.ID(errFamily, "id", s, 8)); field != "id" || p != want {
 			t.Errorf("ID(%q): %s: %s, want id: %s", s, field, p, want)
@@ -112,10 +112,10 @@ func TestActorNeedsASubjectAKnownRoleAndATime(t *testing.T) {
 		at           time.Time
 		field, wants string
 	}{
-		"no subject":              {events.Actor{Role: events.RoleRAC}, at, "by", "no subject"},
-		"unknown role":            {events.Actor{Subject: "u-1", Role: "mayor "}, at, "by", `unknown role "mayor "`},
-		"an extra role not given": {system, at, "by", `unknown role "system"`},
-		"zero time":               {rac, time.Time{}, "at", "zero time"},
+		"no subject":              {events.Actor{Role: events.RoleRAC}, at, "by", "personne sans identifiant"},
+		"unknown role":            {events.Actor{Subject: "u-1", Role: "mayor "}, at, "by", `rôle inconnu "mayor "`},
+		"an extra role not given": {system, at, "by", `rôle inconnu "system"`},
+		"zero time":               {rac, time.Time{}, "at", "heure manquante"},
 	} {
 		if field, p := problem(t, input.Actor(errFamily, c.by, c.at)); field != c.field || p != c.wants {
 			t.Errorf("%s: %s: %s, want %s: %s", name, field, p, c.field, c.wants)
@@ -133,8 +133,8 @@ func TestPointIsOnEarth(t *testing.T) {
 			t.Errorf("Point(%v) = %v", p, err)
 		}
 	}
-	lat := "latitude must be a number from -90 to 90"
-	lon := "longitude must be a number from -180 to 180"
+	lat := "la latitude est un nombre de -90 à 90"
+	lon := "la longitude est un nombre de -180 à 180"
 	for p, want := range map[point]string{
 		{90.01, 0}: lat, {-91, 0}: lat, {math.Inf(1), 0}: lat,
 		{0, 180.5}: lon, {0, -181}: lon, {0, math.Inf(-1)}: lon,
@@ -157,10 +157,10 @@ func TestPolygonCountsItsPointsAndNamesTheWrongOne(t *testing.T) {
 		ring         []point
 		field, wants string
 	}{
-		"no point":    {nil, "zone", "a polygon has 3 to 4 points"},
-		"two points":  {triangle[:2], "zone", "a polygon has 3 to 4 points"},
-		"five points": {append(triangle, triangle[:2]...), "zone", "a polygon has 3 to 4 points"},
-		"a point off": {append(triangle[:2:2], point{43.9, 200}), "zone[2]", "longitude must be a number from -180 to 180"},
+		"no point":    {nil, "zone", "un polygone a de 3 à 4 points"},
+		"two points":  {triangle[:2], "zone", "un polygone a de 3 à 4 points"},
+		"five points": {append(triangle, triangle[:2]...), "zone", "un polygone a de 3 à 4 points"},
+		"a point off": {append(triangle[:2:2], point{43.9, 200}), "zone[2]", "la longitude est un nombre de -180 à 180"},
 	} {
 		if field, p := problem(t, input.Polygon(errFamily, "zone", c.ring, 3, 4, latLon)); field != c.field || p != c.wants {
 			t.Errorf("%s: %s: %s, want %s: %s", name, field, p, c.field, c.wants)
@@ -178,8 +178,8 @@ func TestCommuneDomainFollowsTheTerritoryRules(t *testing.T) {
 			t.Errorf("CommuneDomain(%q) = %v", ok, err)
 		}
 	}
-	shape := "must be a commune's domain, like dep:30/com:30189"
-	insee := "the commune's INSEE code must be 5 characters starting with its département's code"
+	shape := "attendu le territoire d'une commune, comme dep:30/com:30189"
+	insee := "le code INSEE de la commune a 5 caractères et commence par le code de son département"
 	for in, want := range map[string]string{
 		"": shape, "dep:30": shape, "dep:30/*": shape, "com:30189": shape, " dep:30/com:30189": shape,
 		"DEP:30/COM:30189": shape, "dep:3/com:30189": shape, "dep:20/com:20004": shape, "dep:00/com:00001": shape,
@@ -260,7 +260,7 @@ func TestVisibleNamesTheFieldAndTheCharacter(t *testing.T) {
 	if field, p := problem(t, input.Visible(errFamily, "name", "Motopompe \u202e21")); field != "name" || p != want {
 		t.Errorf("Visible: %s: %s, want name: %s", field, p, want)
 	}
-	if got := input.Visible(errFamily, "name", "a\u200bb").Error(); got != "thing: invalid input: name: caractère invisible ou de contrôle de direction interdit (U+200B)" {
+	if got := input.Visible(errFamily, "name", "a\u200bb").Error(); got != "thing: saisie invalide: name: caractère invisible ou de contrôle de direction interdit (U+200B)" {
 		t.Errorf("Error() = %q", got)
 	}
 }

@@ -13,9 +13,9 @@ import (
 func Point(family error, field string, lat, lon float64) error {
 	switch {
 	case math.IsNaN(lat) || math.IsInf(lat, 0) || lat < -90 || lat > 90:
-		return Invalid(family, field, "latitude must be a number from -90 to 90")
+		return Invalid(family, field, "la latitude est un nombre de -90 à 90")
 	case math.IsNaN(lon) || math.IsInf(lon, 0) || lon < -180 || lon > 180:
-		return Invalid(family, field, "longitude must be a number from -180 to 180")
+		return Invalid(family, field, "la longitude est un nombre de -180 à 180")
 	}
 	return nil
 }
@@ -25,7 +25,7 @@ func Point(family error, field string, lat, lon float64) error {
 // caller's to say: an empty ring is refused here.
 func Polygon[P any](family error, field string, ring []P, least, most int, latLon func(P) (lat, lon float64)) error {
 	if len(ring) < least || len(ring) > most {
-		return Invalid(family, field, "a polygon has "+strconv.Itoa(least)+" to "+strconv.Itoa(most)+" points")
+		return Invalid(family, field, "un polygone a de "+strconv.Itoa(least)+" à "+strconv.Itoa(most)+" points")
 	}
 	for n, p := range ring {
 		lat, lon := latLon(p)
@@ -47,9 +47,9 @@ func CommuneDomain(family error, domain string) error {
 	}
 	dep := territory.DepartementOf(domain)
 	if _, err := territory.Parse(dep); err == nil && strings.HasPrefix(domain, dep+"/com:") {
-		return Invalid(family, "domain", "the commune's INSEE code must be 5 characters starting with its département's code")
+		return Invalid(family, "domain", "le code INSEE de la commune a 5 caractères et commence par le code de son département")
 	}
-	return Invalid(family, "domain", "must be a commune's domain, like dep:30/com:30189")
+	return Invalid(family, "domain", "attendu le territoire d'une commune, comme dep:30/com:30189")
 }
 
 // ExerciseCommune reports whether domain is a commune kept for exercises: by

@@ -23,10 +23,10 @@ const SubjectRolePrefix = "role:"
 
 // Errors of the vocabulary: a grant or a subject that no decision may name.
 var (
-	ErrUnknownRole      = errors.New("role: unknown role")
-	ErrInvalidDomain    = errors.New("role: invalid domain")
-	ErrRoleNotForDomain = errors.New("role: this role is not held on this kind of domain")
-	ErrInvalidSubject   = errors.New("role: invalid subject")
+	ErrUnknownRole      = errors.New("rôle inconnu")
+	ErrInvalidDomain    = errors.New("territoire invalide")
+	ErrRoleNotForDomain = errors.New("ce rôle ne s'attribue pas sur ce type de territoire")
+	ErrInvalidSubject   = errors.New("identifiant de personne invalide")
 )
 
 // NeedsConfirmation reports whether a grant of roleName takes effect only once
@@ -47,19 +47,19 @@ func Known(name string) bool { return slices.Contains(events.Roles, name) }
 func ValidSubject(s string) error {
 	switch {
 	case s == "":
-		return fmt.Errorf("%w: empty", ErrInvalidSubject)
+		return fmt.Errorf("%w : vide", ErrInvalidSubject)
 	case len(s) > MaxSubjectLen:
-		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidSubject, MaxSubjectLen)
+		return fmt.Errorf("%w : plus de %d octets", ErrInvalidSubject, MaxSubjectLen)
 	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: not UTF-8", ErrInvalidSubject)
+		return fmt.Errorf("%w : UTF-8 invalide", ErrInvalidSubject)
 	case strings.HasPrefix(s, SubjectRolePrefix):
-		return fmt.Errorf("%w: %q is reserved for roles", ErrInvalidSubject, SubjectRolePrefix)
+		return fmt.Errorf("%w : %q est réservé aux rôles", ErrInvalidSubject, SubjectRolePrefix)
 	}
 	for _, r := range s {
 		// Invisible: a right-to-left override or a zero-width character would make
 		// one account's name read as another's on the screens and in the journal.
 		if unicode.IsSpace(r) || unicode.IsControl(r) || input.Invisible(r) {
-			return fmt.Errorf("%w: contains a space, a control or an invisible character", ErrInvalidSubject)
+			return fmt.Errorf("%w : espace, caractère de contrôle ou invisible interdit", ErrInvalidSubject)
 		}
 	}
 	return nil
@@ -72,7 +72,7 @@ func ValidSubject(s string) error {
 // mayor and the RAC are the commune's own. The other roles fit both.
 func ValidGrant(roleName, domain string) error {
 	if !Known(roleName) {
-		return fmt.Errorf("%w: %q", ErrUnknownRole, roleName)
+		return fmt.Errorf("%w : %q", ErrUnknownRole, roleName)
 	}
 	d, err := territory.Parse(domain)
 	if err != nil {
@@ -81,11 +81,11 @@ func ValidGrant(roleName, domain string) error {
 	switch roleName {
 	case events.RolePrefecture:
 		if !d.IsDepartement() {
-			return fmt.Errorf("%w: %s is granted on a département", ErrRoleNotForDomain, roleName)
+			return fmt.Errorf("%w : %s s'attribue sur un département", ErrRoleNotForDomain, roleName)
 		}
 	case events.RoleMayor, events.RoleRAC:
 		if d.IsDepartement() {
-			return fmt.Errorf("%w: %s is granted on a commune", ErrRoleNotForDomain, roleName)
+			return fmt.Errorf("%w : %s s'attribue sur une commune", ErrRoleNotForDomain, roleName)
 		}
 	}
 	return nil

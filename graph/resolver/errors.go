@@ -42,11 +42,24 @@ type refusal struct{ code, msg string }
 
 func (e refusal) Error() string { return e.msg }
 
-var (
-	errUnauthenticated error = refusal{CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>"}
+// The words of the gateway's own errors, in French as every message a person reads:
+// the dashboard shows them as they come. Clients tell errors apart by their code
+// (extensions.code), never by these words.
+const (
+	MsgUnauthenticated = "authentification requise : envoyez Authorization: Bearer <jeton>"
 	// Refusals say nothing of what exists elsewhere: the same words for every domain.
-	errForbidden error = refusal{CodeForbidden, "forbidden"}
-	errNotFound  error = refusal{CodeNotFound, "not found"}
+	MsgForbidden     = "action non autorisée pour votre rôle sur ce territoire"
+	MsgNotFound      = "introuvable (ou hors de votre territoire)"
+	MsgTimeout       = "le service n'a pas répondu à temps : réessayez"
+	MsgConflict      = "modification concurrente : réessayez"
+	MsgUnavailable   = "service indisponible : réessayez dans un instant"
+	MsgInvalidDomain = "territoire invalide : attendu un département comme dep:30 ou une commune comme dep:30/com:30189"
+)
+
+var (
+	errUnauthenticated error = refusal{CodeUnauthenticated, MsgUnauthenticated}
+	errForbidden       error = refusal{CodeForbidden, MsgForbidden}
+	errNotFound        error = refusal{CodeNotFound, MsgNotFound}
 )
 
 // CodeOf is the contract's code an error carries: as a refusal (also inside the
@@ -103,7 +116,7 @@ func fromService(err error) error {
 		return nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return Error(CodeUnavailable, "the service did not answer in time")
+		return Error(CodeUnavailable, MsgTimeout)
 	}
 	st := status.Convert(err)
 	switch st.Code() {
@@ -118,9 +131,9 @@ func fromService(err error) error {
 	case codes.Unauthenticated:
 		return errUnauthenticated
 	case codes.Aborted:
-		return Error(CodeConflict, "concurrent change: retry")
+		return Error(CodeConflict, MsgConflict)
 	}
-	return Error(CodeUnavailable, "service unavailable")
+	return Error(CodeUnavailable, MsgUnavailable)
 }
 
 // caller returns the authenticated caller or the UNAUTHENTICATED error.
@@ -139,7 +152,7 @@ func (r *Resolver) authorize(ctx context.Context, domain, object, action string)
 		return c, err
 	}
 	if policies.ValidDomain(domain) != nil {
-		return c, Error(CodeInvalidInput, "domain must look like dep:30 or dep:30/com:30189")
+		return c, Error(CodeInvalidInput, MsgInvalidDomain)
 	}
 	if r.Authz.Authorize(c.Principal, domain, object, action) != nil {
 		return c, errForbidden
@@ -168,5 +181,5 @@ func (r *Resolver) canRead(ctx context.Context, domain, object string) bool {
 // unconfigured answers an operation whose backing part this gateway was not given
 // (e.g. replay without an event store): a clear UNAVAILABLE, never a fake answer.
 func unconfigured(what string) error {
-	return Error(CodeUnavailable, "not available on this gateway: "+what)
+	return Error(CodeUnavailable, "indisponible sur cette passerelle : "+what)
 }

@@ -37,7 +37,7 @@ type Guard struct {
 func Caller(ctx context.Context) (policies.Principal, error) {
 	p, ok := identity.FromContext(ctx)
 	if !ok {
-		return policies.Principal{}, status.Error(codes.Unauthenticated, "no verified identity on the call")
+		return policies.Principal{}, status.Error(codes.Unauthenticated, "aucune identité vérifiée sur l'appel")
 	}
 	return p, nil
 }
@@ -91,7 +91,7 @@ const MaxCommandID = 128
 // CommandID checks a command id.
 func CommandID(id string) error {
 	if id == "" || len(id) > MaxCommandID {
-		return status.Errorf(codes.InvalidArgument, "command id must be 1 to %d bytes", MaxCommandID)
+		return status.Errorf(codes.InvalidArgument, "identifiant de commande : de 1 à %d octets", MaxCommandID)
 	}
 	return nil
 }
@@ -100,7 +100,7 @@ func CommandID(id string) error {
 func Stream(category, id string) (string, error) {
 	s := events.StreamID(category, id)
 	if id == "" || len(id) > 128 || events.ValidateStreamID(s) != nil {
-		return "", status.Errorf(codes.InvalidArgument, "invalid %s id", category)
+		return "", status.Error(codes.InvalidArgument, "identifiant invalide : de 1 à 128 octets, sans espace ni caractère de contrôle")
 	}
 	return s, nil
 }
@@ -121,21 +121,21 @@ func Status(err error) error {
 	case errors.Is(err, events.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, policies.ErrForbidden):
-		return status.Error(codes.PermissionDenied, "forbidden")
+		return status.Error(codes.PermissionDenied, "action non autorisée pour votre rôle sur ce territoire")
 	case errors.Is(err, identity.ErrUnauthenticated):
-		return status.Error(codes.Unauthenticated, "unauthenticated")
+		return status.Error(codes.Unauthenticated, "authentification requise")
 	case errors.As(err, &refused):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, command.ErrTooManyConflicts), errors.Is(err, store.ErrConflict):
-		return status.Error(codes.Aborted, "too many concurrent changes, retry")
+		return status.Error(codes.Aborted, "trop de modifications concurrentes : réessayez")
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+		return status.Error(codes.DeadlineExceeded, "délai dépassé")
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "canceled")
+		return status.Error(codes.Canceled, "annulé")
 	case errors.Is(err, store.ErrUnavailable):
-		return status.Error(codes.Unavailable, "event store unavailable")
+		return status.Error(codes.Unavailable, "journal des événements indisponible")
 	}
-	return status.Error(codes.Internal, "internal error")
+	return status.Error(codes.Internal, "erreur interne")
 }
 
 // NewServer is the gRPC server of a Vigie service: every call but health checks is

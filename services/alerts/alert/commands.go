@@ -76,9 +76,9 @@ func (a *Alert) Revise(cmd Revision, by events.Actor, at time.Time) ([]events.Ev
 	}
 	switch s := a.Status(); s {
 	case StatusPendingApproval:
-		return nil, fmt.Errorf("%w of the mayor", ErrAwaitingApproval)
+		return nil, fmt.Errorf("%w du maire", ErrAwaitingApproval)
 	case StatusFrAlertRequested:
-		return nil, fmt.Errorf("%w of FR-Alert by the prefecture", ErrAwaitingApproval)
+		return nil, fmt.Errorf("%w de la préfecture pour FR-Alert", ErrAwaitingApproval)
 	case StatusDispatching:
 		return nil, ErrBeingDispatched
 	case StatusApproved:

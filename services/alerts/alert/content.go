@@ -81,13 +81,13 @@ func content(c Content, exercise bool, at time.Time) (Content, error) {
 	}
 	switch {
 	case !c.Severity.Valid():
-		return Content{}, invalid("severity", "unknown severity "+strconv.Quote(string(c.Severity)))
+		return Content{}, invalid("severity", "gravité inconnue "+strconv.Quote(string(c.Severity)))
 	case !c.Urgency.Valid():
-		return Content{}, invalid("urgency", "unknown urgency "+strconv.Quote(string(c.Urgency)))
+		return Content{}, invalid("urgency", "urgence inconnue "+strconv.Quote(string(c.Urgency)))
 	case !c.Certainty.Valid():
-		return Content{}, invalid("certainty", "unknown certainty "+strconv.Quote(string(c.Certainty)))
+		return Content{}, invalid("certainty", "certitude inconnue "+strconv.Quote(string(c.Certainty)))
 	case !c.Category.Valid():
-		return Content{}, invalid("category", "unknown category "+strconv.Quote(string(c.Category)))
+		return Content{}, invalid("category", "catégorie inconnue "+strconv.Quote(string(c.Category)))
 	}
 	if err := polygon("polygon", c.Polygon); err != nil {
 		return Content{}, err
@@ -95,7 +95,7 @@ func content(c Content, exercise bool, at time.Time) (Content, error) {
 	if out.Language == "" {
 		out.Language = DefaultLanguage
 	} else if !ValidLanguage(out.Language) {
-		return Content{}, invalid("language", "not a language tag like fr-FR")
+		return Content{}, invalid("language", "attendu une langue comme fr-FR")
 	}
 	if err := dates(c.Effective, c.Expires, at); err != nil {
 		return Content{}, err
@@ -141,14 +141,14 @@ func dates(effective, expires *time.Time, at time.Time) error {
 // offered (nil offers all).
 func channels(cs, offered []Channel) ([]Channel, error) {
 	if len(cs) == 0 {
-		return nil, invalid("channels", "at least one channel")
+		return nil, invalid("channels", "au moins un canal")
 	}
 	for n, c := range cs {
 		if !c.Valid() {
-			return nil, invalid("channels", fmt.Sprintf("unknown channel %q", c))
+			return nil, invalid("channels", fmt.Sprintf("canal inconnu %q", c))
 		}
 		if slices.Contains(cs[:n], c) {
-			return nil, invalid("channels", fmt.Sprintf("%s given twice", c))
+			return nil, invalid("channels", fmt.Sprintf("%s donné deux fois", c))
 		}
 		if offered != nil && !slices.Contains(offered, c) {
 			names := make([]string, len(offered))

@@ -23,7 +23,7 @@ func (a *Alert) StartDispatch(identifier string, recipients map[string]int, manu
 		return nil, err
 	}
 	if a.progress.Phase != StatusApproved || identifier != a.progress.Latest {
-		return nil, fmt.Errorf("%w: %q", ErrNotApproved, identifier)
+		return nil, ErrNotApproved
 	}
 	return a.start(identifier, recipients, manual, a.progress.Channels, at)
 }
@@ -39,7 +39,7 @@ func (a *Alert) StartCancellation(identifier string, recipients map[string]int, 
 		return nil, ErrNotFound
 	}
 	if !a.progress.Cancelled || identifier == "" || identifier != a.progress.CancelID {
-		return nil, fmt.Errorf("%w: %q", ErrNoCancellation, identifier)
+		return nil, ErrNoCancellation
 	}
 	return a.start(identifier, recipients, nil, a.startedOn, at)
 }
@@ -52,16 +52,16 @@ func (a *Alert) start(identifier string, recipients map[string]int, manual, allo
 	for name, n := range recipients {
 		c := Channel(name)
 		if !slices.Contains(allowed, c) {
-			return nil, invalid("recipients", fmt.Sprintf("%q is not a channel of the alert", name))
+			return nil, invalid("recipients", fmt.Sprintf("%q n'est pas un canal de l'alerte", name))
 		}
 		if n < 0 {
-			return nil, invalid("recipients", fmt.Sprintf("negative count for %s", c))
+			return nil, invalid("recipients", fmt.Sprintf("nombre négatif pour %s", c))
 		}
 		counts[name] = n
 	}
 	for _, c := range manual {
 		if c != ChannelFrAlert || !slices.Contains(allowed, c) {
-			return nil, invalid("manual", fmt.Sprintf("%q cannot be left to people", c))
+			return nil, invalid("manual", fmt.Sprintf("%q ne peut pas être laissé à une personne", c))
 		}
 	}
 	return []events.Event{AlertDispatchStarted{Identifier: identifier, Recipients: counts, Manual: slices.Clone(manual), At: at}}, nil
@@ -84,7 +84,7 @@ func (a *Alert) MarkSent(identifier string, by events.Actor, at time.Time) ([]ev
 		m = a.progress.Cancellation
 	}
 	if identifier == "" || !m.Started || m.Identifier != identifier || m.Done {
-		return nil, fmt.Errorf("%w: %q", ErrNotDispatching, identifier)
+		return nil, ErrNotDispatching
 	}
 	return []events.Event{AlertSent{Identifier: identifier, At: at}}, nil
 }
@@ -99,10 +99,10 @@ func (a *Alert) RecordDispatchFailure(identifier string, channel Channel, reason
 		return nil, ErrNotFound
 	}
 	if !slices.Contains(a.started, identifier) {
-		return nil, fmt.Errorf("%w: %q", ErrNotDispatching, identifier)
+		return nil, ErrNotDispatching
 	}
 	if !channel.Valid() {
-		return nil, invalid("channel", fmt.Sprintf("unknown channel %q", channel))
+		return nil, invalid("channel", fmt.Sprintf("canal inconnu %q", channel))
 	}
 	r, err := text("reason", reason, 1, MaxReasonLen, true)
 	if err != nil {

@@ -25,5 +25,5 @@ func parse[T ~string](field, s string, known []T) (T, error) {
 			return k, nil
 		}
 	}
-	return "", invalid(field, "unknown "+field+" "+strconv.Quote(s))
+	return "", invalid(field, "valeur inconnue "+strconv.Quote(s))
 }

@@ -11,16 +11,16 @@ import (
 // The rules of registration; each refusal is one of these, possibly wrapped
 // with detail, so callers test them with errors.Is.
 var (
-	ErrNotFound          = fmt.Errorf("resident: %w (never registered)", events.ErrNotFound)
-	ErrAlreadyRegistered = errors.New("resident: already registered")
-	ErrAlreadyErased     = errors.New("resident: already erased")
-	ErrNoConsent         = errors.New("resident: registration needs the resident's consent")
-	ErrMissingContact    = errors.New("resident: a channel needs contact details that were not given")
-	ErrErased            = errors.New("resident: erased, the key is gone")
-	ErrUnreadable        = errors.New("resident: sealed data does not open with this key for this resident")
+	ErrNotFound          = fmt.Errorf("habitant %w (jamais inscrit)", events.ErrNotFound)
+	ErrAlreadyRegistered = errors.New("habitant déjà inscrit")
+	ErrAlreadyErased     = errors.New("habitant déjà effacé")
+	ErrNoConsent         = errors.New("l'inscription demande le consentement de l'habitant")
+	ErrMissingContact    = errors.New("un canal demande des coordonnées qui n'ont pas été données")
+	ErrErased            = errors.New("habitant effacé : sa clé n'existe plus")
+	ErrUnreadable        = errors.New("les données scellées ne s'ouvrent pas avec cette clé pour cet habitant")
 
 	// ErrInvalidInput is what every *InputError is.
-	ErrInvalidInput = fmt.Errorf("resident: %w", events.ErrInvalidInput)
+	ErrInvalidInput = fmt.Errorf("%w", events.ErrInvalidInput)
 )
 
 // InputError says which field of a command is wrong and why. It matches

@@ -95,20 +95,20 @@ func (r Registration) normalised() (Registration, error) {
 		return Registration{}, err
 	}
 	if err := alert.ValidatePoint(r.Contact.Location); err != nil {
-		return Registration{}, invalid("location", "not a position on Earth")
+		return Registration{}, invalid("location", "position hors de la Terre")
 	}
 	for _, c := range out.Channels {
 		switch {
 		case (c == string(alert.ChannelSMS) || c == string(alert.ChannelVoice)) && out.Contact.Phone == "":
-			return Registration{}, fmt.Errorf("%w: %s needs a phone number", ErrMissingContact, c)
+			return Registration{}, fmt.Errorf("%w : %s demande un numéro de téléphone", ErrMissingContact, c)
 		case c == string(alert.ChannelEmail) && out.Contact.Email == "":
-			return Registration{}, fmt.Errorf("%w: %s needs an e-mail address", ErrMissingContact, c)
+			return Registration{}, fmt.Errorf("%w : %s demande une adresse électronique", ErrMissingContact, c)
 		}
 	}
 	if out.Language == "" {
 		out.Language = DefaultLanguage
 	} else if !alert.ValidLanguage(out.Language) {
-		return Registration{}, invalid("language", "not a language tag like fr-FR")
+		return Registration{}, invalid("language", "attendu une langue comme fr-FR")
 	}
 	return out, nil
 }
@@ -120,19 +120,19 @@ var registrable = []alert.Channel{alert.ChannelSMS, alert.ChannelVoice, alert.Ch
 
 func channels(names []string) ([]string, error) {
 	if len(names) == 0 {
-		return nil, invalid("channels", "at least one channel")
+		return nil, invalid("channels", "au moins un canal")
 	}
 	out := make([]string, 0, len(names))
 	for _, name := range names {
 		c, err := alert.ParseChannel(name)
 		if err != nil {
-			return nil, invalid("channels", "unknown channel "+strconv.Quote(name))
+			return nil, invalid("channels", "canal inconnu "+strconv.Quote(name))
 		}
 		if !slices.Contains(registrable, c) {
-			return nil, invalid("channels", string(c)+" needs no registration")
+			return nil, invalid("channels", string(c)+" se passe d'inscription")
 		}
 		if slices.Contains(out, string(c)) {
-			return nil, invalid("channels", string(c)+" given twice")
+			return nil, invalid("channels", string(c)+" donné deux fois")
 		}
 		out = append(out, string(c))
 	}
@@ -159,7 +159,7 @@ func phone(s string) (string, error) {
 	case len(s) == 10 && s[0] == '0' && s[1] != '0' && digits(s):
 		return "+33" + s[1:], nil
 	}
-	return "", invalid("phone", "must be +<country code><number> (8 to 15 digits) or a French number 0X XX XX XX XX")
+	return "", invalid("phone", "attendu +<indicatif><numéro> (8 à 15 chiffres) ou un numéro français 0X XX XX XX XX")
 }
 
 func email(s string) (string, error) {
@@ -168,10 +168,10 @@ func email(s string) (string, error) {
 		return "", nil
 	}
 	if len(s) > MaxEmailLen {
-		return "", invalid("email", "longer than "+strconv.Itoa(MaxEmailLen)+" bytes")
+		return "", invalid("email", "plus de "+strconv.Itoa(MaxEmailLen)+" octets")
 	}
 	if a, err := mail.ParseAddress(s); err != nil || a.Name != "" || a.Address != s {
-		return "", invalid("email", "not an e-mail address like nom@example.fr")
+		return "", invalid("email", "attendu une adresse électronique comme nom@example.fr")
 	}
 	return s, nil
 }
@@ -179,11 +179,11 @@ func email(s string) (string, error) {
 func validID(s string) error {
 	switch {
 	case s == "":
-		return invalid("residentId", "empty")
+		return invalid("residentId", "vide")
 	case len(s) > MaxIDLen:
-		return invalid("residentId", "longer than "+strconv.Itoa(MaxIDLen)+" bytes")
+		return invalid("residentId", "plus de "+strconv.Itoa(MaxIDLen)+" octets")
 	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return invalid("residentId", "not valid UTF-8, or contains a space or a control character")
+		return invalid("residentId", "UTF-8 invalide, espace ou caractère de contrôle")
 	}
 	return nil
 }
@@ -314,11 +314,11 @@ func (r *Resident) Erase(by events.Actor, at time.Time) ([]events.Event, error) 
 func actor(by events.Actor, at time.Time) error {
 	switch {
 	case by.Subject == "":
-		return invalid("by", "no subject")
+		return invalid("by", "personne sans identifiant")
 	case !slices.Contains(events.Roles, by.Role):
-		return invalid("by", "unknown role "+strconv.Quote(by.Role))
+		return invalid("by", "rôle inconnu "+strconv.Quote(by.Role))
 	case at.IsZero():
-		return invalid("at", "zero time")
+		return invalid("at", "heure manquante")
 	}
 	return nil
 }

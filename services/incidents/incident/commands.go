@@ -38,7 +38,7 @@ func (i *Incident) Report(cmd Report, by events.Actor, at time.Time) ([]events.E
 		return nil, err
 	}
 	if !cmd.Kind.Valid() {
-		return nil, invalid("kind", fmt.Sprintf("unknown kind %q", cmd.Kind))
+		return nil, invalid("kind", fmt.Sprintf("nature inconnue %q", cmd.Kind))
 	}
 	title, err := text("title", cmd.Title, 1, MaxTitleLen, false)
 	if err != nil {
@@ -49,7 +49,7 @@ func (i *Incident) Report(cmd Report, by events.Actor, at time.Time) ([]events.E
 		return nil, err
 	}
 	if cmd.Severity != "" && !cmd.Severity.Valid() {
-		return nil, invalid("severity", fmt.Sprintf("unknown severity %q", cmd.Severity))
+		return nil, invalid("severity", fmt.Sprintf("gravité inconnue %q", cmd.Severity))
 	}
 	if cmd.Location != nil {
 		if err := validatePoint(*cmd.Location); err != nil {
@@ -85,10 +85,10 @@ func (i *Incident) Qualify(cmd Qualify, by events.Actor, at time.Time) ([]events
 		return nil, err
 	}
 	if !cmd.Kind.Valid() {
-		return nil, invalid("kind", fmt.Sprintf("unknown kind %q", cmd.Kind))
+		return nil, invalid("kind", fmt.Sprintf("nature inconnue %q", cmd.Kind))
 	}
 	if !cmd.Severity.Valid() {
-		return nil, invalid("severity", fmt.Sprintf("unknown severity %q", cmd.Severity))
+		return nil, invalid("severity", fmt.Sprintf("gravité inconnue %q", cmd.Severity))
 	}
 	location := i.location
 	if cmd.Location != nil {
@@ -133,11 +133,11 @@ func (i *Incident) AddLogEntry(cmd AddLogEntry, by events.Actor, at time.Time) (
 		return nil, err
 	}
 	if _, dup := i.entries[cmd.EntryID]; dup {
-		return nil, fmt.Errorf("%w: %q", ErrDuplicateEntry, cmd.EntryID)
+		return nil, ErrDuplicateEntry
 	}
 	if cmd.Corrects != "" {
 		if _, ok := i.entries[cmd.Corrects]; !ok {
-			return nil, fmt.Errorf("%w: %q", ErrUnknownEntry, cmd.Corrects)
+			return nil, ErrUnknownEntry
 		}
 	}
 	t, err := text("text", cmd.Text, 1, MaxLogTextLen, true)

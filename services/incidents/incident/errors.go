@@ -12,21 +12,21 @@ import (
 // The rules of the incident lifecycle; each refusal is one of these, possibly
 // wrapped with detail, so callers test them with errors.Is.
 var (
-	ErrNotFound             = fmt.Errorf("incident: %w (never reported)", events.ErrNotFound)
-	ErrAlreadyReported      = errors.New("incident: already reported")
-	ErrIncidentClosed       = errors.New("incident: closed, reopen it first")
-	ErrNotQualified         = errors.New("incident: not qualified yet")
-	ErrAlreadyEscalated     = errors.New("incident: already escalated to the prefecture")
-	ErrEscalationRole       = errors.New("incident: only the mayor or the prefecture may escalate")
-	ErrDirectedByPrefecture = errors.New("incident: directed by the prefecture since its escalation")
-	ErrNotDirector          = errors.New("incident: directed by the mayor until it is escalated")
-	ErrAlreadyStabilized    = errors.New("incident: already stabilized")
-	ErrNotClosed            = errors.New("incident: not closed")
-	ErrUnknownEntry         = errors.New("incident: a correction must reference an existing log entry")
-	ErrDuplicateEntry       = errors.New("incident: log entry id already used")
+	ErrNotFound             = fmt.Errorf("incident %w (jamais signalé)", events.ErrNotFound)
+	ErrAlreadyReported      = errors.New("incident déjà signalé")
+	ErrIncidentClosed       = errors.New("incident clos : rouvrez-le d'abord")
+	ErrNotQualified         = errors.New("l'incident n'est pas encore qualifié")
+	ErrAlreadyEscalated     = errors.New("incident déjà remonté à la préfecture")
+	ErrEscalationRole       = errors.New("seuls le maire et la préfecture remontent un incident à la préfecture")
+	ErrDirectedByPrefecture = errors.New("incident dirigé par la préfecture depuis sa remontée")
+	ErrNotDirector          = errors.New("incident dirigé par le maire tant qu'il n'est pas remonté à la préfecture")
+	ErrAlreadyStabilized    = errors.New("incident déjà stabilisé")
+	ErrNotClosed            = errors.New("l'incident n'est pas clos")
+	ErrUnknownEntry         = errors.New("une correction renvoie à une entrée existante de la main courante")
+	ErrDuplicateEntry       = errors.New("identifiant d'entrée de main courante déjà utilisé")
 
 	// ErrInvalidInput is what every *InputError is.
-	ErrInvalidInput = fmt.Errorf("incident: %w", events.ErrInvalidInput)
+	ErrInvalidInput = fmt.Errorf("%w", events.ErrInvalidInput)
 )
 
 // InputError says which field of a command is wrong and why. It matches

@@ -10,7 +10,7 @@ import (
 func ParseKind(s string) (Kind, error) {
 	k := Kind(strings.ToLower(s))
 	if !k.Valid() {
-		return "", invalid("kind", "unknown kind "+strconv.Quote(s))
+		return "", invalid("kind", "nature inconnue "+strconv.Quote(s))
 	}
 	return k, nil
 }
@@ -22,5 +22,5 @@ func ParseSeverity(s string) (Severity, error) {
 			return known, nil
 		}
 	}
-	return "", invalid("severity", "unknown severity "+strconv.Quote(s))
+	return "", invalid("severity", "gravité inconnue "+strconv.Quote(s))
 }

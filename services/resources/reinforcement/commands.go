@@ -55,20 +55,20 @@ func (r *Request) Submit(cmd Submission, by events.Actor, at time.Time) ([]event
 		return nil, ErrCommuneOnly
 	}
 	if r.Exists() {
-		return nil, fmt.Errorf("%w: %s", ErrAlreadyRequested, r.id)
+		return nil, ErrAlreadyRequested
 	}
 	reason, terr := text(cmd.Reason)
 	switch {
 	case !validID(cmd.RequestID):
 		return nil, ErrInvalidRequestID
 	case resource.ValidateCommuneDomain(cmd.Domain) != nil:
-		return nil, fmt.Errorf("%w: %q", ErrInvalidDomain, cmd.Domain)
+		return nil, fmt.Errorf("%w : %q", ErrInvalidDomain, cmd.Domain)
 	case !validID(cmd.IncidentID):
 		return nil, ErrInvalidIncidentID
 	case !cmd.Kind.Valid():
-		return nil, fmt.Errorf("%w: %q", ErrUnknownKind, cmd.Kind)
+		return nil, fmt.Errorf("%w : %q", ErrUnknownKind, cmd.Kind)
 	case cmd.Quantity < 1 || cmd.Quantity > MaxQuantity:
-		return nil, fmt.Errorf("%w: %d requested", ErrQuantity, cmd.Quantity)
+		return nil, fmt.Errorf("%w (%d demandés)", ErrQuantity, cmd.Quantity)
 	case terr != nil:
 		return nil, terr
 	}
@@ -87,13 +87,13 @@ func (r *Request) Submit(cmd Submission, by events.Actor, at time.Time) ([]event
 // Accept is the prefecture's yes to a request: in full with the quantity
 // requested, in part with less.
 func (r *Request) Accept(quantity int, note string, by events.Actor, at time.Time) ([]events.Event, error) {
-	if err := r.step("accept", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
+	if err := r.step("acceptée", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
 		return nil, err
 	}
 	note, terr := text(note)
 	switch {
 	case quantity < 1 || quantity > r.quantity:
-		return nil, fmt.Errorf("%w: %d accepted of %d requested", ErrQuantity, quantity, r.quantity)
+		return nil, fmt.Errorf("%w (%d acceptés pour %d demandés)", ErrQuantity, quantity, r.quantity)
 	case terr != nil:
 		return nil, terr
 	}
@@ -103,7 +103,7 @@ func (r *Request) Accept(quantity int, note string, by events.Actor, at time.Tim
 // Refuse is the prefecture's no to a request, with the reason the commune
 // will read.
 func (r *Request) Refuse(reason string, by events.Actor, at time.Time) ([]events.Event, error) {
-	if err := r.step("refuse", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
+	if err := r.step("refusée", prefecture, ErrPrefectureOnly, by, StatusRequested); err != nil {
 		return nil, err
 	}
 	reason, terr := text(reason)
@@ -118,7 +118,7 @@ func (r *Request) Refuse(reason string, by events.Actor, at time.Time) ([]events
 
 // Dispatch records that the prefecture has sent what it accepted.
 func (r *Request) Dispatch(by events.Actor, at time.Time) ([]events.Event, error) {
-	if err := r.step("dispatch", prefecture, ErrPrefectureOnly, by, StatusAccepted, StatusPartiallyAccepted); err != nil {
+	if err := r.step("envoyée", prefecture, ErrPrefectureOnly, by, StatusAccepted, StatusPartiallyAccepted); err != nil {
 		return nil, err
 	}
 	return []events.Event{ReinforcementDispatched{By: by, At: at}}, nil
@@ -126,7 +126,7 @@ func (r *Request) Dispatch(by events.Actor, at time.Time) ([]events.Event, error
 
 // ConfirmArrival records, for the commune, that the means are on site.
 func (r *Request) ConfirmArrival(by events.Actor, at time.Time) ([]events.Event, error) {
-	if err := r.step("confirm the arrival of", commune, ErrCommuneOnly, by, StatusDispatched); err != nil {
+	if err := r.step("confirmée comme arrivée", commune, ErrCommuneOnly, by, StatusDispatched); err != nil {
 		return nil, err
 	}
 	return []events.Event{ReinforcementArrived{By: by, At: at}}, nil
@@ -136,7 +136,7 @@ func (r *Request) ConfirmArrival(by events.Actor, at time.Time) ([]events.Event,
 // prefecture recalls them for another emergency.
 func (r *Request) Release(by events.Actor, at time.Time) ([]events.Event, error) {
 	either := func(a events.Actor) bool { return commune(a) || prefecture(a) }
-	if err := r.step("release", either, ErrCommuneOrPrefecture, by, StatusArrived); err != nil {
+	if err := r.step("libérée", either, ErrCommuneOrPrefecture, by, StatusArrived); err != nil {
 		return nil, err
 	}
 	return []events.Event{ReinforcementReleased{By: by, At: at}}, nil
@@ -156,7 +156,7 @@ func (r *Request) step(action string, may func(events.Actor) bool, forbidden err
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: cannot %s a request that is %s", ErrWrongStep, action, r.status)
+	return fmt.Errorf("%w : elle ne peut pas être %s quand elle est %s", ErrWrongStep, action, statusWords[r.status])
 }
 
 func commune(by events.Actor) bool {

@@ -8,28 +8,40 @@ import (
 )
 
 // ErrInvalidInput is the family of malformed commands; each input error below wraps it.
-var ErrInvalidInput = fmt.Errorf("reinforcement: %w", events.ErrInvalidInput)
+var ErrInvalidInput = fmt.Errorf("%w", events.ErrInvalidInput)
 
 // Input errors.
 var (
-	ErrInvalidRequestID  = fmt.Errorf("%w: request id must be 1 to %d bytes of printable UTF-8", ErrInvalidInput, MaxIDLen)
-	ErrInvalidIncidentID = fmt.Errorf("%w: incident id must be 1 to %d bytes of printable UTF-8", ErrInvalidInput, MaxIDLen)
-	ErrInvalidDomain     = fmt.Errorf("%w: domain must be a commune's, like dep:30/com:30189", ErrInvalidInput)
-	ErrUnknownKind       = fmt.Errorf("%w: unknown resource kind", ErrInvalidInput)
-	ErrQuantity          = fmt.Errorf("%w: quantity must be 1 to %d, and no more than requested when accepting", ErrInvalidInput, MaxQuantity)
-	ErrReasonRequired    = fmt.Errorf("%w: a refusal needs a reason", ErrInvalidInput)
-	ErrInvalidText       = fmt.Errorf("%w: reason and note must be text of at most %d characters", ErrInvalidInput, MaxTextLen)
+	ErrInvalidRequestID  = fmt.Errorf("%w : l'identifiant d'une demande a de 1 à %d octets de texte imprimable", ErrInvalidInput, MaxIDLen)
+	ErrInvalidIncidentID = fmt.Errorf("%w : l'identifiant d'un incident a de 1 à %d octets de texte imprimable", ErrInvalidInput, MaxIDLen)
+	ErrInvalidDomain     = fmt.Errorf("%w : attendu le territoire d'une commune, comme dep:30/com:30189", ErrInvalidInput)
+	ErrUnknownKind       = fmt.Errorf("%w : type de ressource inconnu", ErrInvalidInput)
+	ErrQuantity          = fmt.Errorf("%w : la quantité va de 1 à %d, et une acceptation ne dépasse pas la demande", ErrInvalidInput, MaxQuantity)
+	ErrReasonRequired    = fmt.Errorf("%w : un refus doit être motivé", ErrInvalidInput)
+	ErrInvalidText       = fmt.Errorf("%w : le motif et la note sont des textes d'au plus %d caractères", ErrInvalidInput, MaxTextLen)
 )
 
 // Rules.
 var (
-	ErrNotFound         = fmt.Errorf("reinforcement: request %w", events.ErrNotFound)
-	ErrIncidentNotFound = fmt.Errorf("reinforcement: incident %w", events.ErrNotFound)
+	ErrNotFound         = fmt.Errorf("demande de renfort %w", events.ErrNotFound)
+	ErrIncidentNotFound = fmt.Errorf("incident %w", events.ErrNotFound)
 	// ErrIncidentOfAnotherCommune is read by the commune's crisis cell as it is.
 	ErrIncidentOfAnotherCommune = errors.New("l'incident relève d'une autre commune : une commune demande des renforts pour ses propres incidents")
-	ErrAlreadyRequested         = errors.New("reinforcement: request already made")
-	ErrPrefectureOnly           = errors.New("reinforcement: only the prefecture decides on and dispatches reinforcements")
-	ErrCommuneOnly              = errors.New("reinforcement: only the commune's mayor or rac requests reinforcements and confirms their arrival")
-	ErrCommuneOrPrefecture      = errors.New("reinforcement: only the commune's mayor or rac, or the prefecture, releases reinforcements")
-	ErrWrongStep                = errors.New("reinforcement: not the request's next step")
+	ErrAlreadyRequested         = errors.New("demande de renfort déjà faite")
+	ErrPrefectureOnly           = errors.New("seule la préfecture décide des renforts et les envoie")
+	ErrCommuneOnly              = errors.New("seuls le maire et le coordinateur (RAC) de la commune demandent des renforts et confirment leur arrivée")
+	ErrCommuneOrPrefecture      = errors.New("seuls le maire et le coordinateur (RAC) de la commune, ou la préfecture, libèrent des renforts")
+	ErrWrongStep                = errors.New("ce n'est pas l'étape suivante de la demande")
 )
+
+// statusWords say a request's status in the words of a refusal (« quand elle est … »):
+// the refusal is read by the crisis cell, the status values are the contract's.
+var statusWords = map[Status]string{
+	StatusRequested:         "demandée",
+	StatusAccepted:          "acceptée",
+	StatusPartiallyAccepted: "acceptée en partie",
+	StatusRefused:           "refusée",
+	StatusDispatched:        "envoyée",
+	StatusArrived:           "arrivée",
+	StatusReleased:          "libérée",
+}

@@ -326,8 +326,8 @@ func TestStepsOnlyInOrder(t *testing.T) {
 				if !errors.Is(err, reinforcement.ErrWrongStep) {
 					t.Fatalf("= %#v, %v, want ErrWrongStep", got, err)
 				}
-				if !strings.HasSuffix(err.Error(), " "+string(status)) {
-					t.Errorf("err = %q, want it to name the status %s", err, status)
+				if !strings.HasSuffix(err.Error(), " quand elle est "+statusInFrench[status]) {
+					t.Errorf("err = %q, want it to name the status %s in French", err, status)
 				}
 			})
 		}
@@ -433,4 +433,15 @@ func TestInputErrorsAreInvalidInput(t *testing.T) {
 			t.Errorf("the rule %v is ErrInvalidInput", err)
 		}
 	}
+}
+
+// statusInFrench is how a refusal names each status.
+var statusInFrench = map[reinforcement.Status]string{
+	reinforcement.StatusRequested:         "demandée",
+	reinforcement.StatusAccepted:          "acceptée",
+	reinforcement.StatusPartiallyAccepted: "acceptée en partie",
+	reinforcement.StatusRefused:           "refusée",
+	reinforcement.StatusDispatched:        "envoyée",
+	reinforcement.StatusArrived:           "arrivée",
+	reinforcement.StatusReleased:          "libérée",
 }

@@ -22,14 +22,14 @@ type Registration struct {
 // Register registers a new, available resource.
 func (r *Resource) Register(cmd Registration, by events.Actor, at time.Time) ([]events.Event, error) {
 	if r.Exists() {
-		return nil, fmt.Errorf("%w: %s", ErrAlreadyRegistered, r.id)
+		return nil, ErrAlreadyRegistered
 	}
 	name := strings.TrimSpace(cmd.Name)
 	switch {
 	case !validID(cmd.ResourceID):
 		return nil, ErrInvalidResourceID
 	case !cmd.Kind.Valid():
-		return nil, fmt.Errorf("%w: %q", ErrUnknownKind, cmd.Kind)
+		return nil, fmt.Errorf("%w : %q", ErrUnknownKind, cmd.Kind)
 	case name == "" || utf8.RuneCountInString(name) > MaxNameLen || !printable(name):
 		// An invisible character is named, so the person sees what to remove.
 		if err := input.Visible(ErrInvalidInput, "name", name); err != nil {
@@ -42,7 +42,7 @@ func (r *Resource) Register(cmd Registration, by events.Actor, at time.Time) ([]
 	}
 	if cmd.Kind == KindShelter && (cmd.Capacity < 1 || cmd.Capacity > MaxCapacity) ||
 		cmd.Kind != KindShelter && cmd.Capacity != 0 {
-		return nil, fmt.Errorf("%w: %s with capacity %d", ErrCapacity, cmd.Kind, cmd.Capacity)
+		return nil, fmt.Errorf("%w (capacité demandée : %d)", ErrCapacity, cmd.Capacity)
 	}
 	return []events.Event{ResourceRegistered{
 		ResourceID: cmd.ResourceID,
@@ -92,10 +92,10 @@ func (r *Resource) Engage(incidentID string, by events.Actor, at time.Time) ([]e
 	}
 	switch r.status {
 	case StatusEngaged:
-		return nil, fmt.Errorf("%w: %s", ErrAlreadyEngaged, r.incidentID)
+		return nil, fmt.Errorf("%w : %s", ErrAlreadyEngaged, r.incidentID)
 	case StatusAvailable:
 	default:
-		return nil, fmt.Errorf("%w: it is %s", ErrNotAvailable, r.status)
+		return nil, ErrNotAvailable
 	}
 	return []events.Event{ResourceEngaged{IncidentID: incidentID, By: by, At: at}}, nil
 }
@@ -106,7 +106,7 @@ func (r *Resource) Release(by events.Actor, at time.Time) ([]events.Event, error
 		return nil, ErrNotFound
 	}
 	if r.status != StatusEngaged {
-		return nil, fmt.Errorf("%w: it is %s", ErrNotEngaged, r.status)
+		return nil, ErrNotEngaged
 	}
 	return []events.Event{ResourceReleased{IncidentID: r.incidentID, By: by, At: at}}, nil
 }
@@ -121,16 +121,16 @@ func (r *Resource) SetStatus(status Status, by events.Actor, at time.Time) ([]ev
 		return nil, ErrNotFound
 	}
 	if !status.Valid() {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownStatus, status)
+		return nil, fmt.Errorf("%w : %q", ErrUnknownStatus, status)
 	}
 	if status == r.status {
 		return nil, nil
 	}
 	if status == StatusEngaged || r.status == StatusEngaged {
-		return nil, fmt.Errorf("%w: it is %s", ErrUseEngageRelease, r.status)
+		return nil, ErrUseEngageRelease
 	}
 	if status != StatusAvailable && r.occupancy > 0 {
-		return nil, fmt.Errorf("%w: %d people", ErrOccupiedShelter, r.occupancy)
+		return nil, fmt.Errorf("%w (%d)", ErrOccupiedShelter, r.occupancy)
 	}
 	return []events.Event{ResourceStatusChanged{Status: status, By: by, At: at}}, nil
 }
@@ -145,15 +145,15 @@ func (r *Resource) SetOccupancy(n int, by events.Actor, at time.Time) ([]events.
 	}
 	switch {
 	case r.kind != KindShelter:
-		return nil, fmt.Errorf("%w: it is a %s", ErrNotAShelter, r.kind)
+		return nil, ErrNotAShelter
 	case n < 0:
-		return nil, fmt.Errorf("%w: %d", ErrNegativeOccupancy, n)
+		return nil, fmt.Errorf("%w (%d)", ErrNegativeOccupancy, n)
 	case n > r.capacity:
-		return nil, fmt.Errorf("%w: %d people for a capacity of %d", ErrShelterFull, n, r.capacity)
+		return nil, fmt.Errorf("%w : %d personnes pour %d places", ErrShelterFull, n, r.capacity)
 	case n == r.occupancy:
 		return nil, nil
 	case n > 0 && !r.status.Open():
-		return nil, fmt.Errorf("%w: it is %s", ErrNotAvailable, r.status)
+		return nil, ErrNotAvailable
 	}
 	return []events.Event{ShelterOccupancyChanged{Occupancy: n, Previous: r.occupancy, By: by, At: at}}, nil
 }

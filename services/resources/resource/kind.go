@@ -8,7 +8,7 @@ func ParseKind(s string) (Kind, error) {
 	if k := Kind(s); k.Valid() {
 		return k, nil
 	}
-	return "", fmt.Errorf("%w: %q", ErrUnknownKind, s)
+	return "", fmt.Errorf("%w : %q", ErrUnknownKind, s)
 }
 
 // ParseStatus reads a status as events write it ("available").
@@ -16,5 +16,5 @@ func ParseStatus(s string) (Status, error) {
 	if st := Status(s); st.Valid() {
 		return st, nil
 	}
-	return "", fmt.Errorf("%w: %q", ErrUnknownStatus, s)
+	return "", fmt.Errorf("%w : %q", ErrUnknownStatus, s)
 }

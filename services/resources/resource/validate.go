@@ -38,7 +38,7 @@ func printable(s string) bool {
 // which INSEE never assigns.
 func ValidateCommuneDomain(domain string) error {
 	if input.CommuneDomain(ErrInvalidInput, domain) != nil || communeZero(domain) {
-		return fmt.Errorf("%w: %q", ErrInvalidDomain, domain)
+		return fmt.Errorf("%w : %q", ErrInvalidDomain, domain)
 	}
 	return nil
 }

@@ -14,11 +14,11 @@ import (
 
 // Errors of the decisions: what the rules of the crisis organisation refuse.
 var (
-	ErrAlreadyGranted  = errors.New("role: already granted")
-	ErrNotGranted      = errors.New("role: not granted")
-	ErrSelfRevokeAdmin = errors.New("role: an admin cannot revoke their own admin grant")
-	ErrNotAdmin        = errors.New("role: only an admin grants or revokes roles")
-	ErrMissingTime     = errors.New("role: the time of the decision is missing")
+	ErrAlreadyGranted  = errors.New("rôle déjà attribué")
+	ErrNotGranted      = errors.New("rôle non attribué")
+	ErrSelfRevokeAdmin = errors.New("un administrateur ne peut pas se retirer son propre rôle d'administrateur")
+	ErrNotAdmin        = errors.New("seul un administrateur attribue ou retire des rôles")
+	ErrMissingTime     = errors.New("l'heure de la décision manque")
 
 	// ErrSelfGrant and ErrOwnRequest keep duties separate; their words are
 	// shown to the administrator as they are.
@@ -114,7 +114,7 @@ func (a *Assignments) Apply(e events.Event) {
 // the State's side of the commune's alerts. The prefecture grants nothing else.
 func (a *Assignments) Grant(by events.Actor, subject, roleName string, at time.Time) ([]events.Event, error) {
 	if by.Role != events.RoleAdmin && by.Role != events.RolePrefecture {
-		return nil, fmt.Errorf("%w: acting as %q", ErrNotAdmin, by.Role)
+		return nil, fmt.Errorf("%w (rôle de l'appelant : %q)", ErrNotAdmin, by.Role)
 	}
 	if err := a.valid(by, subject, roleName, at); err != nil {
 		return nil, err
@@ -125,10 +125,10 @@ func (a *Assignments) Grant(by events.Actor, subject, roleName string, at time.T
 	key := Assignment{subject, roleName}
 	requestedBy, pending := a.pending[key]
 	if by.Role == events.RolePrefecture && (roleName != events.RoleMayor || !pending) {
-		return nil, fmt.Errorf("%w: the prefecture only confirms a mayor's grant an admin requested", ErrNotAdmin)
+		return nil, fmt.Errorf("%w : la préfecture confirme seulement l'attribution du rôle de maire qu'un administrateur a demandée", ErrNotAdmin)
 	}
 	if a.Has(subject, roleName) {
-		return nil, fmt.Errorf("%w: %s already holds %s", ErrAlreadyGranted, subject, roleName)
+		return nil, fmt.Errorf("%w : %s a déjà le rôle %s", ErrAlreadyGranted, subject, roleName)
 	}
 	switch {
 	case !contract.NeedsConfirmation(roleName):
@@ -145,7 +145,7 @@ func (a *Assignments) Grant(by events.Actor, subject, roleName string, at time.T
 // still waiting for its confirmation, it withdraws the request.
 func (a *Assignments) Revoke(by events.Actor, subject, roleName string, at time.Time) ([]events.Event, error) {
 	if by.Role != events.RoleAdmin {
-		return nil, fmt.Errorf("%w: acting as %q", ErrNotAdmin, by.Role)
+		return nil, fmt.Errorf("%w (rôle de l'appelant : %q)", ErrNotAdmin, by.Role)
 	}
 	if err := a.valid(by, subject, roleName, at); err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (a *Assignments) Revoke(by events.Actor, subject, roleName string, at time.
 		return nil, ErrSelfRevokeAdmin
 	}
 	if _, pending := a.Pending(subject, roleName); !pending && !a.Has(subject, roleName) {
-		return nil, fmt.Errorf("%w: %s does not hold %s", ErrNotGranted, subject, roleName)
+		return nil, fmt.Errorf("%w : %s n'a pas le rôle %s", ErrNotGranted, subject, roleName)
 	}
 	return []events.Event{RoleRevoked{Subject: subject, Role: roleName, Domain: a.domain, By: by.Subject, At: at}}, nil
 }
@@ -164,7 +164,7 @@ func (a *Assignments) Revoke(by events.Actor, subject, roleName string, at time.
 // of domain, a time.
 func (a *Assignments) valid(by events.Actor, subject, roleName string, at time.Time) error {
 	if err := contract.ValidSubject(by.Subject); err != nil {
-		return fmt.Errorf("acting admin: %w", err)
+		return fmt.Errorf("administrateur : %w", err)
 	}
 	if err := contract.ValidSubject(subject); err != nil {
 		return err
