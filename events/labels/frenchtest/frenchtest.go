@@ -46,7 +46,7 @@ var (
 		{"an identifier", regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)},
 		{"a domain", regexp.MustCompile(`dep:[0-9AB]+|com:[0-9AB]{5}`)},
 		{"a duration in Go's notation", regexp.MustCompile(`(^|[^\pL\pN])\d+(h\d+m)?(\d+m)?\d+(\.\d+)?(s|ms|µs)($|[^\pL\pN])|(^|[^\pL\pN])\d+m\d+(\.\d+)?s`)},
-		{"a plural after one", regexp.MustCompile(`(^|[^\pN,./])[01] (destinataires|disponibles|envoyés|engagés|engagées|remis|échecs|places|personnes|canaux|événements|équipes|véhicules|ressources|incidents|alertes|entrées)($|[^\pL])`)},
+		{"a plural after one", regexp.MustCompile(`(^|[^\pN,./])[01] (destinataires|disponibles|envoyés|engagés|engagées|échecs|places|personnes|canaux|événements|équipes|véhicules|ressources|incidents|alertes|entrées)($|[^\pL])`)},
 		{"a singular after many", regexp.MustCompile(`(^|[^\pN,./])([2-9]|[1-9]\d+) (destinataire|disponible|envoyé|engagé|engagée|échec|place|personne|canal|événement|équipe|véhicule|ressource|incident|alerte|entrée)($|[^\pL])`)},
 	}
 )
