@@ -4,13 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"vigie/events/alert"
-	"vigie/events/incident"
 	"vigie/events/labels"
-	"vigie/events/reinforcement"
-	"vigie/events/resident"
-	"vigie/events/resource"
-	"vigie/events/role"
+	"vigie/events/labels/frenchtest"
 )
 
 func TestPlacesByName(t *testing.T) {
@@ -110,22 +105,7 @@ func TestTimesInParisWithTheirOffset(t *testing.T) {
 
 // Every event type of the contract has a French label, and no more.
 func TestEveryEventTypeHasALabel(t *testing.T) {
-	var types []string
-	for _, list := range [][]string{
-		typesOf(incident.Events()), typesOf(resource.Events()), typesOf(reinforcement.Events()),
-		typesOf(alert.Events()), typesOf(resident.Events()), typesOf(role.Events()),
-	} {
-		types = append(types, list...)
-	}
-	sameValues(t, "event types", labels.EventTypes, types)
-}
-
-func typesOf[E interface{ EventType() string }](evs []E) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = e.EventType()
-	}
-	return out
+	sameValues(t, "event types", labels.EventTypes, frenchtest.EventTypes())
 }
 
 func TestTruncate(t *testing.T) {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"vigie/events"
-	"vigie/events/alert"
 	"vigie/events/incident"
-	"vigie/events/reinforcement"
 	"vigie/events/resource"
 	"vigie/projections"
 )
@@ -27,24 +24,18 @@ func (n *names) of(stream string) string {
 	return n.byStream[stream]
 }
 
-// needs are the streams whose names e's summary says.
+// needs are the streams whose names e's summary says: a resource's own, and the
+// incident an event of another stream is about.
 func needs(e projections.Event) []string {
-	inc := func(id string) string { return events.StreamID(events.CategoryIncident, id) }
-	switch ev := e.Event.(type) {
-	case resource.ResourceEngaged:
-		return []string{e.StreamID, inc(ev.IncidentID)}
-	case resource.ResourceReleased:
-		return []string{e.StreamID, inc(ev.IncidentID)}
-	case resource.ResourceStatusChanged, resource.ShelterOccupancyChanged:
-		return []string{e.StreamID}
-	case reinforcement.ReinforcementRequested:
-		return []string{inc(ev.IncidentID)}
-	case alert.AlertDrafted:
-		if ev.IncidentID != "" {
-			return []string{inc(ev.IncidentID)}
-		}
+	var out []string
+	switch e.Event.(type) {
+	case resource.ResourceEngaged, resource.ResourceReleased, resource.ResourceStatusChanged, resource.ShelterOccupancyChanged:
+		out = append(out, e.StreamID)
 	}
-	return nil
+	if inc := about(e); inc != "" {
+		out = append(out, inc)
+	}
+	return out
 }
 
 // loadNames reads the names the batch's summaries need.

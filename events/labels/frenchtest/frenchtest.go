@@ -34,7 +34,7 @@ var words = []string{
 var (
 	wordRe = func() *regexp.Regexp {
 		var alt []string
-		for _, w := range append(words, eventTypes()...) {
+		for _, w := range append(words, EventTypes()...) {
 			alt = append(alt, regexp.QuoteMeta(w))
 		}
 		return regexp.MustCompile(`(^|[^\pL\pN_])(` + strings.Join(alt, "|") + `)($|[^\pL\pN_])`)
@@ -51,8 +51,9 @@ var (
 	}
 )
 
-// eventTypes are the contract's event types: « IncidentReported » is code.
-func eventTypes() []string {
+// EventTypes are the contract's event types, every context's: « IncidentReported »
+// is code, which no French text says.
+func EventTypes() []string {
 	var out []string
 	for _, list := range [][]events.Event{incident.Events(), resource.Events(), reinforcement.Events(), alert.Events(), resident.Events(), role.Events()} {
 		for _, e := range list {
