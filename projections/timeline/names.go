@@ -84,7 +84,7 @@ func (n *names) record(e projections.Event) {
 	if name == "" {
 		return
 	}
-	if _, ok := n.byStream[e.StreamID]; !ok || n.byStream[e.StreamID] != name {
+	if n.byStream[e.StreamID] != name {
 		n.fresh = append(n.fresh, e.StreamID)
 	}
 	n.byStream[e.StreamID] = name
