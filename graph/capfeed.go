@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -86,8 +85,7 @@ func capHandlerLogged(rdb redis.UniversalClient, log *slog.Logger) http.Handler 
 			http.Error(w, unavailable, http.StatusServiceUnavailable)
 			return
 		}
-		base := "urn:vigie:cap:" + code
-		feed := cap.Feed{ID: base, Title: "Alertes de la commune " + code, Link: "/cap/" + code + "/feed.atom", Author: cap.Sender(domain), Updated: time.Unix(0, 0).UTC()}
+		var items []cap.FeedItem
 		for _, d := range docs {
 			in, public := publicInput(d)
 			if !public {
@@ -98,16 +96,9 @@ func capHandlerLogged(rdb redis.UniversalClient, log *slog.Logger) http.Handler 
 				log.Error("cap: feed entry left out, its document does not validate", "alert", d.ID, "domain", d.Domain, "err", err)
 				continue
 			}
-			last, c := in.Messages[in.Index], d.Published.Content
-			if last.Sent.After(feed.Updated) {
-				feed.Updated = last.Sent
-			}
-			title := c.Headline
-			if last.MsgType == "Cancel" {
-				title = "Annulé : " + title
-			}
-			feed.Entries = append(feed.Entries, cap.Entry{ID: base + ":" + last.Identifier, Title: title, Updated: last.Sent, Summary: c.Description, Link: "/cap/alerts/" + d.ID + ".xml"})
+			items = append(items, cap.FeedItem{AlertID: d.ID, Input: in})
 		}
+		feed := cap.CommuneFeed(domain, items)
 		b, err := cap.MarshalFeed(feed)
 		if err != nil {
 			log.Error("cap: feed not served", "domain", domain, "err", err)

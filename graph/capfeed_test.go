@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"vigie/events/labels/frenchtest"
 	"vigie/services/alerts/cap"
 )
 
@@ -25,6 +26,10 @@ func get(t *testing.T, u string) (int, []byte, string) {
 
 // atomFeed is what the tests read of the Atom feed.
 type atomFeed struct {
+	Title  string `xml:"title"`
+	Author struct {
+		Name string `xml:"name"`
+	} `xml:"author"`
 	Entries []struct {
 		ID      string `xml:"id"`
 		Title   string `xml:"title"`
@@ -47,8 +52,31 @@ func capFeed(t *testing.T, base string) ([]byte, atomFeed) {
 	if err := xml.Unmarshal(body, &f); err != nil {
 		t.Fatalf("feed: %v\n%s", err, body)
 	}
+	// What a resident's application shows of the feed and of its documents is
+	// French: the commune by its name, no identifier, no English.
+	text := []string{f.Title, f.Author.Name}
 	for _, e := range f.Entries {
-		validateCAP(t, base+e.Link.Href)
+		var doc struct {
+			Infos []struct {
+				SenderName  string `xml:"senderName"`
+				Event       string `xml:"event"`
+				Headline    string `xml:"headline"`
+				Description string `xml:"description"`
+				Instruction string `xml:"instruction"`
+				AreaDesc    string `xml:"area>areaDesc"`
+			} `xml:"info"`
+		}
+		if err := xml.Unmarshal(validateCAP(t, base+e.Link.Href), &doc); err != nil {
+			t.Fatal(err)
+		}
+		text = append(text, e.Title, e.Summary)
+		for _, i := range doc.Infos {
+			text = append(text, i.SenderName, i.Event, i.Headline, i.Description, i.Instruction, i.AreaDesc)
+		}
+	}
+	frenchtest.Check(t, "Nîmes' feed and its CAP documents", strings.Join(text, "\n"))
+	if f.Title != "Alertes de Nîmes" || f.Author.Name != "Vigie — Nîmes" {
+		t.Errorf("feed titled %q by %q, want « Alertes de Nîmes » by « Vigie — Nîmes »", f.Title, f.Author.Name)
 	}
 	return body, f
 }

@@ -12,6 +12,11 @@
 // agree in the feminine (« engagée »), a severity is « une gravité » (« modérée »),
 // the RAC is the « coordinateur (RAC) ».
 //
+// Beyond the enums it writes what every French text needs alike: places by name
+// (Place, from the communes' outlines that ship, communes.gen.go), counts with
+// their plural (Plural, Set.Count), durations (Duration) and times in
+// Europe/Paris with their offset (Time).
+//
 // It depends on the standard library only.
 package labels
 
@@ -215,7 +220,10 @@ var (
 	)
 )
 
-// Sets returns every set, for generators and exhaustive tests.
+// Sets returns every set of an enum or of the roles, which the dashboard receives
+// (labels.gen.js), for generators and exhaustive tests. EventTypes and
+// FrAlertDecisions are not among them: the gateway serves neither as an enum, and
+// the dashboard does not say them.
 func Sets() []Set {
 	return []Set{
 		IncidentKinds, Severities, IncidentStatuses, ResourceKinds, ResourceStatuses,

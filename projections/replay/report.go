@@ -1,14 +1,21 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"html/template"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
+	"vigie/events/alert"
+	"vigie/events/incident"
+	"vigie/events/labels"
+	"vigie/events/resource"
+	"vigie/projections"
 	"vigie/projections/timeline"
 )
 
@@ -19,15 +26,32 @@ import (
 // are in. It holds no resident's contact data: the timeline and the boards never
 // have any (sealed in the log, and unreadable for good once a resident's key is
 // shredded).
+//
+// It is written for a person, in French (vigie/events/labels): places, incidents,
+// resources and alerts by their names, durations in French, times in Europe/Paris
+// with their offset (in the JSON too). The identifiers stay, for the audit and
+// for programs, beside the names.
 type Report struct {
-	Domain      string           `json:"domain"`
-	From        *time.Time       `json:"from,omitempty"`
-	To          time.Time        `json:"to"`
-	Stream      string           `json:"stream,omitempty"`
-	GeneratedAt time.Time        `json:"generatedAt"`
-	Timeline    []timeline.Entry `json:"timeline"`
-	Delays      Delays           `json:"delays"`
-	Boards      []*Boards        `json:"boards"`
+	Domain      string        `json:"domain"`
+	Place       string        `json:"place"` // the domain's name: « Nîmes », « Gard (30) »
+	From        *time.Time    `json:"from,omitempty"`
+	To          time.Time     `json:"to"`
+	Stream      string        `json:"stream,omitempty"`
+	GeneratedAt time.Time     `json:"generatedAt"`
+	Timeline    []ReportEntry `json:"timeline"`
+	Delays      Delays        `json:"delays"`
+	Boards      []*Boards     `json:"boards"`
+	// Names are the titles of the incidents, the names of the resources and the
+	// headlines of the alerts the report refers to by id, by id.
+	Names map[string]string `json:"names"`
+}
+
+// ReportEntry is a timeline entry as the report says it.
+type ReportEntry struct {
+	timeline.Entry
+	TypeLabel string `json:"typeLabel"` // the event's type in French: « incident signalé »
+	RoleLabel string `json:"roleLabel"` // the actor's role in French
+	Place     string `json:"place"`     // the entry's domain by name
 }
 
 // ReportOptions choose what a report covers.
@@ -51,7 +75,8 @@ func (r *Replayer) Report(ctx context.Context, o ReportOptions) (*Report, error)
 	if to.IsZero() {
 		to = time.Now().UTC()
 	}
-	rep := &Report{Domain: o.Domain, To: to.UTC(), Stream: o.Stream, GeneratedAt: time.Now().UTC(), Timeline: []timeline.Entry{}, Boards: []*Boards{}}
+	rep := &Report{Domain: o.Domain, Place: labels.Place(o.Domain), To: to.UTC(), Stream: o.Stream, GeneratedAt: time.Now().UTC(),
+		Timeline: []ReportEntry{}, Boards: []*Boards{}, Names: map[string]string{}}
 	if !o.From.IsZero() {
 		f := o.From.UTC()
 		rep.From = &f
@@ -61,9 +86,31 @@ func (r *Replayer) Report(ctx context.Context, o ReportOptions) (*Report, error)
 		return nil, err
 	}
 	tracker := NewTracker()
-	err = r.Run(ctx, Options{At: to, Boards: []string{timeline.Name}, Observe: tracker.Add, Registry: reg}, func(ctx context.Context, res Result) error {
+	// The log's names and main-courante lines, which the timeline's index does
+	// not keep (see vigie/projections/timeline): the report says them.
+	names, lines := map[string]string{}, map[string]string{}
+	observe := func(e projections.Event) {
+		tracker.Add(e)
+		switch ev := e.Event.(type) {
+		case incident.IncidentReported:
+			names[ev.IncidentID] = ev.Title
+		case resource.ResourceRegistered:
+			names[ev.ResourceID] = ev.Name
+		case alert.AlertDrafted:
+			names[ev.AlertID] = ev.Content.Headline
+		case incident.LogEntryAdded:
+			lines[e.Meta.EventID] = timeline.LogLine(ev)
+		}
+	}
+	err = r.Run(ctx, Options{At: to, Boards: []string{timeline.Name}, Observe: observe, Registry: reg}, func(ctx context.Context, res Result) error {
 		entries, err := readTimeline(ctx, r.Redis, res.Space, o.Domain, o.From, to, o.Stream)
-		rep.Timeline = append(rep.Timeline, entries...)
+		for _, e := range entries {
+			if l, ok := lines[e.EventID]; ok && e.Type == "LogEntryAdded" {
+				e.Summary = l
+			}
+			rep.Timeline = append(rep.Timeline, ReportEntry{Entry: e, TypeLabel: labels.EventTypes.Of(e.Type),
+				RoleLabel: labels.Roles.Of(e.Role), Place: labels.Place(e.Domain)})
+		}
 		return err
 	})
 	if err != nil {
@@ -81,7 +128,32 @@ func (r *Replayer) Report(ctx context.Context, o ReportOptions) (*Report, error)
 		}
 		rep.Boards = append(rep.Boards, b.Only(o.Stream))
 	}
+	rep.name(names)
 	return rep, nil
+}
+
+// name fills Names with the names of what the report refers to by id (and of
+// nothing else: the log's other communes are not the report's business).
+func (rep *Report) name(names map[string]string) {
+	add := func(id string) {
+		if n, ok := names[id]; ok && id != "" {
+			rep.Names[id] = n
+		}
+	}
+	if _, id, ok := strings.Cut(rep.Stream, "-"); ok {
+		add(id)
+	}
+	for _, s := range rep.Delays.Summary {
+		add(s.Worst)
+	}
+	for _, b := range rep.Boards {
+		for _, r := range b.Resources {
+			add(r.IncidentID)
+		}
+		for _, a := range b.Alerts {
+			add(a.IncidentID)
+		}
+	}
 }
 
 // Only is b restricted to the items of stream ("" for all of them).
@@ -110,11 +182,38 @@ func (b *Boards) Only(stream string) *Boards {
 	return &out
 }
 
-// WriteJSON writes the report as indented JSON.
+// WriteJSON writes the report as indented JSON, its times in Europe/Paris with
+// their offset ("2026-10-17T08:01:00+02:00"): the same instants as the log's UTC,
+// as the crisis cell lived them.
 func (rep *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, inParis(b), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// utcTime is a JSON string that is a time.Time marshalled in UTC. An escaped quote
+// (\") cannot end it, so a free text quoting a time is left alone.
+var utcTime = regexp.MustCompile(`"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"`)
+
+// inParis rewrites the UTC times of a JSON document in Europe/Paris: every time of
+// the report (its own, the timeline's, the delays', the boards' deep inside) goes
+// through here, whoever's type holds it.
+func inParis(b []byte) []byte {
+	return utcTime.ReplaceAllFunc(b, func(m []byte) []byte {
+		t, err := time.Parse(time.RFC3339Nano, string(m[1:len(m)-1]))
+		if err != nil {
+			return m
+		}
+		return []byte(`"` + t.In(labels.Paris).Format(time.RFC3339Nano) + `"`)
+	})
 }
 
 //go:embed report.html
@@ -124,10 +223,10 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 	"time": func(v any) string {
 		switch t := v.(type) {
 		case time.Time:
-			return t.In(paris).Format("02/01/2006 15:04:05")
+			return labels.Time(t)
 		case *time.Time:
 			if t != nil {
-				return t.In(paris).Format("02/01/2006 15:04:05")
+				return labels.Time(*t)
 			}
 		}
 		return ""
@@ -136,53 +235,24 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		if s == nil {
 			return "—"
 		}
-		return (time.Duration(s.Seconds) * time.Second).String()
+		return labels.Seconds(s.Seconds)
 	},
-	"seconds":      func(s float64) string { return (time.Duration(s) * time.Second).String() },
+	"seconds":      labels.Seconds,
 	"delayLabel":   func(name string) string { return delayLabels[name] },
-	"statusLabel":  func(s string) string { return label(alertStatuses, s) },
-	"stateLabel":   func(s string) string { return label(channelStates, s) },
-	"channelLabel": func(c string) string { return label(channels, c) },
-	"frAlertLabel": func(s string) string { return label(frAlertStates, s) },
+	"statusLabel":  func(s string) string { return labels.Capitalize(labels.AlertStatuses.Of(s)) },
+	"stateLabel":   func(s string) string { return labels.Capitalize(labels.ChannelStates.Of(s)) },
+	"channelLabel": func(c string) string { return labels.Capitalize(labels.Channels.Of(c)) },
+	"frAlertLabel": labels.FrAlertDecisions.Of,
+	"incStatus":    func(s string) string { return labels.Capitalize(labels.IncidentStatuses.Of(s)) },
+	"severity":     func(s string) string { return labels.Capitalize(labels.Severities.Of(s)) },
+	"resKind":      func(s string) string { return labels.Capitalize(labels.ResourceKinds.Of(s)) },
+	"resStatus":    func(s string) string { return labels.Capitalize(labels.ResourceStatuses.Of(s)) },
+	"capitalize":   labels.Capitalize,
+	"place":        labels.Place,
+	"plural":       labels.Plural,
+	// streamID is the id of a stream's aggregate: "incident-<id>" → "<id>".
+	"streamID": func(stream string) string { _, id, _ := strings.Cut(stream, "-"); return id },
 }).Parse(reportHTML))
-
-// label is v in French, v itself when the report does not know it (a status
-// added later still shows).
-func label(labels map[string]string, v string) string {
-	if l, ok := labels[v]; ok {
-		return l
-	}
-	return v
-}
-
-// The French labels of the report, the dashboard's (graph/dashboard's
-// labels.js): the report says what the screens said.
-var (
-	alertStatuses = map[string]string{
-		"draft": "Brouillon", "pending_approval": "En attente du maire", "approved": "Approuvée",
-		"fr_alert_requested": "FR-Alert demandée à la préfecture", "dispatching": "Diffusion en cours", "sent": "Diffusée",
-		"rejected": "Refusée", "cancelled": "Annulée", "expired": "Expirée", "failed": "Échec de la diffusion",
-		"partially_sent": "Partiellement diffusée", "fr_alert_refused": "FR-Alert refusée par la préfecture",
-	}
-	channelStates = map[string]string{
-		"PENDING": "En attente", "SENDING": "Envoi en cours", "DELIVERED": "Remis à tous", "PARTIAL": "Partiellement remis",
-		"FAILED": "Échec", "REFUSED": "Refusé",
-	}
-	channels = map[string]string{
-		"SMS": "SMS", "VOICE": "Appel vocal", "EMAIL": "Courriel", "PUSH": "Notification", "WEBHOOK": "Webhook",
-		"CAP_FEED": "Flux CAP", "FR_ALERT": "FR-Alert",
-	}
-	frAlertStates = map[string]string{"requested": "demandée", "validated": "validée", "refused": "refusée"}
-)
-
-// paris is the time zone the report is printed in (the crisis cells' and the
-// prefectures' of metropolitan France), UTC if the system has no zone database.
-var paris = func() *time.Location {
-	if l, err := time.LoadLocation("Europe/Paris"); err == nil {
-		return l
-	}
-	return time.UTC
-}()
 
 var delayLabels = map[string]string{
 	ReportToQualification:     "Signalement → qualification",

@@ -95,7 +95,7 @@ func TestCausalChainLeadsBackToTheReport(t *testing.T) {
 	if x := entries[5]; x.CausationID != escalation.EventID || x.CorrelationID != escalation.CorrelationID || x.About != "incident-"+s.ID("A") {
 		t.Errorf("drafted alert = %+v", x)
 	}
-	wantSummaries := []string{"Résident inscrit (2 canaux)", "Alerte rédigée : « Évacuez les berges » pour l'incident " + s.ID("A"), "Alerte approuvée"}
+	wantSummaries := []string{"Résident inscrit (2 canaux)", "Alerte rédigée : « Évacuez les berges » pour l'incident « Crue du Vistre »", "Alerte approuvée"}
 	for i, e := range []timeline.Entry{entries[4], entries[5], entries[7]} {
 		if e.Summary != wantSummaries[i] {
 			t.Errorf("summary %q, want %q", e.Summary, wantSummaries[i])

@@ -8,6 +8,7 @@ import (
 
 	"vigie/events"
 	"vigie/events/alert"
+	"vigie/events/labels"
 	"vigie/projections"
 )
 
@@ -83,10 +84,10 @@ func (a *alertStates) save(ctx context.Context, m *projections.Model) error {
 }
 
 // summary evolves the state of e's alert, if any, and returns e's summary.
-func (a *alertStates) summary(e projections.Event) string {
+func (a *alertStates) summary(e projections.Event, n *names) string {
 	id, ok := alertOf(e)
 	if !ok {
-		return summary(e.Event)
+		return describe(e.Event, e.StreamID, n)
 	}
 	st := a.docs[id]
 	st.Progress.Apply(e.Event)
@@ -106,7 +107,7 @@ func (a *alertStates) summary(e projections.Event) string {
 			return dispatchSummary(p, st.Update)
 		}
 	}
-	return summary(e.Event)
+	return describe(e.Event, e.StreamID, n)
 }
 
 // dispatchSummary says how the latest approved message went out, channel by
@@ -172,7 +173,7 @@ func cancellationSummary(p alert.Progress) string {
 	case !some:
 		head = "Échec de l'envoi de l'annulation"
 	case len(people) == 1:
-		head = fmt.Sprintf("Annulation envoyée à %s", plural(people[0].Delivered, "personne", "personnes"))
+		head = fmt.Sprintf("Annulation envoyée à %s", labels.Plural(people[0].Delivered, "personne", "personnes"))
 	}
 	return head + " : " + phrases(p, outcomes)
 }
@@ -188,39 +189,39 @@ func phrases(p alert.Progress, outcomes []alert.ChannelOutcome) string {
 // phrase is one channel's outcome in French, without the free text of any reason
 // (a prefecture's refusal, a provider's error): the timeline carries none.
 func phrase(p alert.Progress, o alert.ChannelOutcome) string {
-	l := labelOf(o.Channel)
+	l := channelOf(o.Channel)
 	switch o.State {
 	case alert.ChannelDelivered:
 		switch {
 		case o.Channel == alert.ChannelCAPFeed:
-			return l.name + " " + l.agree("publié")
+			return l.Label + " " + l.Agree("publié")
 		case !o.CountsKnown:
-			return l.name + " " + l.agree("diffusé")
+			return l.Label + " " + l.Agree("diffusé")
 		case o.Recipients == 0 && o.Sent == 0:
-			return l.name + " sans destinataire inscrit"
+			return l.Label + " sans destinataire inscrit"
 		}
 		total := o.Recipients
 		if total == 0 {
 			total = o.Sent
 		}
-		return fmt.Sprintf("%s %s (%d/%d)", l.name, l.agree("remis"), o.Delivered, total)
+		return fmt.Sprintf("%s %s (%d/%d)", l.Label, l.Agree("remis"), o.Delivered, total)
 	case alert.ChannelPartial:
 		if !o.CountsKnown {
-			return l.name + " " + l.agree("partiel")
+			return l.Label + " " + l.Agree("partiel")
 		}
-		return fmt.Sprintf("%s %s (%s sur %d)", l.name, l.agree("partiel"), plural(o.Failed, "échec", "échecs"), o.Sent)
+		return fmt.Sprintf("%s %s (%s sur %d)", l.Label, l.Agree("partiel"), labels.Plural(o.Failed, "échec", "échecs"), o.Sent)
 	case alert.ChannelFailed:
 		if o.CountsKnown && o.Failed > 0 {
-			return fmt.Sprintf("%s en échec (%s sur %d)", l.name, plural(o.Failed, "échec", "échecs"), o.Sent)
+			return fmt.Sprintf("%s en échec (%s sur %d)", l.Label, labels.Plural(o.Failed, "échec", "échecs"), o.Sent)
 		}
-		return l.name + " en échec"
+		return l.Label + " en échec"
 	case alert.ChannelRefused:
 		if p.Exercise {
-			return l.name + " jamais " + l.agree("diffusé") + " pour un exercice"
+			return l.Label + " jamais " + l.Agree("diffusé") + " pour un exercice"
 		}
-		return l.name + " " + l.agree("refusé") + " par la préfecture"
+		return l.Label + " " + l.Agree("refusé") + " par la préfecture"
 	case alert.ChannelSending:
-		return l.name + " en cours d'envoi"
+		return l.Label + " en cours d'envoi"
 	}
 	if o.Channel == alert.ChannelFrAlert {
 		if p.FrAlert == alert.FrAlertStateValidated {
@@ -228,7 +229,7 @@ func phrase(p alert.Progress, o alert.ChannelOutcome) string {
 		}
 		return "FR-Alert en attente de la préfecture"
 	}
-	return l.name + " en attente"
+	return l.Label + " en attente"
 }
 
 // personal: the channel reaches people one by one (the others publish one
@@ -254,46 +255,14 @@ func started(what string, byChannel map[string]int) string {
 	if !some {
 		return what
 	}
-	return what + " : " + plural(n, "destinataire", "destinataires")
+	return what + " : " + labels.Plural(n, "destinataire", "destinataires")
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 || n == 0 {
-		return fmt.Sprintf("%d %s", n, one)
+// channelOf is a channel's entry in the shared labels (its name and whether its
+// participles agree in the feminine), its own value for one they do not know.
+func channelOf(c alert.Channel) labels.Entry {
+	if e, ok := labels.Channels.Lookup(string(c)); ok {
+		return e
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return labels.Entry{Value: string(c), Label: string(c)}
 }
-
-// channelName is a channel as the timeline names it, and whether the French noun
-// is feminine (its participles agree).
-type channelName struct {
-	name     string
-	feminine bool
-}
-
-func (c channelName) agree(participle string) string {
-	if c.feminine {
-		return participle + "e"
-	}
-	return participle
-}
-
-var channelNames = map[alert.Channel]channelName{
-	alert.ChannelSMS:     {"SMS", false},
-	alert.ChannelVoice:   {"appel vocal", false},
-	alert.ChannelEmail:   {"courriel", false},
-	alert.ChannelPush:    {"notification", true},
-	alert.ChannelWebhook: {"webhook", false},
-	alert.ChannelCAPFeed: {"flux CAP", false},
-	alert.ChannelFrAlert: {"FR-Alert", true},
-}
-
-func labelOf(c alert.Channel) channelName {
-	if n, ok := channelNames[c]; ok {
-		return n
-	}
-	return channelName{name: string(c)}
-}
-
-// channelLabel is the channel's French name.
-func channelLabel(c alert.Channel) string { return labelOf(c).name }

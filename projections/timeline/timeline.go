@@ -9,6 +9,8 @@
 //	                   ms (its metadata's; the store's time only when that is missing)
 //	alert:<id>         JSON of where an alert stands (alert.Progress): what the summary
 //	                   of the end of a dispatch says, channel by channel
+//	name:<stream>      an incident's title or a resource's name, for the summaries of
+//	                   the events about them in other streams
 //
 // Every event is indexed under its domain (the metadata's) and, for a commune's, its
 // département's too. A member is "<commit>.<prepare>|<JSON entry>", the position of
@@ -16,11 +18,17 @@
 // bytes, so events of the same millisecond keep the order of the log, whatever the
 // batches were. The JSON is an Entry.
 //
-// Summaries carry no personal data: identifiers, titles and resource names only,
-// never the free text of a main-courante entry or a reason. Resident events are
-// summarized as "Résident inscrit" and the like, never with their contact details
-// (sealed in the event, and unreadable for good once the resident's key is shredded);
-// an alert's summary names its headline, the public text residents receive.
+// Summaries are French (vigie/events/labels, the dashboard's words) and name things
+// as a person does: an incident by its title, a resource by its name (the
+// projection keeps both, name:<stream>, for the events of other streams that are
+// about them), never by an identifier. They carry no personal data: never the free
+// text of a main-courante entry (« Mme Dupont, 06 … ») nor a reason, which this
+// index, kept for the whole crisis at the département's level too, must not copy; the
+// after-action report, which holds the main courante anyway, puts the entry's text
+// on its line (LogLine). Resident events are summarized as "Résident inscrit" and the
+// like, never with their contact details (sealed in the event, and unreadable for
+// good once the resident's key is shredded); an alert's summary names its headline,
+// the public text residents receive.
 //
 // About names, for an event about an incident outside the incident's stream (a
 // resource engaged on it, an alert drafted about it), the incident's stream: the
@@ -39,6 +47,7 @@ import (
 	"vigie/events"
 	"vigie/events/alert"
 	"vigie/events/incident"
+	"vigie/events/labels"
 	"vigie/events/reinforcement"
 	"vigie/events/resident"
 	"vigie/events/resource"
@@ -114,19 +123,24 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 	if err != nil {
 		return err
 	}
+	names, err := loadNames(ctx, m, batch)
+	if err != nil {
+		return err
+	}
 	out := make([]indexed, 0, len(batch))
 	for _, e := range batch {
 		domain := domainOf(e)
 		if !strings.HasPrefix(domain, "dep:") {
 			return fmt.Errorf("timeline: %s@%d (%s): no domain to file it under (%q)", e.StreamID, e.Revision, e.Type, domain)
 		}
+		names.record(e)
 		at := e.Meta.OccurredAt
 		if at.IsZero() {
 			at = e.Created // the log's time: the same for a rebuild
 		}
 		entry := Entry{
 			At: at.UTC(), Domain: domain, Actor: e.Meta.Actor, Role: e.Meta.Role, Type: e.Type, StreamID: e.StreamID,
-			Summary: alerts.summary(e), EventID: e.Meta.EventID, CorrelationID: e.Meta.CorrelationID, CausationID: e.Meta.CausationID,
+			Summary: alerts.summary(e, names), EventID: e.Meta.EventID, CorrelationID: e.Meta.CorrelationID, CausationID: e.Meta.CausationID,
 			About: about(e), Position: e.Position,
 		}
 		b, err := json.Marshal(entry)
@@ -144,6 +158,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 			m.W.ZAdd(ctx, k, redis.Z{Score: x.score, Member: x.member})
 		}
 	}
+	names.save(ctx, m)
 	return alerts.save(ctx, m)
 }
 
@@ -201,20 +216,42 @@ func about(e projections.Event) string {
 }
 
 // summary is the one line the timeline shows of an event, in French, without
-// personal data.
-func summary(ev events.Event) string {
+// personal data, when nothing is known of the things it is about (their names).
+func summary(ev events.Event) string { return describe(ev, "", nil) }
+
+// quoted is a title or a name within a sentence: « Crue du Vistre ».
+func quoted(s string) string { return "« " + s + " »" }
+
+// describe is the summary of ev, of stream, naming what it is about from names.
+func describe(ev events.Event, stream string, n *names) string {
+	// theIncident names the incident of id: « l'incident « Crue A » », or
+	// « un incident » when its title is unknown (never its id).
+	theIncident := func(id string) string {
+		if t := n.of(events.StreamID(events.CategoryIncident, id)); t != "" {
+			return "l'incident " + quoted(t)
+		}
+		return "un incident"
+	}
+	// resource is the resource of the event's stream: « Ressource « Pompe 1 » ».
+	theResource := func() string {
+		if name := n.of(stream); name != "" {
+			return "Ressource " + quoted(name)
+		}
+		return "Ressource"
+	}
 	switch ev := ev.(type) {
 	case incident.IncidentReported:
-		s := "Incident signalé : " + ev.Title + " (" + label(incidentKinds, string(ev.Kind))
+		s := "Incident signalé : " + ev.Title + " (" + labels.IncidentKinds.Of(string(ev.Kind))
 		if ev.Severity != "" {
-			s += ", gravité " + label(severities, string(ev.Severity))
+			s += ", gravité " + labels.Severities.Of(string(ev.Severity))
 		}
 		return s + ")"
 	case incident.IncidentQualified:
-		return "Incident qualifié : " + label(incidentKinds, string(ev.Kind)) + ", gravité " + label(severities, string(ev.Severity))
+		return "Incident qualifié : " + labels.IncidentKinds.Of(string(ev.Kind)) + ", gravité " + labels.Severities.Of(string(ev.Severity))
 	case incident.LogEntryAdded:
+		// Not its text: see the package's doc (the report adds it, LogLine).
 		if ev.Corrects != "" {
-			return "Main courante : correction de l'entrée " + ev.Corrects
+			return "Main courante : entrée corrigée"
 		}
 		return "Main courante : entrée ajoutée"
 	case incident.IncidentEscalated:
@@ -227,24 +264,28 @@ func summary(ev events.Event) string {
 		return "Incident rouvert"
 
 	case resource.ResourceRegistered:
-		s := "Ressource enregistrée : " + ev.Name + " (" + label(resourceKinds, string(ev.Kind))
+		s := "Ressource enregistrée : " + ev.Name + " (" + labels.ResourceKinds.Of(string(ev.Kind))
 		if ev.Capacity > 0 {
-			s += fmt.Sprintf(", %d places", ev.Capacity)
+			s += ", " + labels.Plural(ev.Capacity, "place", "places")
 		}
 		return s + ")"
 	case resource.ResourceEngaged:
-		return "Ressource engagée sur l'incident " + ev.IncidentID
+		return theResource() + " engagée sur " + theIncident(ev.IncidentID)
 	case resource.ResourceReleased:
-		return "Ressource dégagée de l'incident " + ev.IncidentID
+		return theResource() + " dégagée de " + theIncident(ev.IncidentID)
 	case resource.ResourceStatusChanged:
-		return "Ressource " + label(resourceStatuses, string(ev.Status))
+		return theResource() + " " + labels.ResourceStatuses.Of(string(ev.Status))
 	case resource.ShelterOccupancyChanged:
-		return fmt.Sprintf("Centre d'hébergement : %d → %d personnes", ev.Previous, ev.Occupancy)
+		centre := "Centre d'hébergement"
+		if name := n.of(stream); name != "" {
+			centre += " " + quoted(name)
+		}
+		return fmt.Sprintf("%s : %d → %s", centre, ev.Previous, labels.Plural(ev.Occupancy, "personne", "personnes"))
 
 	case reinforcement.ReinforcementRequested:
-		return fmt.Sprintf("Renfort demandé : %d × %s pour l'incident %s", ev.Quantity, label(resourceKinds, string(ev.Kind)), ev.IncidentID)
+		return "Renfort demandé : " + labels.ResourceKinds.Count(ev.Quantity, string(ev.Kind)) + " pour " + theIncident(ev.IncidentID)
 	case reinforcement.ReinforcementAccepted:
-		return fmt.Sprintf("Renfort accepté : %d", ev.Quantity)
+		return "Renfort accepté : " + labels.Plural(ev.Quantity, "moyen accordé", "moyens accordés")
 	case reinforcement.ReinforcementRefused:
 		return "Renfort refusé"
 	case reinforcement.ReinforcementDispatched:
@@ -257,7 +298,7 @@ func summary(ev events.Event) string {
 	case alert.AlertDrafted:
 		s := "Alerte rédigée : « " + ev.Content.Headline + " »"
 		if ev.IncidentID != "" {
-			s += " pour l'incident " + ev.IncidentID
+			s += " pour " + theIncident(ev.IncidentID)
 		}
 		if ev.Exercise {
 			s += " (EXERCICE)"
@@ -297,23 +338,39 @@ func summary(ev events.Event) string {
 		// be said truthfully.
 		return "Diffusion terminée"
 	case alert.AlertDispatchFailed:
-		return "Échec de diffusion sur le canal " + channelLabel(ev.Channel)
+		return "Échec de diffusion sur le canal " + channelOf(ev.Channel).Label
 	case alert.DeliveriesRecorded:
-		return fmt.Sprintf("Diffusion %s : %d envoyés, %d remis, %d échecs", channelLabel(ev.Channel), ev.Sent, ev.Delivered, ev.Failed)
+		// The counts are of messages (« un message envoyé »).
+		return fmt.Sprintf("Diffusion %s : %s, %s, %s", channelOf(ev.Channel).Label, labels.Plural(ev.Sent, "envoyé", "envoyés"),
+			labels.Plural(ev.Delivered, "remis", "remis"), labels.Plural(ev.Failed, "échec", "échecs"))
 
 	case resident.ResidentRegistered:
-		return fmt.Sprintf("Résident inscrit (%d canaux)", len(ev.Channels))
+		return "Résident inscrit (" + labels.Plural(len(ev.Channels), "canal", "canaux") + ")"
 	case resident.ResidentErased:
 		return "Résident effacé : coordonnées détruites"
 
 	case role.RoleGranted:
-		return "Rôle " + label(roles, ev.Role) + " attribué à " + ev.Subject
+		return "Rôle " + labels.Roles.Of(ev.Role) + " attribué à " + ev.Subject
 	case role.RoleRevoked:
-		return "Rôle " + label(roles, ev.Role) + " retiré à " + ev.Subject
+		return "Rôle " + labels.Roles.Of(ev.Role) + " retiré à " + ev.Subject
 	case role.RoleGrantRequested:
-		return "Attribution du rôle " + label(roles, ev.Role) + " à " + ev.Subject + " demandée : en attente de la confirmation d'une autre personne"
+		return "Attribution du rôle " + labels.Roles.Of(ev.Role) + " à " + ev.Subject + " demandée : en attente de la confirmation d'une autre personne"
 	case role.RoleGrantConfirmed:
-		return "Attribution du rôle " + label(roles, ev.Role) + " à " + ev.Subject + " confirmée (demandée par " + ev.RequestedBy + ")"
+		return "Attribution du rôle " + labels.Roles.Of(ev.Role) + " à " + ev.Subject + " confirmée (demandée par " + ev.RequestedBy + ")"
 	}
 	return ev.EventType()
 }
+
+// LogLine is the line of a main-courante entry with its text, for the readers who
+// hold the main courante anyway (the after-action report): « Main courante :
+// Montée des eaux rue Jean-Jaurès », shortened to one line.
+func LogLine(ev incident.LogEntryAdded) string {
+	if ev.Corrects != "" {
+		return "Main courante, correction : " + labels.Truncate(ev.Text, maxText)
+	}
+	return "Main courante : " + labels.Truncate(ev.Text, maxText)
+}
+
+// maxText bounds the text of a main-courante entry on its one line (the board
+// has it whole).
+const maxText = 200

@@ -208,9 +208,10 @@ func TestTimelineAfterACrisis(t *testing.T) {
 		1: "Incident qualifié : inondation, gravité sévère",
 		2: "Main courante : entrée ajoutée",
 		3: "Ressource enregistrée : Pompe 1 (matériel)",
-		4: "Ressource engagée sur l'incident " + s.ID("A"),
+		// Things by their names, never their ids.
+		4: "Ressource « Pompe 1 » engagée sur l'incident « Crue du Vistre »",
 		5: "Ressource enregistrée : Gymnase (centre d'hébergement, 200 places)",
-		6: "Centre d'hébergement : 0 → 40 personnes",
+		6: "Centre d'hébergement « Gymnase » : 0 → 40 personnes",
 		7: "Rôle opérateur attribué à sub-new-operator",
 		8: "Direction de l'incident transférée à la préfecture",
 	}
@@ -253,7 +254,7 @@ func TestTimelineAfterACrisis(t *testing.T) {
 	if err != nil || !slices.Equal(types(som), []string{"IncidentReported", "ReinforcementRequested", "ReinforcementRefused"}) {
 		t.Fatalf("Range(sommieres) = %q, %v", types(som), err)
 	}
-	if want := "Renfort demandé : 2 × équipe pour l'incident " + s.ID("B"); som[1].Summary != want || som[2].Summary != "Renfort refusé" || som[2].Role != pref.Role {
+	if want := "Renfort demandé : 2 équipes pour l'incident « Crue du Vidourle »"; som[1].Summary != want || som[2].Summary != "Renfort refusé" || som[2].Role != pref.Role {
 		t.Errorf("Sommières' requests = %+v", som[1:])
 	}
 	if got, err := r.Range(ctx, ales, time.Time{}, time.Time{}, timeline.Page{}); err != nil || !slices.Equal(types(got), []string{"IncidentReported", "RoleGranted"}) {

@@ -86,7 +86,7 @@ func Render(in AlertInput) (Alert, error) {
 	info := Info{
 		Language: lang, Categories: []string{string(c.Category)}, Event: c.Event,
 		Urgency: string(c.Urgency), Severity: string(c.Severity), Certainty: string(c.Certainty),
-		SenderName: "Vigie — " + in.Domain, Headline: c.Headline, Description: c.Description, Instruction: c.Instruction,
+		SenderName: SenderName(in.Domain), Headline: c.Headline, Description: c.Description, Instruction: c.Instruction,
 		Areas: []Area{area},
 	}
 	if c.Effective != nil {

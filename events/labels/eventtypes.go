@@ -1,0 +1,56 @@
+package labels
+
+// EventTypes: what an event of the contract records, as the decision column of a
+// report or a timeline names it (« incident signalé »), keyed by event type. Not
+// a GraphQL enum: the gateway serves the type as the log stores it.
+var EventTypes = set("",
+	Entry{Value: "IncidentReported", Label: "incident signalé"},
+	Entry{Value: "IncidentQualified", Label: "incident qualifié"},
+	Entry{Value: "LogEntryAdded", Label: "main courante"},
+	Entry{Value: "IncidentEscalated", Label: "direction transférée à la préfecture"},
+	Entry{Value: "IncidentStabilized", Label: "incident stabilisé"},
+	Entry{Value: "IncidentClosed", Label: "incident clos"},
+	Entry{Value: "IncidentReopened", Label: "incident rouvert"},
+	Entry{Value: "ResourceRegistered", Label: "ressource enregistrée"},
+	Entry{Value: "ResourceEngaged", Label: "ressource engagée"},
+	Entry{Value: "ResourceReleased", Label: "ressource dégagée"},
+	Entry{Value: "ResourceStatusChanged", Label: "statut d'une ressource"},
+	Entry{Value: "ShelterOccupancyChanged", Label: "occupation d'un centre d'hébergement"},
+	Entry{Value: "ReinforcementRequested", Label: "renfort demandé"},
+	Entry{Value: "ReinforcementAccepted", Label: "renfort accepté"},
+	Entry{Value: "ReinforcementRefused", Label: "renfort refusé"},
+	Entry{Value: "ReinforcementDispatched", Label: "renfort envoyé"},
+	Entry{Value: "ReinforcementArrived", Label: "renfort arrivé"},
+	Entry{Value: "ReinforcementReleased", Label: "renfort libéré"},
+	Entry{Value: "AlertDrafted", Label: "alerte rédigée"},
+	Entry{Value: "AlertRevised", Label: "alerte révisée"},
+	Entry{Value: "AlertSubmitted", Label: "alerte soumise au maire"},
+	Entry{Value: "AlertApproved", Label: "alerte approuvée"},
+	Entry{Value: "AlertRejected", Label: "alerte rejetée"},
+	Entry{Value: "FrAlertRequested", Label: "FR-Alert demandée"},
+	Entry{Value: "FrAlertValidated", Label: "FR-Alert validée"},
+	Entry{Value: "FrAlertRefused", Label: "FR-Alert refusée"},
+	Entry{Value: "FrAlertBroadcastConfirmed", Label: "FR-Alert diffusée"},
+	Entry{Value: "AlertCancelled", Label: "alerte annulée"},
+	Entry{Value: "AlertExpired", Label: "alerte expirée"},
+	Entry{Value: "AlertDispatchStarted", Label: "diffusion commencée"},
+	Entry{Value: "AlertSent", Label: "diffusion terminée"},
+	Entry{Value: "AlertDispatchFailed", Label: "échec de diffusion"},
+	Entry{Value: "DeliveriesRecorded", Label: "remises comptées"},
+	Entry{Value: "ResidentRegistered", Label: "résident inscrit"},
+	Entry{Value: "ResidentErased", Label: "résident effacé"},
+	Entry{Value: "ResidentKeyIssued", Label: "clé de résident créée"},
+	Entry{Value: "ResidentKeyWrapped", Label: "clé de résident protégée"},
+	Entry{Value: "RoleGranted", Label: "rôle attribué"},
+	Entry{Value: "RoleRevoked", Label: "rôle retiré"},
+	Entry{Value: "RoleGrantRequested", Label: "attribution de rôle demandée"},
+	Entry{Value: "RoleGrantConfirmed", Label: "attribution de rôle confirmée"},
+)
+
+// FrAlertDecisions: where an alert's FR-Alert request stands with the
+// prefecture (« la demande FR-Alert est … »), as the alerts board keeps it.
+var FrAlertDecisions = set("",
+	Entry{Value: "requested", Label: "demandée"},
+	Entry{Value: "validated", Label: "validée"},
+	Entry{Value: "refused", Label: "refusée"},
+)
