@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -187,4 +189,36 @@ type anyone struct{}
 
 func (anyone) Authenticate(context.Context, string) (auth.Caller, error) {
 	return auth.Caller{Principal: policies.Principal{Subject: "u-limits", Grants: []policies.Grant{{Role: "observer", Domain: "dep:30"}}}}, nil
+}
+
+// The gateway's own answers are written where they are returned: every string literal
+// given to resolver.Error, refuse or refuseInit in the gateway's sources is read here
+// (a new English message in any resolver file fails this test, not only those listed
+// above).
+func TestTheGatewaysLiteralMessagesAreFrench(t *testing.T) {
+	files, err := filepath.Glob("resolver/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, "gateway.go", "costs.go", "session.go", "capfeed.go")
+	call := regexp.MustCompile(`(?:Error\(Code\w+|refuse\(w, [^,]+|refuseInit\(ctx), "((?:[^"\\]|\\.)*)"`)
+	seen := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range call.FindAllStringSubmatch(string(src), -1) {
+			seen++
+			if english.MatchString(m[1]) {
+				t.Errorf("%s: %q reads English", f, m[1])
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("read %d messages in the gateway's sources: the pattern no longer matches how they are written", seen)
+	}
 }

@@ -167,12 +167,12 @@ func New(cfg Config) (http.Handler, error) {
 			token, ok := auth.Bearer(p.Authorization())
 			if !ok {
 				cfg.authFailed(ctx, "websocket", auth.Failure(auth.ErrNoToken))
-				return refuseInit(ctx, "unauthenticated: connection_init must carry {\"Authorization\":\"Bearer …\"}")
+				return refuseInit(ctx, "authentification requise : connection_init doit porter {\"Authorization\":\"Bearer …\"}")
 			}
 			c, err := cfg.Auth.Authenticate(ctx, token)
 			if err != nil {
 				cfg.authFailed(ctx, "websocket", auth.Failure(err))
-				return refuseInit(ctx, "unauthenticated: the token does not verify")
+				return refuseInit(ctx, "authentification refusée : le jeton ne se vérifie pas")
 			}
 			return openSession(ctx, token, c), nil, nil
 		},
@@ -356,12 +356,12 @@ func transports(next http.Handler) http.Handler {
 		case http.MethodGet, http.MethodHead, http.MethodOptions: // queries, websocket, CORS
 		case http.MethodPost:
 			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-				refuse(w, http.StatusUnsupportedMediaType, "send the operation as JSON with Content-Type: application/json")
+				refuse(w, http.StatusUnsupportedMediaType, "envoyez l'opération en JSON avec Content-Type: application/json")
 				return
 			}
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			refuse(w, http.StatusMethodNotAllowed, "use POST (or GET, or a websocket) on /graphql")
+			refuse(w, http.StatusMethodNotAllowed, "utilisez POST (ou GET, ou un websocket) sur /graphql")
 			return
 		}
 		next.ServeHTTP(w, r)

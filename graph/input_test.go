@@ -140,7 +140,7 @@ func TestBadInputGetsAClearCodedErrorAndAppendsNothing(t *testing.T) {
 		{name: "a title far over its bound", send: do(reportMutation, reportInput(map[string]any{"title": strings.Repeat("é", 100_000)})),
 			code: "INVALID_INPUT", says: "title"},
 		{name: "a negative quantity", send: do(`mutation { requestReinforcement(input:{domain:"dep:30/com:30189", incidentId:"i", kind:TEAM, quantity:-1}){ id } }`, nil),
-			code: "INVALID_INPUT", says: "quantity"},
+			code: "INVALID_INPUT", says: "quantité"},
 		{name: "a query nested too deeply", send: do(nested(20), nil), code: "INVALID_INPUT", says: "trop imbriquée"},
 		{name: "a very expensive query",
 			send: do(aliased(200, `incidents(domain:"dep:30"){ id log { at author text } resources { id name status } }`), nil),

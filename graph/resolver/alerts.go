@@ -9,6 +9,7 @@ import (
 
 	"vigie/events"
 	"vigie/events/alert"
+	"vigie/events/labels"
 	"vigie/events/store"
 	"vigie/graph/model"
 	"vigie/identity"
@@ -46,7 +47,7 @@ func (r *Resolver) alertAfter(ctx context.Context, reply *alertspb.AlertReply) (
 	r.settle(ctx, alertboard.Name, store.Position{Commit: reply.CommitPosition, Prepare: reply.PreparePosition})
 	doc, ok, err := r.alertBoard().Get(ctx, reply.AlertId)
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	if !ok {
 		// The board has not caught up (the answer says STALE): what the service told.
@@ -185,7 +186,7 @@ func (r *Resolver) draftAlert(ctx context.Context, in model.DraftAlertInput, cmd
 
 func (r *Resolver) updateAlert(ctx context.Context, id string, in model.DraftAlertInput, cmd *string) (*model.Alert, error) {
 	if doc, ok, err := r.alertBoard().Get(ctx, id); err == nil && ok && doc.Domain != in.Domain && r.canRead(ctx, doc.Domain, policies.ObjectAlert) {
-		return nil, Error(CodeInvalidInput, "domain: an alert stays in the domain it was drafted in")
+		return nil, Error(CodeInvalidInput, "une alerte reste sur le territoire où elle a été rédigée")
 	}
 	cont, channels := content(in)
 	return r.alertCommand(ctx, id, policies.ActionDraft, func(ctx context.Context) (*alertspb.AlertReply, error) {
@@ -199,16 +200,16 @@ func (r *Resolver) approveAlert(ctx context.Context, id string, audience []model
 	req := &alertspb.ApproveRequest{CommandId: cmdID(cmd), AlertId: id}
 	for _, a := range audience {
 		if !a.Channel.IsValid() {
-			return nil, Error(CodeInvalidInput, "audience: unknown channel "+string(a.Channel))
+			return nil, Error(CodeInvalidInput, "audience : canal inconnu "+string(a.Channel))
 		}
 		if a.Recipients < 0 || a.Recipients > math.MaxInt32 {
-			return nil, Error(CodeInvalidInput, "audience: recipients of "+string(a.Channel)+" must be between 0 and 2147483647")
+			return nil, Error(CodeInvalidInput, "audience : le nombre de destinataires du canal "+labels.Channels.Of(string(a.Channel))+" doit être entre 0 et 2147483647")
 		}
 		if req.Audience == nil {
 			req.Audience = make(map[string]int32, len(audience))
 		}
 		if _, twice := req.Audience[string(a.Channel)]; twice {
-			return nil, Error(CodeInvalidInput, "audience: "+string(a.Channel)+" given twice")
+			return nil, Error(CodeInvalidInput, "audience : canal "+labels.Channels.Of(string(a.Channel))+" donné deux fois")
 		}
 		req.Audience[string(a.Channel)] = int32(a.Recipients)
 	}
@@ -227,7 +228,7 @@ func (r *Resolver) alertAudience(ctx context.Context, id string) ([]model.Audien
 	}
 	doc, ok, err := r.alertBoard().Get(ctx, id)
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	if !ok || !r.canRead(ctx, doc.Domain, policies.ObjectAlert) {
 		return nil, errNotFound
@@ -291,7 +292,7 @@ func (r *Resolver) alerts(ctx context.Context, domain string, statuses []model.A
 	}
 	docs, err := r.alertBoard().List(ctx, domain, st)
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.Alert, len(docs))
 	for i, d := range docs {
@@ -322,7 +323,7 @@ func (r *Resolver) pendingApprovals(ctx context.Context) ([]model.Alert, error) 
 			}
 			docs, err := r.alertBoard().List(ctx, domain, []string{want.status})
 			if err != nil {
-				return nil, Error(CodeUnavailable, "read model unavailable")
+				return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 			}
 			for _, d := range docs {
 				if !seen[d.ID] {

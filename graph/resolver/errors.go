@@ -48,12 +48,14 @@ func (e refusal) Error() string { return e.msg }
 const (
 	MsgUnauthenticated = "authentification requise : envoyez Authorization: Bearer <jeton>"
 	// Refusals say nothing of what exists elsewhere: the same words for every domain.
-	MsgForbidden     = "action non autorisée pour votre rôle sur ce territoire"
-	MsgNotFound      = "introuvable (ou hors de votre territoire)"
-	MsgTimeout       = "le service n'a pas répondu à temps : réessayez"
-	MsgConflict      = "modification concurrente : réessayez"
-	MsgUnavailable   = "service indisponible : réessayez dans un instant"
-	MsgInvalidDomain = "territoire invalide : attendu un département comme dep:30 ou une commune comme dep:30/com:30189"
+	MsgForbidden   = "action non autorisée pour votre rôle sur ce territoire"
+	MsgNotFound    = "introuvable (ou hors de votre territoire)"
+	MsgTimeout     = "le service n'a pas répondu à temps : réessayez"
+	MsgConflict    = "modification concurrente : réessayez"
+	MsgUnavailable = "service indisponible : réessayez dans un instant"
+	// MsgReadModelUnavailable: the boards (Redis) did not answer.
+	MsgReadModelUnavailable = "tableaux indisponibles : réessayez dans un instant"
+	MsgInvalidDomain        = "territoire invalide : attendu un département comme dep:30 ou une commune comme dep:30/com:30189"
 )
 
 var (

@@ -55,7 +55,7 @@ func (r *Resolver) incidentAfterOr(ctx context.Context, reply *incidentspb.Incid
 		return &known, nil
 	}
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := incidentFrom(doc)
 	return &out, nil
@@ -103,7 +103,7 @@ func (r *Resolver) incidents(ctx context.Context, domain string, status []model.
 	statuses = slices.Compact(statuses)
 	docs, err := r.board().List(ctx, domain, statuses, incidentboard.Page{})
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.Incident, len(docs))
 	for i, d := range docs {
@@ -123,7 +123,7 @@ func (r *Resolver) incident(ctx context.Context, id string) (*model.Incident, er
 		return nil, nil
 	}
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	if !r.canRead(ctx, doc.Domain, policies.ObjectIncident) {
 		return nil, nil
@@ -142,7 +142,7 @@ func (r *Resolver) incidentLog(ctx context.Context, in *model.Incident) ([]model
 	}
 	entries, err := r.board().Log(ctx, in.ID, incidentboard.Page{Limit: maxLog})
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.LogEntry, len(entries))
 	for i, e := range entries {
@@ -158,7 +158,7 @@ func (r *Resolver) incidentCounts(ctx context.Context, domain string) ([]model.C
 	}
 	counts, err := r.board().Counts(ctx, domain)
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.Count, 0, len(counts))
 	for k, v := range counts {

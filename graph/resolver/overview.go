@@ -40,7 +40,7 @@ func (r *Resolver) overview(ctx context.Context, domain string, first, offset *i
 	o, l := pageOf(first, offset)
 	docs, err := prefecture.Reader{Redis: r.Redis}.Overview(ctx, departementOf(domain), prefecture.Page{Offset: o, Limit: l})
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.Incident, 0, len(docs))
 	for _, d := range docs {
@@ -73,7 +73,7 @@ func (r *Resolver) reinforcements(ctx context.Context, domain string, status []m
 	statuses = slices.Compact(statuses)
 	docs, err := prefecture.Reader{Redis: r.Redis}.Reinforcements(ctx, departementOf(domain), statuses, prefecture.Page{})
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.Reinforcement, 0, len(docs))
 	for _, d := range docs {
@@ -105,7 +105,7 @@ func (r *Resolver) timeline(ctx context.Context, domain string, from, to *time.T
 	}
 	entries, err := timeline.Reader{Redis: r.Redis}.Range(ctx, domain, f, t, timeline.Page{})
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.TimelineEntry, len(entries))
 	for i, e := range entries {

@@ -44,7 +44,7 @@ func (r *Resolver) requestReinforcement(ctx context.Context, in model.RequestRei
 		return nil, err
 	}
 	if in.Quantity < 0 || in.Quantity > 1<<20 {
-		return nil, Error(CodeInvalidInput, "quantity out of range")
+		return nil, Error(CodeInvalidInput, "quantité hors limites : entre 0 et 1048576")
 	}
 	req := &resourcespb.ReinforcementRequest{CommandId: cmdID(cmd), Domain: in.Domain, IncidentId: in.IncidentID, Kind: lower(string(in.Kind)), Quantity: int32(in.Quantity)}
 	if in.Reason != nil {
@@ -57,7 +57,7 @@ func (r *Resolver) requestReinforcement(ctx context.Context, in model.RequestRei
 
 func (r *Resolver) acceptReinforcement(ctx context.Context, id string, quantity int, note *string, cmd *string) (*model.Reinforcement, error) {
 	if quantity < 0 || quantity > 1<<20 {
-		return nil, Error(CodeInvalidInput, "quantity out of range")
+		return nil, Error(CodeInvalidInput, "quantité hors limites : entre 0 et 1048576")
 	}
 	req := &resourcespb.AcceptReinforcementRequest{CommandId: cmdID(cmd), RequestId: id, Quantity: int32(quantity)}
 	if note != nil {

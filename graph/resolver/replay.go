@@ -35,7 +35,7 @@ func (r *Resolver) replay(ctx context.Context, domain string, at time.Time) (*mo
 		if ctx.Err() != nil {
 			return nil, Error(CodeUnavailable, "rejeu abandonné : la requête a pris fin")
 		}
-		return nil, Error(CodeUnavailable, "replay unavailable")
+		return nil, Error(CodeUnavailable, "rejeu indisponible : réessayez dans un instant")
 	}
 	out := &model.Replay{At: b.At, Events: b.Events, Incidents: []model.Incident{}, Resources: []model.Resource{}, Alerts: []model.Alert{}}
 	readsResources := r.canRead(ctx, domain, policies.ObjectResource)
@@ -92,7 +92,7 @@ func (r *Resolver) causalChain(ctx context.Context, domain, eventID string) ([]m
 	}
 	chain, err := timeline.Reader{Redis: r.Redis}.Chain(ctx, domain, eventID)
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.TimelineEntry, len(chain))
 	for i, e := range chain {
@@ -118,7 +118,7 @@ func (r *Resolver) decisionDelays(ctx context.Context, domain string, from, to *
 	}
 	d, err := r.Replay.Delays(ctx, domain, f, t)
 	if err != nil {
-		return nil, Error(CodeUnavailable, "decision delays unavailable")
+		return nil, Error(CodeUnavailable, "délais de décision indisponibles : réessayez dans un instant")
 	}
 	return delaysFrom(d), nil
 }

@@ -41,7 +41,7 @@ func (r *Resolver) resources(ctx context.Context, domain string, kind *model.Res
 	}
 	docs, err := r.resourceBoard().List(ctx, domain, k, s, resourceboard.Page{})
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.Resource, len(docs))
 	for i, d := range docs {
@@ -57,7 +57,7 @@ func (r *Resolver) incidentResources(ctx context.Context, in *model.Incident) ([
 	}
 	docs, err := r.resourceBoard().EngagedOn(ctx, in.ID, resourceboard.Page{})
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := make([]model.Resource, 0, len(docs))
 	for _, d := range docs {
@@ -77,7 +77,7 @@ func (r *Resolver) shelters(ctx context.Context, domain string) (*model.ShelterT
 	}
 	t, err := r.resourceBoard().Shelters(ctx, domain)
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	return &model.ShelterTotals{Shelters: int(t.Shelters), Capacity: int(t.Capacity), Occupancy: int(t.Occupancy)}, nil
 }
@@ -118,7 +118,7 @@ func (r *Resolver) resourceAfterOr(ctx context.Context, reply *resourcespb.Resou
 		return &known, nil
 	}
 	if err != nil {
-		return nil, Error(CodeUnavailable, "read model unavailable")
+		return nil, Error(CodeUnavailable, MsgReadModelUnavailable)
 	}
 	out := resourceFrom(doc)
 	return &out, nil
@@ -132,7 +132,7 @@ func (r *Resolver) registerResource(ctx context.Context, in model.RegisterResour
 	req := &resourcespb.RegisterRequest{CommandId: cmdID(cmd), Domain: in.Domain, Kind: lower(string(in.Kind)), Name: in.Name}
 	if in.Capacity != nil {
 		if *in.Capacity < 0 || *in.Capacity > 1<<30 {
-			return nil, Error(CodeInvalidInput, "capacity out of range")
+			return nil, Error(CodeInvalidInput, "capacité hors limites")
 		}
 		req.Capacity = int32(*in.Capacity)
 	}
@@ -168,7 +168,7 @@ func (r *Resolver) setResourceStatus(ctx context.Context, resourceID string, sta
 
 func (r *Resolver) setShelterOccupancy(ctx context.Context, resourceID string, occupancy int, cmd *string) (*model.Resource, error) {
 	if occupancy < -1<<30 || occupancy > 1<<30 {
-		return nil, Error(CodeInvalidInput, "occupancy out of range")
+		return nil, Error(CodeInvalidInput, "occupation hors limites")
 	}
 	return r.resourceCommand(ctx, resourceID, policies.ActionSetOccupancy, func(ctx context.Context) (*resourcespb.ResourceReply, error) {
 		return r.Resources.SetOccupancy(ctx, &resourcespb.SetOccupancyRequest{CommandId: cmdID(cmd), ResourceId: resourceID, Occupancy: int32(occupancy)})
