@@ -432,7 +432,8 @@ function renderResources(byId) {
     const counts = {};
     for (const r of list) counts[r.status] = (counts[r.status] || 0) + 1;
     out.push(h('div', { class: 'res-group' },
-      h('h3', {}, `${L.RKIND[kind] || kind} — ${Object.entries(counts).map(([s, n]) => `${n} ${L.RSTATUS[s] || s}`).join(', ')}`),
+      // « Équipes — 3 engagées, 1 disponible »: the status agrees with its count.
+      h('h3', {}, `${L.RKIND[kind] || kind} — ${Object.entries(counts).map(([s, n]) => `${n} ${L.RSTATUS[s] || s}${n > 1 && L.RSTATUS[s] ? 's' : ''}`).join(', ')}`),
       h('ul', {}, list.map(r => h('li', { dataset: { testid: 'resource', resourceId: r.id, status: r.status } },
         h('span', { class: `rstatus ${r.status}` }, L.RSTATUS[r.status] || r.status), ' ', r.name,
         r.incidentId && byId.get(r.incidentId) ? h('span', { class: 'commune-name' }, `sur : ${byId.get(r.incidentId).title}`) : null)))));
