@@ -11,6 +11,7 @@ import { GardMap, loadCommunes, communeCode } from './map.js';
 const ACTIVE = ['REPORTED', 'QUALIFIED', 'ESCALATED', 'STABILIZED'];
 const INCIDENT_FIELDS = 'id domain kind title severity status reportedAt location { lat lon } directedByPrefecture';
 const RESOURCE_FIELDS = 'id domain kind name status incidentId capacity occupancy';
+const RF_FIELDS = 'id domain incidentId kind quantity accepted status';
 const DELIVERY_FIELDS = 'channel state reason sent delivered failed';
 const VERSION_FIELDS = 'version headline description instruction severity approvedBy approvedAt';
 const ALERT_FIELDS = `id domain status event headline author approvedBy exercise channels capUrl deliveries { ${DELIVERY_FIELDS} }
@@ -26,7 +27,7 @@ const state = {
   map: null,
   domain: '',
   view: 'board',
-  board: { incidents: [], resources: [], alerts: [], counts: [], shelters: null },
+  board: { incidents: [], resources: [], alerts: [], counts: [], shelters: null, reinforcements: [] },
   alertsError: '',
   pending: [],
   pendingSeen: null,
@@ -46,7 +47,9 @@ const state = {
 async function init() {
   $('#signin-form').addEventListener('submit', onSignIn);
   $('#signout').addEventListener('click', signOut);
-  for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => show(b.dataset.view));
+  for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => { show(b.dataset.view); menu(false); });
+  $('#menu-toggle').addEventListener('click', () => menu($('#menu-toggle').getAttribute('aria-expanded') !== 'true'));
+  $('#report-locate').addEventListener('click', locate);
   $('#domain').addEventListener('change', (e) => selectDomain(e.target.value));
   $('#incident-close').addEventListener('click', () => $('#incident-dialog').close());
   $('#incident-dialog').addEventListener('close', () => { state.openIncident = null; });
@@ -105,6 +108,9 @@ async function start(session) {
   $('#signin').hidden = true;
   $('#app').hidden = false;
   $('#who').textContent = `${session.subject} — ${[...new Set(session.grants.map(g => L.ROLE[g.role] || g.role))].join(', ')}`;
+  $('#who').title = $('#who').textContent; // whole, where the header cuts it short
+  // Where the device can tell its position (a phone, a tablet; loopback or https).
+  $('[data-testid="report-locate-box"]').hidden = !geolocationAllowed();
   const [geo, me] = await Promise.allSettled([loadCommunes(), query(session.token, '{ me { subject roles { role domain } } }')]);
   if (me.status === 'fulfilled') session.addGrants(me.value.me.roles);
   else if (me.reason && me.reason.code === 'UNAUTHENTICATED') { auth.clear(); location.reload(); return; }
@@ -124,6 +130,12 @@ async function start(session) {
   $('#domain').value = pick;
   await selectDomain(pick);
   performance.mark('vigie-ready');
+}
+
+// menu opens or closes the views' menu of the narrow header (tablets, phones).
+function menu(open) {
+  $('#top').classList.toggle('open', open);
+  $('#menu-toggle').setAttribute('aria-expanded', String(open));
 }
 
 // ---------- the connection ----------
@@ -210,6 +222,7 @@ async function selectDomain(d) {
   $('#report-form').hidden = !c;
   $('#alert-form').hidden = !(s.can(d, 'alert', 'draft') && !isDep(d));
   $('#communes-panel').hidden = !isDep(d);
+  $('#reinforcements-panel').hidden = !s.can(d, 'reinforcement', 'read');
   $('[data-view="after"]').hidden = !s.can(d, 'timeline', 'read');
   $('[data-view="board"]').hidden = !readsBoard;
   $('[data-view="alerts"]').hidden = !s.can(d, 'alert', 'read');
@@ -217,7 +230,7 @@ async function selectDomain(d) {
   if (state.view === 'security' && !s.can(d, 'journal', 'read')) show('board');
   if (!readsBoard && s.can(d, 'journal', 'read')) show('security');
   setReportLinks();
-  state.board = { incidents: [], resources: [], alerts: [], counts: [], shelters: null };
+  state.board = { incidents: [], resources: [], alerts: [], counts: [], shelters: null, reinforcements: [] };
   state.alertStatus = new Map();
   await refreshAll();
 }
@@ -264,15 +277,19 @@ async function loadBoard() {
   const list = isDep(d)
     ? `incidents: overview(domain: $d, first: 1000) { ${INCIDENT_FIELDS} }`
     : `incidents(domain: $d, status: [${ACTIVE.join(', ')}]) { ${INCIDENT_FIELDS} }`;
+  // Reinforcements only for a role that may read them (a field agent may not: the
+  // whole query would be refused).
+  const rf = state.session.can(d, 'reinforcement', 'read') ? `reinforcements(domain: $d) { ${RF_FIELDS} }` : '';
   try {
     const data = await query(state.session.token, `query Board($d: String!) {
       ${list}
       resources(domain: $d) { ${RESOURCE_FIELDS} }
       incidentCounts(domain: $d) { key value }
       shelters(domain: $d) { shelters capacity occupancy }
+      ${rf}
     }`, { d });
     if (seq !== state.boardSeq || d !== state.domain) return; // a newer answer is coming
-    Object.assign(state.board, { incidents: data.incidents, resources: data.resources, counts: data.incidentCounts, shelters: data.shelters });
+    Object.assign(state.board, { incidents: data.incidents, resources: data.resources, counts: data.incidentCounts, shelters: data.shelters, reinforcements: data.reinforcements || [] });
     renderBoard();
     // The open incident's actions offer the resources now available.
     if (state.openIncident) incidentSoon();
@@ -355,6 +372,7 @@ export function renderBoard() {
   if (showCommune) renderCommunes(incidents);
   renderResources(byId);
   renderShelters();
+  renderReinforcements(byId);
   renderCounters();
   performance.mark('board-side');
   if (state.map) state.map.show(state.domain, incidents, b.resources, b.alerts);
@@ -414,7 +432,8 @@ function renderResources(byId) {
     const counts = {};
     for (const r of list) counts[r.status] = (counts[r.status] || 0) + 1;
     out.push(h('div', { class: 'res-group' },
-      h('h3', {}, `${L.RKIND[kind] || kind} — ${Object.entries(counts).map(([s, n]) => `${n} ${L.RSTATUS[s] || s}`).join(', ')}`),
+      // « Équipes — 3 engagées, 1 disponible »: the status agrees with its count.
+      h('h3', {}, `${L.RKIND[kind] || kind} — ${Object.entries(counts).map(([s, n]) => `${n} ${L.RSTATUS[s] || s}${n > 1 && L.RSTATUS[s] ? 's' : ''}`).join(', ')}`),
       h('ul', {}, list.map(r => h('li', { dataset: { testid: 'resource', resourceId: r.id, status: r.status } },
         h('span', { class: `rstatus ${r.status}` }, L.RSTATUS[r.status] || r.status), ' ', r.name,
         r.incidentId && byId.get(r.incidentId) ? h('span', { class: 'commune-name' }, `sur : ${byId.get(r.incidentId).title}`) : null)))));
@@ -425,13 +444,90 @@ function renderResources(byId) {
 function renderShelters() {
   const shelters = state.board.resources.filter(r => r.kind === 'SHELTER');
   const t = state.board.shelters;
-  const items = shelters.map(r => h('li', { dataset: { testid: 'shelter', resourceId: r.id } },
-    h('span', {}, r.name), ' ',
+  const items = shelters.map(r => h('li', { class: 'shelter', dataset: { testid: 'shelter', resourceId: r.id } },
+    h('span', { class: 'shelter-name' }, r.name),
     h('meter', { min: 0, max: r.capacity || 1, value: r.occupancy || 0, high: (r.capacity || 1) * 0.85, optimum: 0, 'aria-label': `Occupation de ${r.name}` }),
-    ` ${r.occupancy || 0} / ${r.capacity || '?'} places`));
+    h('span', { class: 'shelter-count', testid: 'shelter-count' }, `${r.occupancy || 0} / ${r.capacity || '?'} places`)));
   $('#shelters').replaceChildren(
     t ? h('p', { testid: 'shelter-totals' }, `${t.occupancy} personnes hébergées pour ${t.capacity} places (${t.shelters} centre${t.shelters > 1 ? 's' : ''})`) : '',
     items.length ? h('ul', { class: 'plain' }, items) : h('p', { class: 'empty' }, "Aucun centre d'hébergement."));
+}
+
+// ---------- reinforcements ----------
+
+// keyed replaces a container's content only when what it shows changed: a quantity
+// being typed survives the notices of other changes.
+function keyed(el, sig, build) {
+  if (el.dataset.sig === sig) return;
+  el.dataset.sig = sig;
+  el.replaceChildren(...build());
+}
+
+// rfText: « Matériel — quantité demandée : 4, accordée : 2 »
+function rfText(r) {
+  const granted = typeof r.accepted === 'number' && !['REQUESTED', 'REFUSED'].includes(r.status);
+  return `${L.RKIND[r.kind] || r.kind} — quantité demandée : ${r.quantity}${granted ? `, accordée : ${r.accepted}` : ''}`;
+}
+
+// rfActions: the next step of a request, for the roles that may take it (the
+// prefecture decides and sends, the commune confirms the arrival, either releases).
+function rfActions(r) {
+  const s = state.session;
+  const can = (a) => s.can(r.domain, 'reinforcement', a);
+  const done = () => refreshAfterChange();
+  const step = (label, testid, field, cls) => h('button', { type: 'button', class: cls || '', testid,
+    onclick: (e) => act(e.target, `mutation($id: ID!, $c: ID) { ${field}(id: $id, commandId: $c) { id status } }`, { id: r.id }, done) }, label);
+  const out = [];
+  if (r.status === 'REQUESTED' && can('decide')) {
+    // Accepting less than asked is a partial acceptance: the quantity is the decision.
+    const q = h('input', { type: 'number', name: 'quantity', min: '1', max: String(r.quantity), value: String(r.quantity), required: true, class: 'qty', testid: 'accept-quantity' });
+    const btn = h('button', { type: 'submit', testid: 'accept-reinforcement' }, 'Accorder');
+    const f = h('form', { class: 'inline-form' }, h('label', {}, 'Quantité accordée', q), btn);
+    f.addEventListener('submit', (e) => { e.preventDefault(); act(btn, 'mutation($id: ID!, $q: Int!, $c: ID) { acceptReinforcement(id: $id, quantity: $q, commandId: $c) { id status } }', { id: r.id, q: +q.value }, done); });
+    out.push(f, reasonForm('Refuser', 'refuse-reinforcement', 'mutation($id: ID!, $r: String!, $c: ID) { refuseReinforcement(id: $id, reason: $r, commandId: $c) { id status } }', r.id, done, 'danger'));
+  }
+  if ((r.status === 'ACCEPTED' || r.status === 'PARTIALLY_ACCEPTED') && can('dispatch')) out.push(step('Faire partir le renfort', 'dispatch-reinforcement', 'dispatchReinforcement'));
+  if (r.status === 'DISPATCHED' && can('arrive')) out.push(step("Confirmer l'arrivée", 'arrive-reinforcement', 'confirmReinforcementArrival'));
+  if (r.status === 'ARRIVED' && can('release')) out.push(step('Libérer le renfort', 'release-reinforcement', 'releaseReinforcement', 'quiet'));
+  return out.length ? h('div', { class: 'actions rf-actions' }, out) : null;
+}
+
+// rfItem: one request, its status in words, what was asked and granted, and where
+// (the commune on the département's board, the incident on a board).
+function rfItem(r, incident, commune) {
+  const where = [commune ? communeName(communeCode(r.domain)) : null, incident ? `pour : ${incident}` : null].filter(Boolean).join(' · ');
+  return h('li', { class: `rf${L.RF_OPEN.has(r.status) ? '' : ' over'}`, dataset: { testid: 'reinforcement', reinforcementId: r.id, incidentId: r.incidentId, status: r.status } },
+    h('span', { class: `rfstatus ${r.status}`, testid: 'reinforcement-status' }, L.RFSTATUS[r.status] || r.status), ' ',
+    h('span', { testid: 'reinforcement-what' }, rfText(r)),
+    where ? h('span', { class: 'commune-name', testid: 'reinforcement-where' }, where) : null,
+    rfActions(r));
+}
+
+// byOpen: the requests under way first, the finished (refused, released) after.
+const byOpen = (list) => [...list].sort((a, b) => L.RF_OPEN.has(b.status) - L.RF_OPEN.has(a.status));
+
+function renderReinforcements(byId) {
+  if ($('#reinforcements-panel').hidden) return;
+  const list = byOpen(state.board.reinforcements);
+  const dep = isDep(state.domain);
+  const title = (r) => (byId.get(r.incidentId) || {}).title || '';
+  keyed($('#reinforcements'), JSON.stringify([state.domain, list, list.map(title)]), () => list.length
+    ? [h('ul', { class: 'plain rf-list' }, list.map(r => rfItem(r, title(r), dep)))]
+    : [h('p', { class: 'empty' }, 'Aucune demande de renfort.')]);
+}
+
+// incidentReinforcements: the incident's requests in its dialog. The list is kept
+// (the same element) while nothing of it changed, for the same reason as keyed.
+function incidentReinforcements(inc) {
+  if (!state.session.can(inc.domain, 'reinforcement', 'read')) return [];
+  const list = byOpen(state.board.reinforcements.filter(r => r.incidentId === inc.id));
+  const sig = JSON.stringify([inc.id, list]);
+  if (!state.rfBox || state.rfBox.dataset.sig !== sig) {
+    state.rfBox = h('div', { dataset: { sig, testid: 'incident-reinforcements' } }, list.length
+      ? h('ul', { class: 'plain rf-list' }, list.map(r => rfItem(r, '', false)))
+      : h('p', { class: 'empty' }, 'Aucun renfort demandé.'));
+  }
+  return [h('h3', {}, 'Renforts demandés'), state.rfBox];
 }
 
 function count(key) {
@@ -447,12 +543,15 @@ function renderCounters() {
   const live = b.alerts.filter(a => ['PENDING_APPROVAL', 'APPROVED', 'FR_ALERT_REQUESTED', 'DISPATCHING', 'SENT', 'PARTIALLY_SENT', 'FR_ALERT_REFUSED'].includes(a.status)).length;
   const failing = b.alerts.some(a => L.ASTATUS_PROBLEM.has(a.status));
   const t = b.shelters;
+  const rfOpen = (b.reinforcements || []).filter(r => L.RF_OPEN.has(r.status)).length;
+  const rfAsked = (b.reinforcements || []).filter(r => r.status === 'REQUESTED').length;
   const items = [
     ['active', count('active') || b.incidents.length, 'incidents en cours', false],
     ['severe', severe, 'sévères ou extrêmes', severe > 0],
     ['escalated', count('status:escalated'), 'escaladés (préfecture)', count('status:escalated') > 0],
-    ['engaged', engaged, `moyens engagés · ${available} disponibles`, false],
+    ['engaged', engaged, `moyen${engaged > 1 ? 's' : ''} engagé${engaged > 1 ? 's' : ''} · ${available} disponible${available > 1 ? 's' : ''}`, false],
     ['shelter', t ? `${t.occupancy}/${t.capacity}` : '—', 'places d\'hébergement occupées', false],
+    ...($('#reinforcements-panel').hidden ? [] : [['reinforcements', rfOpen, `renfort${rfOpen > 1 ? 's' : ''} en cours · ${rfAsked} à décider`, rfAsked > 0]]),
     ['alerts', state.alertsError ? '—' : live, failing ? 'alertes en cours, dont en échec' : 'alertes en cours', failing],
   ];
   $('#counters').replaceChildren(...items.map(([k, n, label, hot]) => h('li', { class: hot ? 'hot' : '', testid: `counter-${k}` },
@@ -552,11 +651,14 @@ function confirmFrAlertButton(a, then) {
   'Diffusion FR-Alert effectuée');
 }
 
-function alertCard(a, actions) {
+// alertCard: showCommune names the sending commune, wherever the card is read outside
+// that commune's own view (the département's board, the prefecture's inbox).
+function alertCard(a, actions, showCommune) {
   const problem = problemText(a);
   const alarming = !!problem;
   const deliveries = a.deliveries || [];
   return h('article', { class: `alert-card${alarming ? ' problem' : ''}`, dataset: { testid: 'alert-card', alertId: a.id, status: a.status } },
+    showCommune ? h('p', { class: 'commune-name', testid: 'alert-commune' }, `Commune : ${communeName(communeCode(a.domain))}`) : null,
     h('p', {}, a.exercise ? h('span', { class: 'exercise' }, 'EXERCICE') : null, a.exercise ? ' ' : null,
       h('span', { class: `astatus ${a.status}`, testid: 'alert-status' }, L.ASTATUS[a.status] || a.status), ' — ',
       h('strong', { testid: 'alert-headline' }, a.published && !a.pendingRevision ? a.published.headline : a.headline)),
@@ -573,7 +675,7 @@ function renderAlerts() {
   const s = state.session;
   const list = state.board.alerts;
   const err = state.alertsError ? [h('p', { class: 'empty', testid: 'alerts-unavailable' }, state.alertsError)] : [];
-  const board = list.filter(a => !['CANCELLED', 'EXPIRED'].includes(a.status)).map(a => alertCard(a));
+  const board = list.filter(a => !['CANCELLED', 'EXPIRED'].includes(a.status)).map(a => alertCard(a, null, a.domain !== state.domain));
   $('#board-alerts').replaceChildren(...err, ...(board.length ? board : err.length ? [] : [h('p', { class: 'empty' }, 'Aucune alerte.')]));
   const full = list.map(a => {
     const acts = [];
@@ -588,7 +690,7 @@ function renderAlerts() {
     }
     // The CAP document is public only once a version is approved.
     if (a.capUrl && a.published) acts.push(h('a', { href: a.capUrl, testid: 'alert-cap' }, 'Message CAP'));
-    return alertCard(a, acts);
+    return alertCard(a, acts, a.domain !== state.domain);
   });
   $('#alerts-list').replaceChildren(...err, ...(full.length ? full : err.length ? [] : [h('p', { class: 'empty' }, 'Aucune alerte pour ce territoire.')]));
 }
@@ -597,7 +699,7 @@ function renderAlerts() {
 async function act(button, mutation, vars, then) {
   const key = button.dataset.cmd || (button.dataset.cmd = uuid());
   button.disabled = true;
-  const out = button.closest('.alert-card, .panel, form, dialog');
+  const out = button.closest('.rf, .alert-card, .panel, form, dialog');
   try {
     await query(state.session.token, mutation, { ...vars, c: key });
     delete button.dataset.cmd;
@@ -708,9 +810,8 @@ async function loadInbox() {
       acts.push(h('p', { class: 'hint' }, "Validée : à diffuser par la préfecture sur la plateforme FR-Alert de l'État, puis à confirmer ici."));
       acts.push(confirmFrAlertButton(a, refresh));
     }
-    const card = alertCard(a, acts);
+    const card = alertCard(a, acts, true); // the inbox gathers every commune's
     card.dataset.testid = 'approval-item';
-    card.prepend(h('p', { class: 'commune-name' }, domainLabel(a.domain)));
     return card;
   });
   $('#approvals-list').replaceChildren(...(error ? [h('p', { class: 'empty', testid: 'approvals-unavailable' }, error)] : []),
@@ -936,15 +1037,44 @@ async function onReport(ev) {
   const fd = new FormData(f);
   const input = { domain: state.domain, kind: fd.get('kind'), title: fd.get('title').trim() };
   if (fd.get('severity')) input.severity = fd.get('severity');
+  if (fd.get('lat') && fd.get('lon')) input.location = { lat: +fd.get('lat'), lon: +fd.get('lon') };
   const key = f.dataset.cmd || (f.dataset.cmd = uuid());
   try {
     await query(state.session.token, 'mutation($in: ReportIncidentInput!, $c: ID) { reportIncident(input: $in, commandId: $c) { id } }', { in: input, c: key });
     delete f.dataset.cmd;
     f.reset();
+    $('#report-position').textContent = '';
+    announce(`Incident signalé : ${input.title}`);
     loadBoard();
   } catch (e) {
     showError(f, e);
   }
+}
+
+// geolocationAllowed: the device can tell its position and the page's Permissions-Policy
+// (sent by the gateway) lets it ask; a button that can only fail is not offered.
+function geolocationAllowed() {
+  if (!('geolocation' in navigator)) return false;
+  const policy = document.permissionsPolicy || document.featurePolicy;
+  return !policy || policy.allowsFeature('geolocation');
+}
+
+// locate fills the report's position from the device's (on the user's click: the
+// browser asks once for the permission).
+function locate() {
+  const f = $('#report-form');
+  const out = $('#report-position');
+  out.textContent = 'Position en cours…';
+  navigator.geolocation.getCurrentPosition((p) => {
+    f.elements.lat.value = String(p.coords.latitude);
+    f.elements.lon.value = String(p.coords.longitude);
+    const fmt = (x) => x.toFixed(4).replace('.', ',');
+    out.textContent = `Position : ${fmt(p.coords.latitude)} ; ${fmt(p.coords.longitude)}${p.coords.accuracy ? ` (à ${Math.round(p.coords.accuracy)} m près)` : ''}`;
+  }, (e) => {
+    f.elements.lat.value = f.elements.lon.value = '';
+    out.dataset.error = `${e.code} ${e.message}`; // the browser's own words, for whoever supervises the screen
+    out.textContent = e.code === e.PERMISSION_DENIED ? 'Position refusée : autorisez la localisation pour ce site.' : 'Position indisponible pour l\'instant.';
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
 }
 
 // ---------- incident detail ----------
@@ -981,6 +1111,7 @@ function renderIncident(inc) {
   const s = state.session;
   const can = (a) => s.can(inc.domain, 'incident', a);
   $('#incident-dialog-title').textContent = inc.title;
+  const rfComing = state.board.reinforcements.some(r => r.incidentId === inc.id && ['ACCEPTED', 'PARTIALLY_ACCEPTED', 'DISPATCHED', 'ARRIVED'].includes(r.status));
   const body = $('#incident-body');
   let view = $('#incident-view', body);
   let actions = $('#incident-actions', body);
@@ -1004,7 +1135,8 @@ function renderIncident(inc) {
         s.can(r.domain, 'resource', 'release') && r.status === 'ENGAGED'
           ? h('button', { type: 'button', class: 'quiet', testid: 'release-resource', onclick: (e) => act(e.target, 'mutation($id: ID!, $c: ID) { releaseResource(resourceId: $id, commandId: $c) { id } }', { id: r.id }, refreshAfterChange) }, 'Désengager')
           : '')))
-      : h('p', { class: 'empty' }, 'Aucun moyen engagé.'));
+      : h('p', { class: 'empty' }, rfComing ? 'Aucun moyen de la commune engagé : voir les renforts ci-dessous.' : 'Aucun moyen engagé.'),
+    ...incidentReinforcements(inc));
   const available = state.board.resources.filter(r => r.status === 'AVAILABLE' && r.kind !== 'SHELTER' && communeCode(r.domain) === communeCode(inc.domain));
   const sig = JSON.stringify([inc.id, inc.status, available.map(r => r.id)]);
   if (sig === state.detailSig) return; // keep what is being typed
@@ -1028,6 +1160,15 @@ function renderIncident(inc) {
     options(sel, available.map(r => [r.id, `${r.name} (${L.RKIND[r.kind] || r.kind})`]));
     forms.push(form('Engager un moyen', 'engage', [h('label', {}, 'Moyen disponible', sel)],
       'mutation($r: ID!, $i: ID!, $c: ID) { engageResource(resourceId: $r, incidentId: $i, commandId: $c) { id } }', (fd) => ({ r: fd.get('resource'), i: inc.id })));
+  }
+  if (!closed && s.can(inc.domain, 'reinforcement', 'request')) {
+    const kind = h('select', { name: 'kind', testid: 'request-kind' });
+    options(kind, L.pairs(L.RKIND), 'TEAM');
+    forms.push(form('Demander un renfort', 'request', [h('label', {}, 'Moyen', kind),
+      h('label', {}, 'Quantité', h('input', { type: 'number', name: 'quantity', min: '1', max: '1000', value: '1', required: true, class: 'qty', testid: 'request-quantity' })),
+      h('label', {}, 'Motif', h('input', { name: 'reason', maxlength: 500, testid: 'request-reason' }))],
+      'mutation($in: RequestReinforcementInput!, $c: ID) { requestReinforcement(input: $in, commandId: $c) { id status } }',
+      (fd) => ({ in: { domain: inc.domain, incidentId: inc.id, kind: fd.get('kind'), quantity: +fd.get('quantity'), reason: fd.get('reason').trim() || null } })));
   }
   if (!closed && inc.status !== 'ESCALATED' && can('escalate')) {
     forms.push(form('Escalader à la préfecture', 'escalate', [h('label', {}, 'Motif', h('input', { name: 'reason', required: true, maxlength: 500, testid: 'escalate-reason' }))],

@@ -5,6 +5,21 @@ import { CHANNEL_NAME } from './labels.gen.js';
 
 export * from './labels.gen.js';
 
+// Where a reinforcement request stands (ReinforcementStatus). vigie/events/labels has
+// no set for it yet, so labels.gen.js carries none: these words belong there (with the
+// reports' and the timeline's), and move there when it has one.
+export const RFSTATUS = Object.freeze({
+  REQUESTED: 'Demandé',
+  ACCEPTED: 'Accordé',
+  PARTIALLY_ACCEPTED: 'Accordé en partie',
+  REFUSED: 'Refusé',
+  DISPATCHED: 'En route',
+  ARRIVED: 'Arrivé',
+  RELEASED: 'Libéré',
+});
+// Requests still to act on or under way (the others are over).
+export const RF_OPEN = new Set(['REQUESTED', 'ACCEPTED', 'PARTIALLY_ACCEPTED', 'DISPATCHED', 'ARRIVED']);
+
 export const SEVERITY_RANK = { EXTREME: 4, SEVERE: 3, MODERATE: 2, MINOR: 1 };
 // Statuses that say something went wrong: shown in red, with the channels' reasons.
 export const ASTATUS_PROBLEM = new Set(['FAILED', 'PARTIALLY_SENT', 'FR_ALERT_REFUSED']);

@@ -124,7 +124,8 @@ export class GardMap {
     this.top.setAttribute('viewBox', v);
   }
 
-  name(code) { const c = this.byCode.get(code); return c ? c.nom : code; }
+  // name: a commune by its name; one the outlines do not know by its code, said so.
+  name(code) { const c = this.byCode.get(code); return c ? c.nom : `commune ${code}`; }
   names() { return [...this.byCode.entries()].map(([code, c]) => [code, c.nom]); }
 
   // show draws the board's state: domain is the selected territory.
