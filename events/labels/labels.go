@@ -143,6 +143,17 @@ var (
 		Entry{Value: "unavailable", Label: "indisponible"},
 		Entry{Value: "demobilized", Label: "démobilisée"},
 	)
+	// ReinforcementStatuses: where a reinforcement request is (« le renfort est … »,
+	// events/reinforcement.Statuses, in the order of its path).
+	ReinforcementStatuses = set("ReinforcementStatus",
+		Entry{Value: "requested", Label: "demandé"},
+		Entry{Value: "accepted", Label: "accordé"},
+		Entry{Value: "partially_accepted", Label: "accordé en partie"},
+		Entry{Value: "refused", Label: "refusé"},
+		Entry{Value: "dispatched", Label: "en route"},
+		Entry{Value: "arrived", Label: "arrivé"},
+		Entry{Value: "released", Label: "libéré"},
+	)
 	// AlertStatuses: where an alert is (« l'alerte est … »).
 	AlertStatuses = set("AlertStatus",
 		Entry{Value: "draft", Label: "brouillon"},
@@ -227,6 +238,6 @@ var (
 func Sets() []Set {
 	return []Set{
 		IncidentKinds, Severities, IncidentStatuses, ResourceKinds, ResourceStatuses,
-		AlertStatuses, ChannelStates, Channels, Urgencies, Certainties, Categories, Roles,
+		ReinforcementStatuses, AlertStatuses, ChannelStates, Channels, Urgencies, Certainties, Categories, Roles,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"vigie/events"
 	"vigie/events/incident"
 	"vigie/events/labels"
+	"vigie/events/reinforcement"
 )
 
 func values(s labels.Set) []string {
@@ -38,6 +39,7 @@ func TestTheContractsEnumsAndRolesHaveALabelEach(t *testing.T) {
 	sameValues(t, "incident kinds", labels.IncidentKinds, incident.Kinds())
 	sameValues(t, "severities", labels.Severities, incident.Severities())
 	sameValues(t, "incident statuses", labels.IncidentStatuses, incident.Statuses())
+	sameValues(t, "reinforcement statuses", labels.ReinforcementStatuses, reinforcement.Statuses())
 	sameValues(t, "roles", labels.Roles, events.Roles)
 }
 

@@ -154,7 +154,7 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Frame-Options", "DENY")
 	hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hdr.Set("Cross-Origin-Resource-Policy", "same-origin")
-	hdr.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	hdr.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(self), payment=()")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hdr.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

@@ -77,6 +77,7 @@ var Exports = []Export{
 	{"STATUS", labels.IncidentStatuses, Heading, "an incident's status"},
 	{"RKIND", labels.ResourceKinds, PluralHeading, "a group of resources of one kind"},
 	{"RSTATUS", labels.ResourceStatuses, Inline, "a resource's status (« engagée » : une ressource)"},
+	{"RFSTATUS", labels.ReinforcementStatuses, Heading, "a reinforcement request's status"},
 	{"ASTATUS", labels.AlertStatuses, Heading, "an alert's status"},
 	{"CSTATE", labels.ChannelStates, Heading, "a channel's outcome in an alert's progress"},
 	{"CHANNEL", labels.Channels, Heading, "a channel"},

@@ -39,18 +39,19 @@ func keys(s labels.Set) []string {
 // label is of a value the gateway does not have.
 func TestTheLabelsCoverTheGatewaysEnums(t *testing.T) {
 	gateway := map[string][]string{
-		"IncidentKind":   strs(model.AllIncidentKind),
-		"Severity":       strs(model.AllSeverity),
-		"IncidentStatus": strs(model.AllIncidentStatus),
-		"ResourceKind":   strs(model.AllResourceKind),
-		"ResourceStatus": strs(model.AllResourceStatus),
-		"AlertStatus":    strs(model.AllAlertStatus),
-		"ChannelState":   strs(model.AllChannelState),
-		"AlertChannel":   strs(model.AllAlertChannel),
-		"Urgency":        strs(model.AllUrgency),
-		"Certainty":      strs(model.AllCertainty),
-		"AlertCategory":  strs(model.AllAlertCategory),
-		"":               strs(events.Roles),
+		"IncidentKind":        strs(model.AllIncidentKind),
+		"Severity":            strs(model.AllSeverity),
+		"IncidentStatus":      strs(model.AllIncidentStatus),
+		"ResourceKind":        strs(model.AllResourceKind),
+		"ResourceStatus":      strs(model.AllResourceStatus),
+		"AlertStatus":         strs(model.AllAlertStatus),
+		"ReinforcementStatus": strs(model.AllReinforcementStatus),
+		"ChannelState":        strs(model.AllChannelState),
+		"AlertChannel":        strs(model.AllAlertChannel),
+		"Urgency":             strs(model.AllUrgency),
+		"Certainty":           strs(model.AllCertainty),
+		"AlertCategory":       strs(model.AllAlertCategory),
+		"":                    strs(events.Roles),
 	}
 	names := map[string]bool{}
 	for _, x := range modules.Exports {

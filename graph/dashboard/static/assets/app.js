@@ -549,7 +549,7 @@ function renderCounters() {
     ['active', count('active') || b.incidents.length, 'incidents en cours', false],
     ['severe', severe, 'sévères ou extrêmes', severe > 0],
     ['escalated', count('status:escalated'), 'escaladés (préfecture)', count('status:escalated') > 0],
-    ['engaged', engaged, `moyen${engaged > 1 ? 's' : ''} engagé${engaged > 1 ? 's' : ''} · ${available} disponible${available > 1 ? 's' : ''}`, false],
+    ['engaged', engaged, `moyen${engaged > 1 ? 's' : ''} engagé${engaged > 1 ? 's' : ''} · ${available} ${L.RSTATUS.AVAILABLE}${available > 1 ? 's' : ''}`, false],
     ['shelter', t ? `${t.occupancy}/${t.capacity}` : '—', 'places d\'hébergement occupées', false],
     ...($('#reinforcements-panel').hidden ? [] : [['reinforcements', rfOpen, `renfort${rfOpen > 1 ? 's' : ''} en cours · ${rfAsked} à décider`, rfAsked > 0]]),
     ['alerts', state.alertsError ? '—' : live, failing ? 'alertes en cours, dont en échec' : 'alertes en cours', failing],

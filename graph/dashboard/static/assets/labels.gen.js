@@ -53,6 +53,17 @@ export const RSTATUS = Object.freeze({
   DEMOBILIZED: "démobilisée",
 });
 
+// RFSTATUS (ReinforcementStatus): a reinforcement request's status.
+export const RFSTATUS = Object.freeze({
+  REQUESTED: "Demandé",
+  ACCEPTED: "Accordé",
+  PARTIALLY_ACCEPTED: "Accordé en partie",
+  REFUSED: "Refusé",
+  DISPATCHED: "En route",
+  ARRIVED: "Arrivé",
+  RELEASED: "Libéré",
+});
+
 // ASTATUS (AlertStatus): an alert's status.
 export const ASTATUS = Object.freeze({
   DRAFT: "Brouillon",

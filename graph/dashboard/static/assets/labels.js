@@ -5,18 +5,6 @@ import { CHANNEL_NAME } from './labels.gen.js';
 
 export * from './labels.gen.js';
 
-// Where a reinforcement request stands (ReinforcementStatus). vigie/events/labels has
-// no set for it yet, so labels.gen.js carries none: these words belong there (with the
-// reports' and the timeline's), and move there when it has one.
-export const RFSTATUS = Object.freeze({
-  REQUESTED: 'Demandé',
-  ACCEPTED: 'Accordé',
-  PARTIALLY_ACCEPTED: 'Accordé en partie',
-  REFUSED: 'Refusé',
-  DISPATCHED: 'En route',
-  ARRIVED: 'Arrivé',
-  RELEASED: 'Libéré',
-});
 // Requests still to act on or under way (the others are over).
 export const RF_OPEN = new Set(['REQUESTED', 'ACCEPTED', 'PARTIALLY_ACCEPTED', 'DISPATCHED', 'ARRIVED']);
 
