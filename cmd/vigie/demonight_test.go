@@ -154,14 +154,16 @@ func startDemoForTest(t *testing.T, data string) (*inProcess, map[string]string)
 	d := startInProcess(t, func(ctx context.Context, stdout, stderr io.Writer) int {
 		return run(ctx, []string{"demo", "--data", data, "--http", "127.0.0.1:0"}, stdout, stderr)
 	})
+	// Each token is printed as "  who: TOKEN".
+	printed := map[string]string{}
+	for _, l := range d.before {
+		if who, tok, ok := strings.Cut(l, ":"); ok {
+			printed[strings.TrimSpace(who)] = strings.TrimSpace(tok)
+		}
+	}
 	tokens := map[string]string{}
 	for _, p := range demoPeople {
-		for _, l := range d.before {
-			if rest, ok := strings.CutPrefix(l, "  "+p.who+":"); ok {
-				tokens[p.sub] = strings.TrimSpace(rest)
-			}
-		}
-		if tokens[p.sub] == "" {
+		if tokens[p.sub] = printed[p.who]; tokens[p.sub] == "" {
 			t.Fatalf("no token printed for %s in %q", p.who, d.before)
 		}
 	}
