@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"time"
 
 	"vigie/events/store"
 	"vigie/policies"
@@ -26,7 +27,7 @@ func serveAlerts(ctx context.Context, name string, args []string, stdout, stderr
 			return nil, err // the service does not come up without the channels it was told of
 		}
 		log := slog.New(slog.NewTextHandler(stderr, nil))
-		svc, d, err := newAlerts(c, a, dataArg(args), providers.Senders(), os.Getenv("VIGIE_DISPATCHER") != "off", log)
+		svc, d, err := newAlerts(c, a, dataArg(args), providers.Senders(), os.Getenv("VIGIE_DISPATCHER") != "off", log, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -44,13 +45,13 @@ func serveAlerts(ctx context.Context, name string, args []string, stdout, stderr
 // the dispatcher's own directory of residents. Without a dispatcher in the process,
 // the service has no directory and says the audience is unavailable. Both wrap and
 // unwrap the residents' keys with the KEK of data (keys.go), refused when others
-// may read it.
-func newAlerts(client *store.Client, authz *policies.Authorizer, data string, senders map[string]channel.Sender, dispatching bool, log *slog.Logger) (*alerts.Service, *dispatch.Dispatcher, error) {
+// may read it. now is the clock of both (nil: the wall clock).
+func newAlerts(client *store.Client, authz *policies.Authorizer, data string, senders map[string]channel.Sender, dispatching bool, log *slog.Logger, now func() time.Time) (*alerts.Service, *dispatch.Dispatcher, error) {
 	kek, err := loadResidentKEK(data, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := alerts.New(client, authz, nil)
+	svc, err := alerts.New(client, authz, now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -63,7 +64,7 @@ func newAlerts(client *store.Client, authz *policies.Authorizer, data string, se
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: senders, Log: log, Keys: kek}
+	d := &dispatch.Dispatcher{Store: client, Registry: reg, Senders: senders, Log: log, Keys: kek, Now: now}
 	svc.Audience = d.Directory()
 	return svc, d, nil
 }

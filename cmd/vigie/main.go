@@ -1,6 +1,7 @@
 // Command vigie is Vigie's one binary: the whole command post on its embedded defaults,
 // or one component against external stores. The subcommands are fixed by the public
-// contract (docs/ARCHITECTURE.md, "Modules"; `vigie help` lists them).
+// contract (docs/ARCHITECTURE.md, "Modules"; `vigie help` lists them, one line each, and
+// `vigie help COMMAND` gives one's arguments).
 //
 // Dispatch is written by hand over the standard flag package: the command tree is two
 // levels deep and small, which does not justify a CLI framework dependency.
@@ -25,33 +26,33 @@ const (
 // command is one entry of the contract's command table.
 type command struct {
 	name     string // words after "vigie", e.g. "serve eventstore"
-	synopsis string // arguments, for the usage text
-	summary  string
+	synopsis string // arguments, for `vigie help COMMAND`
+	summary  string // one line of French, for `vigie help`
 	run      func(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int
 }
 
 // commands lists every subcommand of the contract, in the order the usage shows them.
 var commands = []command{
-	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "everything in one process on the embedded defaults", run: serveAll},
-	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--secure|--insecure] [--tls-san NAME] [--tls-cert FILE --tls-key FILE] [--metrics ADDR]", summary: "the embedded event store alone (EventStoreDB gRPC protocol)", run: serveEventstore},
-	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the incidents service (and the Roles API) against EVENTSTORE_URL", run: serveIncidents},
-	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the resources service against EVENTSTORE_URL", run: serveResources},
-	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "the alerts service and its dispatcher against EVENTSTORE_URL", run: serveAlerts},
-	{name: "serve projector", synopsis: "[--data DIR] [--listen ADDR]", summary: "the projector against EVENTSTORE_URL and REDIS_URL", run: serveProjector},
-	{name: "serve gateway", synopsis: "[--data DIR] [--http ADDR]", summary: "the GraphQL gateway and dashboard", run: serveGateway},
-	{name: "demo", synopsis: "[--data DIR] [--http ADDR]", summary: "serve plus a seeded Cévennes flash-flood scenario", run: demo},
-	{name: "token", synopsis: "--data DIR --sub NAME --role ROLE --domain DOMAIN [--ttl 8h]", summary: "print a development token", run: token},
-	{name: "projections rebuild", synopsis: "NAME", summary: "rebuild one read model from the log", run: rebuildProjection},
-	{name: "replay", synopsis: "--at TIME [--domain D] [--stream S] [--report FILE]", summary: "the boards as they were at TIME", run: replayCmd},
-	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "replay a recorded crisis into an exercise domain", run: drillCmd},
-	{name: "backup", synopsis: "--data DIR --to FILE [--force]", summary: "online backup of the embedded event store", run: backup},
-	{name: "restore", synopsis: "--from FILE --data DIR [--force]", summary: "verified restore of a backup", run: restore},
-	{name: "eventstore user add", synopsis: "NAME --data DIR [--password-stdin] [--groups G1,G2]", summary: "add a user of the embedded event store (password generated and printed once, or from stdin)", run: eventstoreUser},
-	{name: "eventstore user passwd", synopsis: "NAME --data DIR [--password-stdin] [--groups G1,G2]", summary: "change a user's password (and groups)", run: eventstoreUser},
-	{name: "eventstore user remove", synopsis: "NAME --data DIR", summary: "remove a user (never the last one)", run: eventstoreUser},
-	{name: "eventstore policy", synopsis: "[--apply]", summary: "print the stream policy that lets each Vigie service write only its own streams, or --apply it to the store at EVENTSTORE_URL (infra/eventstore/)", run: eventstorePolicy},
-	{name: "eventstore scavenge", synopsis: "--data DIR", summary: "erase the events that stream metadata or soft deletes hide (the store not served)", run: eventstoreScavenge},
-	{name: "keys rotate", synopsis: "--data DIR", summary: "re-wrap every resident's key under a new key-encryption key", run: keysRotate},
+	{name: "serve", synopsis: "[--data DIR] [--http ADDR]", summary: "tout le poste de commandement en un processus, sur les réglages intégrés", run: serveAll},
+	{name: "serve eventstore", synopsis: "[--data DIR] [--listen ADDR] [--secure|--insecure] [--tls-san NAME] [--tls-cert FILE --tls-key FILE] [--metrics ADDR]", summary: "le magasin d'événements intégré seul (protocole gRPC d'EventStoreDB)", run: serveEventstore},
+	{name: "serve incidents", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "le service des incidents (et l'API des rôles), sur EVENTSTORE_URL", run: serveIncidents},
+	{name: "serve resources", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "le service des moyens, sur EVENTSTORE_URL", run: serveResources},
+	{name: "serve alerts", synopsis: "[--data DIR] [--listen ADDR] [--metrics ADDR]", summary: "le service des alertes et leur diffusion, sur EVENTSTORE_URL", run: serveAlerts},
+	{name: "serve projector", synopsis: "[--data DIR] [--listen ADDR]", summary: "le projecteur des tableaux, sur EVENTSTORE_URL et REDIS_URL", run: serveProjector},
+	{name: "serve gateway", synopsis: "[--data DIR] [--http ADDR]", summary: "la passerelle GraphQL et le tableau de bord", run: serveGateway},
+	{name: "demo", synopsis: "[--data DIR] [--http ADDR]", summary: "serve, avec une nuit de crue cévenole enregistrée (jetons imprimés)", run: demo},
+	{name: "token", synopsis: "--data DIR --sub NAME --role ROLE --domain DOMAIN [--ttl 8h]", summary: "imprimer un jeton de développement (rôles : vigie token -h)", run: token},
+	{name: "projections rebuild", synopsis: "NAME", summary: "reconstruire un tableau à partir du journal", run: rebuildProjection},
+	{name: "replay", synopsis: "--at TIME [--domain D] [--stream S] [--report FILE]", summary: "les tableaux tels qu'ils étaient à un instant, en JSON", run: replayCmd},
+	{name: "drill", synopsis: "--from DOMAIN --to EXERCISE_DOMAIN --speed N", summary: "rejouer une crise enregistrée dans une commune d'exercice", run: drillCmd},
+	{name: "backup", synopsis: "--data DIR --to FILE [--force]", summary: "sauvegarder à chaud le magasin d'événements intégré", run: backup},
+	{name: "restore", synopsis: "--from FILE --data DIR [--force]", summary: "restaurer une sauvegarde, vérifiée d'abord", run: restore},
+	{name: "eventstore user add", synopsis: "NAME --data DIR [--password-stdin] [--groups G1,G2]", summary: "ajouter un utilisateur du magasin intégré (mot de passe imprimé une fois, ou lu sur l'entrée)", run: eventstoreUser},
+	{name: "eventstore user passwd", synopsis: "NAME --data DIR [--password-stdin] [--groups G1,G2]", summary: "changer le mot de passe (et les groupes) d'un utilisateur", run: eventstoreUser},
+	{name: "eventstore user remove", synopsis: "NAME --data DIR", summary: "retirer un utilisateur (jamais le dernier)", run: eventstoreUser},
+	{name: "eventstore policy", synopsis: "[--apply]", summary: "imprimer (ou --apply : appliquer) la politique qui ne laisse chaque service écrire que ses flux", run: eventstorePolicy},
+	{name: "eventstore scavenge", synopsis: "--data DIR", summary: "effacer les événements que les métadonnées des flux cachent (magasin arrêté)", run: eventstoreScavenge},
+	{name: "keys rotate", synopsis: "--data DIR", summary: "rechiffrer la clé de chaque résident sous une nouvelle clé maîtresse", run: keysRotate},
 }
 
 func main() {
@@ -66,12 +67,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
-		usage(stdout)
-		return exitOK
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK
+		}
+		// vigie help COMMAND: the command's arguments.
+		if cmd, rest, ok := lookup(args[1:]); ok && len(rest) == 0 {
+			fmt.Fprintf(stdout, "vigie %s %s\n  %s\nLes options : vigie %s -h\n", cmd.name, cmd.synopsis, cmd.summary, cmd.name)
+			return exitOK
+		}
+		args = args[1:]
 	}
 	cmd, rest, ok := lookup(args)
 	if !ok {
-		fmt.Fprintf(stderr, "vigie: unknown command %q\n\n", strings.Join(args, " "))
+		fmt.Fprintf(stderr, "vigie : commande inconnue « %s »\n\n", strings.Join(args, " "))
 		usage(stderr)
 		return exitUsage
 	}
@@ -111,14 +120,19 @@ func hasChildren(name string) bool {
 	return false
 }
 
+// usage lists every command, one line each: what a newcomer reads first.
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Vigie: the multi-risk command post of the crisis cells.")
+	fmt.Fprintln(w, "Vigie : le poste de commandement multirisque des cellules de crise.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "Usage: vigie COMMANDE [options]")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  vigie %s %s\n      %s\n", c.name, c.synopsis, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  vigie %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Environment: EVENTSTORE_URL, REDIS_URL, VIGIE_DATA, VIGIE_HTTP_ADDR, VIGIE_*_ADDR (several instances: a,b), VIGIE_DRAIN_DELAY, VIGIE_RESIDENT_KEK_FILE, the providers of alerts (VIGIE_SMTP_*, VIGIE_SMS_URL, …, see the README), OTEL_*. Flags win over environment.")
-	fmt.Fprintln(w, "Run 'vigie COMMAND -h' for the flags of a built command.")
+	fmt.Fprintln(w, "« vigie help COMMANDE » donne ses arguments, « vigie COMMANDE -h » ses options.")
+	fmt.Fprintln(w, "Environnement : EVENTSTORE_URL, REDIS_URL, VIGIE_DATA, VIGIE_HTTP_ADDR (l'adresse et le port du tableau de bord, comme --http), VIGIE_*_ADDR (plusieurs instances : a,b), VIGIE_DRAIN_DELAY, VIGIE_RESIDENT_KEK_FILE, les fournisseurs des alertes (VIGIE_SMTP_*, VIGIE_SMS_URL, …, voir le README), OTEL_*. Les options l'emportent sur l'environnement.")
 }

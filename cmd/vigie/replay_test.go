@@ -19,7 +19,8 @@ import (
 )
 
 // vigie replay on the data directory of a stopped embedded store, without Redis: the
-// boards at an instant as JSON, the timeline up to it, and the after-action report.
+// boards at an instant as JSON (values spelt as GraphQL spells them), the timeline up
+// to it, and the after-action report.
 func TestReplayPrintsTheBoardsAtAnInstantAndWritesTheReport(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
 	t.Setenv("EVENTSTORE_URL", "")
@@ -75,7 +76,7 @@ func TestReplayPrintsTheBoardsAtAnInstantAndWritesTheReport(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("%v: %s", err, stdout.String())
 	}
-	if out.Events != 2 || len(out.Boards) != 1 || len(out.Boards[0].Incidents) != 1 || out.Boards[0].Incidents[0].Status != "qualified" || len(out.Timeline) != 2 {
+	if out.Events != 2 || len(out.Boards) != 1 || len(out.Boards[0].Incidents) != 1 || out.Boards[0].Incidents[0].Status != "QUALIFIED" || out.Boards[0].Incidents[0].Severity != "SEVERE" || len(out.Timeline) != 2 {
 		t.Errorf("replay at %s: %s", between, stdout.String())
 	}
 	page, err := os.ReadFile(report)

@@ -192,15 +192,16 @@ const inMemoryServices = "passthrough:///vigie-services"
 
 // serveAll is `vigie serve`: everything in one process on the embedded defaults.
 func serveAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
-	return runAll(ctx, name, args, stdout, stderr, nil, nil)
+	return runAll(ctx, name, args, stdout, stderr, nil, nil, nil)
 }
 
 // runAll starts the embedded event store, the read-model store (REDIS_URL, or an
 // in-process Redis-protocol server whose models are rebuilt from the log), both
 // services, the projector and the gateway; seed, when given, runs once all is up. The
 // alerts go out through demo's providers when given, else through the environment's
-// (allInOneSenders).
-func runAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer, seed func(ctx context.Context, key ed25519.PrivateKey, gatewayURL string, stdout io.Writer) error, demo *demoProviders) int {
+// (allInOneSenders). now, when given, is the services' and the dispatcher's clock (the
+// demo's, which its seed sets to the night it records); nil: the wall clock.
+func runAll(ctx context.Context, name string, args []string, stdout, stderr io.Writer, seed func(ctx context.Context, key ed25519.PrivateKey, gatewayURL string, stdout io.Writer) error, demo *demoProviders, now func() time.Time) int {
 	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", dataDefault(), "data directory: the event log and the signing key (env VIGIE_DATA)")
@@ -299,17 +300,17 @@ func runAll(ctx context.Context, name string, args []string, stdout, stderr io.W
 		return fail(err)
 	}
 	g, health := guard.NewServer(key.Public().(ed25519.PublicKey))
-	inc, err := newIncidentsAndRoles(clients[accountIncidents], authz)
+	inc, err := newIncidentsAndRoles(clients[accountIncidents], authz, now)
 	if err != nil {
 		return fail(err)
 	}
-	res, err := resources.New(clients[accountResources], authz, nil)
+	res, err := resources.New(clients[accountResources], authz, now)
 	if err != nil {
 		return fail(err)
 	}
 	// newAlerts offers the senders' channels and shows the mayor the dispatcher's
 	// count of residents.
-	alr, dispatcher, err := newAlerts(clients[accountAlerts], authz, *data, allInOneSenders(os.Getenv, demo), true, log)
+	alr, dispatcher, err := newAlerts(clients[accountAlerts], authz, *data, allInOneSenders(os.Getenv, demo), true, log, now)
 	if err != nil {
 		return fail(err)
 	}

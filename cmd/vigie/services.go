@@ -43,13 +43,13 @@ func (ss services) Register(g grpc.ServiceRegistrar) {
 
 // newIncidentsAndRoles: the incidents process also serves the Roles API (a small API
 // the gateway reaches at the same address), writing the role streams with the
-// incidents service's store account.
-func newIncidentsAndRoles(c *store.Client, a *policies.Authorizer) (service, error) {
-	inc, err := incidents.New(c, a, nil)
+// incidents service's store account. now is their clock (nil: the wall clock).
+func newIncidentsAndRoles(c *store.Client, a *policies.Authorizer, now func() time.Time) (service, error) {
+	inc, err := incidents.New(c, a, now)
 	if err != nil {
 		return nil, err
 	}
-	rol, err := roles.New(c, a, nil)
+	rol, err := roles.New(c, a, now)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,9 @@ func newIncidentsAndRoles(c *store.Client, a *policies.Authorizer) (service, err
 }
 
 func serveIncidents(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
-	return serveService(ctx, name, "127.0.0.1:7101", args, stdout, stderr, newIncidentsAndRoles)
+	return serveService(ctx, name, "127.0.0.1:7101", args, stdout, stderr, func(c *store.Client, a *policies.Authorizer) (service, error) {
+		return newIncidentsAndRoles(c, a, nil)
+	})
 }
 
 func serveResources(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
