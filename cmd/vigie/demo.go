@@ -269,9 +269,8 @@ func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io
 				return map[string]any{"id": landslide, "s": "Route dégagée par les services techniques, aucune victime.", "c": "demo-15"}
 			}))
 		},
-		// The residents come last but for the alerts: registering one writes their key
-		// at the wall clock's time (the alerts service stamps it so), and a replay stops
-		// at the first event after its instant; the night's boards up to 03:35 are whole.
+		// The residents register before the alerts that reach them (their keys are
+		// recorded at the night's time, as every event the seed causes).
 		func() error { return at("03:35", func() error { return seedResidents(ctx, rac) }) },
 		func() error { return seedAlerts(ctx, at, rac, mayor, nimesFlood) },
 	} {

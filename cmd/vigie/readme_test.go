@@ -23,16 +23,6 @@ var readmeNotRunnable = map[string]string{
 	"EVENTSTORE_URL='esdb://host:2113?tls=false' scripts/test": "the test suite against a real EventStoreDB, which the test does not have",
 }
 
-// readmeExpectedToFail are blocks that fail today for a reason fixed on another
-// branch, by their first line: each must still fail (a block that passes fails the
-// test, so that its mark is removed), and is run all the same.
-var readmeExpectedToFail = map[string]string{
-	// The gateway's complexity limit (graph/costs.go) refuses this query today
-	// ("operation has complexity 1680, which exceeds the limit of 1000"); issue 17
-	// raises the limits on another branch. Remove this mark when merging it.
-	`curl -s localhost:8080/graphql -H 'Content-Type: application/json' \`: "the complexity limit, raised on another branch (issue 17, point 1)",
-}
-
 // readmeAfterStop are the commands that read the demo's data directory with the
 // store stopped (the README says "once the demo has stopped"): the test runs the
 // blocks that hold one after stopping the demo.
@@ -113,13 +103,7 @@ func TestREADMECommandsWorkAgainstTheDemo(t *testing.T) {
 			t.Errorf("README.md line %d: a block of %q, which the test does not know how to run", b.line, b.lang)
 			return
 		}
-		why, expected := readmeExpectedToFail[first]
-		switch {
-		case expected && failure == "":
-			t.Errorf("README.md line %d: %q now works; remove it from readmeExpectedToFail (%s)", b.line, first, why)
-		case expected:
-			t.Logf("README.md line %d: still failing as expected (%s): %s", b.line, why, failure)
-		case failure != "":
+		if failure != "" {
 			t.Errorf("README.md line %d: %s", b.line, failure)
 		}
 	}
@@ -139,11 +123,9 @@ func TestREADMECommandsWorkAgainstTheDemo(t *testing.T) {
 	for _, b := range later {
 		runBlock(b)
 	}
-	for _, list := range []map[string]string{readmeNotRunnable, readmeExpectedToFail} {
-		for first := range list {
-			if !seen[first] {
-				t.Errorf("README.md has no block starting %q any more: remove it from the test's lists", first)
-			}
+	for first := range readmeNotRunnable {
+		if !seen[first] {
+			t.Errorf("README.md has no block starting %q any more: remove it from the test's list", first)
 		}
 	}
 }

@@ -205,7 +205,7 @@ func TestTokenRequiresSubRoleAndDomain(t *testing.T) {
 			if code != exitUsage {
 				t.Errorf("exit code %d, want %d", code, exitUsage)
 			}
-			if !strings.Contains(stderr, "vigie token: --sub, --role and --domain are required") {
+			if !strings.Contains(stderr, "vigie token : --sub, --role et --domain sont obligatoires") {
 				t.Errorf("stderr = %q", stderr)
 			}
 			if stdout != "" {

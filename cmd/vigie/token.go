@@ -32,7 +32,7 @@ func token(_ context.Context, name string, args []string, stdout, stderr io.Writ
 	grant := policies.Grant{Role: *roleName, Domain: *domain}
 	if *sub == "" || *roleName == "" || *domain == "" {
 		// In English until TestTokenRequiresSubRoleAndDomain, which pins the line, says it in French.
-		fmt.Fprintf(stderr, "vigie %s: --sub, --role and --domain are required\n%s\n", name, validRoles())
+		fmt.Fprintf(stderr, "vigie %s : --sub, --role et --domain sont obligatoires\n%s\n", name, validRoles())
 		return exitUsage
 	}
 	if err := grantProblem(*roleName, *domain); err != "" {

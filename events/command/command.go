@@ -91,6 +91,16 @@ type Result[S Aggregate] struct {
 	Duplicate bool // the command had already been applied: nothing was appended
 }
 
+// Clock is the handler's time: Now, or the wall clock. What a service records beside
+// a command (e.g. a key issued for it) takes its time from here, so a log recorded
+// under another clock (the demo's night) stays in one order.
+func (h *Handler[S]) Clock() func() time.Time {
+	if h.Now != nil {
+		return h.Now
+	}
+	return time.Now
+}
+
 // Handle runs one command.
 func (h *Handler[S]) Handle(ctx context.Context, cmd Command[S]) (Result[S], error) {
 	tracer := h.Tracer
@@ -140,10 +150,7 @@ func (h *Handler[S]) handle(ctx context.Context, tracer trace.Tracer, cmd Comman
 	if retries == 0 {
 		retries = 8
 	}
-	now := time.Now
-	if h.Now != nil {
-		now = h.Now
-	}
+	now := h.Clock()
 	sh := h.History.acquire(cmd.Stream)
 	defer h.History.release(cmd.Stream, sh)
 	for attempt := 1; ; attempt++ {

@@ -65,7 +65,7 @@ func (a residentsAPI) Register(ctx context.Context, req *pb.RegisterResidentRequ
 	if err := reg.Validate(); err != nil {
 		return nil, guard.Status(&command.RefusedError{Err: err})
 	}
-	key, err := a.s.vault().Issue(ctx, id, req.Domain, req.CommandId, by, time.Now())
+	key, err := a.s.vault().Issue(ctx, id, req.Domain, req.CommandId, by, a.s.residents.Clock()())
 	if err != nil {
 		return nil, guard.Status(err)
 	}
