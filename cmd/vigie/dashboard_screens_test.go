@@ -92,8 +92,8 @@ const layoutJS = `(() => {
 
 type layout struct {
 	Width, InnerWidth, ScrollWidth int
-	Overflow, Controls []string
-	Header             []string
+	Overflow, Controls             []string
+	Header                         []string
 }
 
 // checkLayout fails the test with what runs out of the screen, after a screenshot.
