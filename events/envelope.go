@@ -13,8 +13,8 @@ import (
 // No personal data ever goes in metadata: residents' data is encrypted per
 // resident inside event data so that erasing their key erases them
 // (crypto-shredding), while metadata stays readable forever. Actor is therefore
-// the pseudonymous subject of the token (e.g. the OIDC "sub"), never a name,
-// phone number or e-mail address.
+// the pseudonymous subject of the token (e.g. the OIDC "sub"), never a phone
+// number or e-mail address; ActorName is the one exception, explained there.
 type Metadata struct {
 	// EventID is a UUID and also the event id in the store, so that a retried
 	// append with the same ids is recognised as the same event.
@@ -23,12 +23,21 @@ type Metadata struct {
 	CommandID string `json:"commandId"`
 	// CorrelationID and CausationID use EventStoreDB's own keys so its system
 	// projections ($by_correlation_id) follow the causal chain too.
-	CorrelationID string    `json:"$correlationId"`
-	CausationID   string    `json:"$causationId"`
-	Actor         string    `json:"actor"`
-	Role          string    `json:"role"`
-	Domain        string    `json:"domain"`
-	OccurredAt    time.Time `json:"occurredAt"`
+	CorrelationID string `json:"$correlationId"`
+	CausationID   string `json:"$causationId"`
+	Actor         string `json:"actor"`
+	// ActorName is the display name of the staff member who decided, as their
+	// token or identity provider gives it; empty when none was given, and in
+	// events recorded before names were (readers then show Actor). A crisis log
+	// must say who decided, by a name the after-action review can read, and the
+	// name is that of an agent acting in their office, given by their own
+	// identity provider: never a resident's (residents never get tokens, so no
+	// command carries their name here). It is bounded and checked like any shown
+	// text when the token is verified (role.ValidName).
+	ActorName  string    `json:"actorName,omitempty"`
+	Role       string    `json:"role"`
+	Domain     string    `json:"domain"`
+	OccurredAt time.Time `json:"occurredAt"`
 	// Schema is the version of the event type's data; Registry.Encode stamps it.
 	Schema int `json:"schema"`
 	// TraceParent and TraceState are the W3C trace context of the span that
@@ -60,6 +69,7 @@ func NewMetadata(commandID string, by Actor, domain string, occurredAt time.Time
 		CorrelationID: commandID,
 		CausationID:   commandID,
 		Actor:         by.Subject,
+		ActorName:     by.Name,
 		Role:          by.Role,
 		Domain:        domain,
 		OccurredAt:    occurredAt,

@@ -50,10 +50,16 @@ type Claims struct {
 	// Grants are role grants the token itself carries (development tokens);
 	// honoured in addition to the grants of the event log.
 	Grants []policies.Grant
+	// Name is the bearer's display name (« Marie Durand »), optional: recorded
+	// with the events they cause so that the timeline and the after-action report
+	// say who decided by name. Checked by role.ValidName at issue and at
+	// verification.
+	Name string
 }
 
 type tokenClaims struct {
 	Grants []policies.Grant `json:"grants,omitempty"`
+	Name   string           `json:"name,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -69,12 +75,14 @@ func issue(key ed25519.PrivateKey, c Claims, ttl time.Duration, now time.Time) (
 	if ttl <= 0 || ttl > MaxTTL {
 		return "", fmt.Errorf("identity: token lifetime %v is not between 0 and %v", ttl, MaxTTL)
 	}
-	if err := validClaims(c.Subject, c.Grants); err != nil {
+	name, err := validClaims(c.Subject, c.Name, c.Grants)
+	if err != nil {
 		return "", fmt.Errorf("identity: %w", err)
 	}
 	now = now.Truncate(time.Second) // NumericDate has whole seconds
 	claims := tokenClaims{
 		Grants: c.Grants,
+		Name:   name,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   c.Subject,
@@ -182,20 +190,29 @@ func verifyUntil(pub ed25519.PublicKey, token string, now time.Time) (policies.P
 	if claims.ID == "" || claims.IssuedAt == nil {
 		return policies.Principal{}, time.Time{}, fmt.Errorf("%w: token without jti or iat", ErrUnauthenticated)
 	}
-	if err := validClaims(claims.Subject, claims.Grants); err != nil {
+	// A name that fails the checks refuses the whole token rather than being
+	// dropped: only a forged or broken issuer signs one, and every event its
+	// bearer caused would carry it.
+	name, err := validClaims(claims.Subject, claims.Name, claims.Grants)
+	if err != nil {
 		return policies.Principal{}, time.Time{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	return policies.Principal{Subject: claims.Subject, Grants: claims.Grants}, claims.ExpiresAt.Time, nil
+	return policies.Principal{Subject: claims.Subject, Grants: claims.Grants, Name: name}, claims.ExpiresAt.Time, nil
 }
 
-func validClaims(subject string, grants []policies.Grant) error {
+// validClaims checks the claims and returns the name trimmed.
+func validClaims(subject, name string, grants []policies.Grant) (string, error) {
 	if err := role.ValidSubject(subject); err != nil {
-		return err
+		return "", err
+	}
+	name, err := role.ValidName(name)
+	if err != nil {
+		return "", err
 	}
 	for _, g := range grants {
 		if err := g.Validate(); err != nil {
-			return err
+			return "", err
 		}
 	}
-	return nil
+	return name, nil
 }

@@ -64,6 +64,9 @@ func (g Grant) Validate() error {
 type Principal struct {
 	Subject string
 	Grants  []Grant
+	// Name is the caller's display name, for the events' metadata only: no
+	// decision reads it (a name is not unique; the subject is).
+	Name string
 }
 
 // ValidDomain returns nil for a domain ("dep:30", "dep:30/*",

@@ -17,6 +17,11 @@ import (
 // "sub" is at most 255 ASCII characters, Vigie's are far shorter).
 const MaxSubjectLen = 128
 
+// MaxNameLen bounds a display name in runes: enough for « Marie-Christine
+// Delacroix-Villeneuve », short enough that a forged name cannot bloat every
+// event its bearer records (each carries it in its metadata).
+const MaxNameLen = 80
+
 // SubjectRolePrefix marks casbin's role subjects ("role:mayor"); a user
 // subject spelled that way would inherit the role's permissions by name.
 const SubjectRolePrefix = "role:"
@@ -27,6 +32,7 @@ var (
 	ErrInvalidDomain    = errors.New("territoire invalide")
 	ErrRoleNotForDomain = errors.New("ce rôle ne s'attribue pas sur ce type de territoire")
 	ErrInvalidSubject   = errors.New("identifiant de personne invalide")
+	ErrInvalidName      = errors.New("nom affiché invalide")
 )
 
 // NeedsConfirmation reports whether a grant of roleName takes effect only once
@@ -63,6 +69,15 @@ func ValidSubject(s string) error {
 		}
 	}
 	return nil
+}
+
+// ValidName checks a person's display name (a token's "name" claim) as the
+// texts of commands are checked, since it is shown beside their decisions: at
+// most MaxNameLen runes of UTF-8, no control character nor invisible one (a
+// right-to-left override would make one agent's name read as another's). It
+// returns the name trimmed; an empty name is valid (none given).
+func ValidName(s string) (string, error) {
+	return input.Text(ErrInvalidName, "name", s, 0, MaxNameLen, false)
 }
 
 // ValidGrant checks that role is known, domain is a domain, and the role is

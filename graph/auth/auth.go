@@ -18,6 +18,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/golang-jwt/jwt/v5"
 
+	"vigie/events/role"
 	"vigie/identity"
 	"vigie/policies"
 )
@@ -97,18 +98,36 @@ func (o *OIDC) Authenticate(ctx context.Context, token string) (Caller, error) {
 	if err != nil {
 		return Caller{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	p := policies.Principal{Subject: id.Subject}
+	p := policies.Principal{Subject: id.Subject, Name: displayName(id)}
 	// The internal token is short-lived (a session renews it) and never outlives the
 	// ID token it stands for: an identity that expired must not act through the
 	// services a few minutes longer. It is at least a second long (tokens count whole
 	// seconds); the services' leeway covers the difference.
 	ttl := min(identity.ForwardTTL, max(time.Until(id.Expiry), time.Second))
-	fwd, err := identity.Issue(o.Key, identity.Claims{Subject: id.Subject}, ttl)
+	fwd, err := identity.Issue(o.Key, identity.Claims{Subject: id.Subject, Name: p.Name}, ttl)
 	if err != nil {
 		return Caller{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	// go-oidc allows no leeway on the expiry: the ID token is refused from id.Expiry on.
 	return Caller{Principal: p, Forward: fwd, Expires: id.Expiry, ForwardExpires: time.Now().Add(ttl)}, nil
+}
+
+// displayName is the ID token's "name" claim when it passes role.ValidName, else
+// none: the provider signed it, so a name it was wrong to give (too long, an
+// invisible character) costs the caller their name on the timeline, not their
+// login; the events then show their subject.
+func displayName(id *oidc.IDToken) string {
+	var c struct {
+		Name string `json:"name"`
+	}
+	if id.Claims(&c) != nil {
+		return ""
+	}
+	name, err := role.ValidName(c.Name)
+	if err != nil {
+		return ""
+	}
+	return name
 }
 
 type ctxKey struct{}

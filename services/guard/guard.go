@@ -55,7 +55,9 @@ func (g Guard) Act(p policies.Principal, domain, object, action string) (events.
 	held := g.Authz.RolesIn(p, domain)
 	for _, r := range roleOrder {
 		if slices.Contains(held, r) && g.Authz.Allows(r, object, action) {
-			return events.Actor{Subject: p.Subject, Role: r}, nil
+			// The name goes with the actor into the events' metadata, so the
+			// log says who decided by name (events.Metadata.ActorName).
+			return events.Actor{Subject: p.Subject, Role: r, Name: p.Name}, nil
 		}
 	}
 	// Authorize said yes, so one of the held roles allows it; keep the first.
