@@ -66,6 +66,25 @@ func TestMetadataJSONUsesExactlyTheContractKeys(t *testing.T) {
 	})
 }
 
+// The actor's display name is recorded under actorName when the actor has one, and
+// metadata written before names were still decodes, with no name.
+func TestMetadataCarriesTheActorsNameWhenGiven(t *testing.T) {
+	by := events.Actor{Subject: "rac-nimes", Role: events.RoleRAC, Name: "Marie Durand"}
+	md := events.NewMetadata("cmd-1", by, "dep:30/com:30189", time.Date(2026, 9, 14, 4, 12, 0, 0, paris))
+	if got := string(jsonKeys(t, md)["actorName"]); got != `"Marie Durand"` {
+		t.Errorf("actorName = %s", got)
+	}
+	by.Name = ""
+	if _, ok := jsonKeys(t, events.NewMetadata("cmd-2", by, "dep:30/com:30189", time.Now()))["actorName"]; ok {
+		t.Error("actorName written for an actor without a name")
+	}
+	old := `{"eventId":"6f1c2a4e-8a53-4d8e-9c3b-0d5b9a7e2f11","commandId":"c","$correlationId":"c","$causationId":"c","actor":"rac-nimes","role":"rac","domain":"dep:30/com:30189","occurredAt":"2026-09-14T04:12:00+02:00","schema":1,"traceparent":""}`
+	var got events.Metadata
+	if err := json.Unmarshal([]byte(old), &got); err != nil || got.Actor != "rac-nimes" || got.ActorName != "" {
+		t.Errorf("old metadata decoded as %+v, %v", got, err)
+	}
+}
+
 func TestMetadataOccurredAtKeepsItsOffset(t *testing.T) {
 	raw := jsonKeys(t, validMetadata())
 	if got, want := string(raw["occurredAt"]), `"2026-09-14T04:12:00+02:00"`; got != want {

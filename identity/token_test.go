@@ -116,6 +116,36 @@ func registered(mod func(*jwt.RegisteredClaims)) tokenClaims {
 	return c
 }
 
+func named(name string) tokenClaims {
+	c := registered(nil)
+	c.Name = name
+	return c
+}
+
+func TestATokenGivesItsBearersName(t *testing.T) {
+	pub, key := newKey(t)
+	c := mayorOfNimes
+	c.Name = " Marie Durand "
+	tok, err := issue(key, c, time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := verify(pub, tok, now)
+	if err != nil || p.Name != "Marie Durand" || p.Subject != "maire-1" {
+		t.Errorf("verified %+v, %v; want Marie Durand, trimmed", p, err)
+	}
+	// At the limit, accepted: 80 characters, not bytes.
+	p, err = verify(pub, sign(t, jwt.SigningMethodEdDSA, key, named(strings.Repeat("é", 80))), now)
+	if err != nil || p.Name != strings.Repeat("é", 80) {
+		t.Errorf("a name of 80 characters: %+v, %v", p, err)
+	}
+	// No name: none, as before names were.
+	p, err = verify(pub, sign(t, jwt.SigningMethodEdDSA, key, registered(nil)), now)
+	if err != nil || p.Name != "" {
+		t.Errorf("a token without a name: %+v, %v", p, err)
+	}
+}
+
 func TestVerifyRefusesEveryBadToken(t *testing.T) {
 	pub, key := newKey(t)
 	_, otherKey := newKey(t)
@@ -153,6 +183,11 @@ func TestVerifyRefusesEveryBadToken(t *testing.T) {
 		{name: "no iat", token: sign(t, jwt.SigningMethodEdDSA, key, registered(func(c *jwt.RegisteredClaims) { c.IssuedAt = nil }))},
 		{name: "no subject", token: sign(t, jwt.SigningMethodEdDSA, key, registered(func(c *jwt.RegisteredClaims) { c.Subject = "" }))},
 		{name: "a role as subject", token: sign(t, jwt.SigningMethodEdDSA, key, registered(func(c *jwt.RegisteredClaims) { c.Subject = "role:mayor" }))},
+		// A forged or broken issuer's name: shown beside decisions and copied into
+		// every event its bearer causes, it must be short and show what it holds.
+		{name: "a name with a control character", token: sign(t, jwt.SigningMethodEdDSA, key, named("Marie\x1bDurand"))},
+		{name: "a name with a right-to-left override", token: sign(t, jwt.SigningMethodEdDSA, key, named("Marie \u202eDurand"))},
+		{name: "a name of 200 characters", token: sign(t, jwt.SigningMethodEdDSA, key, named(strings.Repeat("é", 200)))},
 		{name: "an invalid grant", token: sign(t, jwt.SigningMethodEdDSA, key, tokenClaims{
 			Grants:           []policies.Grant{{Role: "prefecture", Domain: "dep:30/com:30189"}},
 			RegisteredClaims: registered(nil).RegisteredClaims,
@@ -201,6 +236,8 @@ func TestIssueRefusesWhatVerifyWouldRefuse(t *testing.T) {
 		"an unknown role":         {Subject: "u-1", Grants: []policies.Grant{{Role: "root", Domain: "dep:30"}}},
 		"an invalid domain":       {Subject: "u-1", Grants: []policies.Grant{{Role: "observer", Domain: "dep:300/com:30012"}}},
 		"prefecture on a commune": {Subject: "u-1", Grants: []policies.Grant{{Role: "prefecture", Domain: "dep:30/com:30189"}}},
+		"a name too long":         {Subject: "u-1", Name: strings.Repeat("a", 81)},
+		"a name with a newline":   {Subject: "u-1", Name: "Marie\nDurand"},
 	} {
 		if _, err := issue(key, c, time.Hour, now); err == nil {
 			t.Errorf("%s: issued", name)

@@ -61,20 +61,32 @@ const Name = "timeline"
 
 // Entry is one event on the timeline.
 type Entry struct {
-	At            time.Time `json:"at"`
-	Domain        string    `json:"domain"`
-	Actor         string    `json:"actor"` // pseudonymous subject
-	Role          string    `json:"role"`
-	Type          string    `json:"type"`
-	StreamID      string    `json:"streamId"`
-	Summary       string    `json:"summary"`
-	EventID       string    `json:"eventId"`
-	CorrelationID string    `json:"correlationId,omitempty"`
-	CausationID   string    `json:"causationId,omitempty"`
+	At     time.Time `json:"at"`
+	Domain string    `json:"domain"`
+	Actor  string    `json:"actor"` // pseudonymous subject
+	// ActorName is the display name the event's metadata records, empty for
+	// events without one (those before names were, a token without a name).
+	ActorName     string `json:"actorName,omitempty"`
+	Role          string `json:"role"`
+	Type          string `json:"type"`
+	StreamID      string `json:"streamId"`
+	Summary       string `json:"summary"`
+	EventID       string `json:"eventId"`
+	CorrelationID string `json:"correlationId,omitempty"`
+	CausationID   string `json:"causationId,omitempty"`
 	// About is the stream of the incident the event is about when that is another
 	// stream than its own (an engagement, an alert drafted about the incident).
 	About    string         `json:"about,omitempty"`
 	Position store.Position `json:"position"`
+}
+
+// Who is whom a person reads as the entry's actor: their display name when the
+// event recorded one, else their subject. The role is shown beside it, never in it.
+func (e Entry) Who() string {
+	if e.ActorName != "" {
+		return e.ActorName
+	}
+	return e.Actor
 }
 
 // DispatchCategory is the category of alerts' dispatch journals (dispatch-<alertId>).
@@ -139,7 +151,7 @@ func (p *Projection) Apply(ctx context.Context, m *projections.Model, batch []pr
 			at = e.Created // the log's time: the same for a rebuild
 		}
 		entry := Entry{
-			At: at.UTC(), Domain: domain, Actor: e.Meta.Actor, Role: e.Meta.Role, Type: e.Type, StreamID: e.StreamID,
+			At: at.UTC(), Domain: domain, Actor: e.Meta.Actor, ActorName: e.Meta.ActorName, Role: e.Meta.Role, Type: e.Type, StreamID: e.StreamID,
 			Summary: alerts.summary(e, names), EventID: e.Meta.EventID, CorrelationID: e.Meta.CorrelationID, CausationID: e.Meta.CausationID,
 			About: about(e), Position: e.Position,
 		}

@@ -347,3 +347,29 @@ func TestIncidentCommandsAuthorizationMatrix(t *testing.T) {
 	}
 	t.Logf("%d cells", cells)
 }
+
+// The display name of the caller's token goes through the guard into the event's
+// metadata: the log says who decided by name, beside the subject rules use.
+func TestTheCallersNameIsRecordedWithTheEvent(t *testing.T) {
+	env := start(t)
+	c := pb.NewIncidentsClient(env.Conn)
+	named := env.AsNamed(t, "rac-nimes", "Marie Durand", events.RoleRAC, nimes)
+	r, err := c.Report(named, &pb.ReportRequest{CommandId: "rep-named", Domain: nimes, Kind: "FLOOD", Title: "Crue du Vistre"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unnamed := env.As(t, "op-nimes", events.RoleOperator, nimes)
+	if _, err := c.AddLogEntry(unnamed, &pb.AddLogEntryRequest{CommandId: "log-unnamed", IncidentId: r.IncidentId, Text: "Pont fermé"}); err != nil {
+		t.Fatal(err)
+	}
+	log := stream(t, env, "incident-"+r.IncidentId)
+	if len(log) != 2 {
+		t.Fatalf("%d events", len(log))
+	}
+	if md := log[0].Meta; md.Actor != "rac-nimes" || md.ActorName != "Marie Durand" || md.Role != events.RoleRAC {
+		t.Errorf("metadata of the named caller's event: %+v", md)
+	}
+	if md := log[1].Meta; md.Actor != "op-nimes" || md.ActorName != "" {
+		t.Errorf("metadata of the unnamed caller's event: %+v", md)
+	}
+}

@@ -76,7 +76,13 @@ func Start(t testing.TB, register func(g *grpc.Server, c *store.Client, a *polic
 // As is a context whose calls carry a token for subject holding role over domain.
 func (e *Env) As(t testing.TB, subject, roleName, domain string) context.Context {
 	t.Helper()
-	tok, err := identity.Issue(e.key, identity.Claims{Subject: subject, Grants: []policies.Grant{{Role: roleName, Domain: domain}}}, time.Hour)
+	return e.AsNamed(t, subject, "", roleName, domain)
+}
+
+// AsNamed is As with a token that also gives its bearer's display name.
+func (e *Env) AsNamed(t testing.TB, subject, name, roleName, domain string) context.Context {
+	t.Helper()
+	tok, err := identity.Issue(e.key, identity.Claims{Subject: subject, Name: name, Grants: []policies.Grant{{Role: roleName, Domain: domain}}}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
