@@ -108,14 +108,16 @@ func (c *demoClock) release() {
 	c.at = time.Time{}
 }
 
-// The demo's people: opaque subjects, as an identity provider would give; who is
-// printed beside their token.
-var demoPeople = []struct{ sub, role, domain, who string }{
-	{"maire-nimes", "mayor", "dep:30/com:30189", "le maire de Nîmes"},
-	{"rac-nimes", "rac", "dep:30/com:30189", "le coordinateur (RAC) de la cellule de crise de Nîmes"},
-	{"maire-sommieres", "mayor", "dep:30/com:30321", "le maire de Sommières"},
-	{"maire-ales", "mayor", "dep:30/com:30007", "le maire d'Alès"},
-	{"cod-gard", "prefecture", "dep:30", "la préfecture du Gard (COD)"},
+// The demo's people: opaque subjects, as an identity provider would give, and the
+// display names their tokens carry, which the timeline and the after-action report
+// show (the role has its own column: a name never repeats it); who is printed
+// beside their token.
+var demoPeople = []struct{ sub, name, role, domain, who string }{
+	{"maire-nimes", "Marie Durand", "mayor", "dep:30/com:30189", "le maire de Nîmes"},
+	{"rac-nimes", "Julien Moreau", "rac", "dep:30/com:30189", "le coordinateur (RAC) de la cellule de crise de Nîmes"},
+	{"maire-sommieres", "Claire Fabre", "mayor", "dep:30/com:30321", "le maire de Sommières"},
+	{"maire-ales", "Paul Bonnet", "mayor", "dep:30/com:30007", "le maire d'Alès"},
+	{"cod-gard", "Hélène Garnier", "prefecture", "dep:30", "la préfecture du Gard (COD)"},
 }
 
 // seedDemo records the Cévennes episode of the night of demoNight through the gateway,
@@ -127,7 +129,7 @@ var demoPeople = []struct{ sub, role, domain, who string }{
 func seedDemo(ctx context.Context, key ed25519.PrivateKey, url string, stdout io.Writer, clock *demoClock) error {
 	tokens := map[string]client.Client{}
 	for _, p := range demoPeople {
-		tok, err := identity.Issue(key, identity.Claims{Subject: p.sub, Grants: []policies.Grant{{Role: p.role, Domain: p.domain}}}, 12*time.Hour)
+		tok, err := identity.Issue(key, identity.Claims{Subject: p.sub, Name: p.name, Grants: []policies.Grant{{Role: p.role, Domain: p.domain}}}, 12*time.Hour)
 		if err != nil {
 			return err
 		}

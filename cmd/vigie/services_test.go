@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"net/http"
 	"strings"
 	"syscall"
@@ -212,6 +213,30 @@ func TestTokenRequiresSubRoleAndDomain(t *testing.T) {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}
 		})
+	}
+}
+
+// --name puts the person's display name in the token; a name that verification
+// would refuse is refused before any token is printed.
+func TestTokenCarriesTheNameGiven(t *testing.T) {
+	data := t.TempDir()
+	stdout, stderr, code := runVigie(t, nil, "token", "--data", data, "--sub", "rac-nimes", "--role", "rac", "--domain", nimes, "--name", "Marie Durand")
+	if code != exitOK {
+		t.Fatalf("exit code %d; stderr: %s", code, stderr)
+	}
+	key, err := identity.LoadOrCreateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := identity.Verify(key.Public().(ed25519.PublicKey), strings.TrimSpace(stdout))
+	if err != nil || p.Subject != "rac-nimes" || p.Name != "Marie Durand" {
+		t.Errorf("token names %+v, %v", p, err)
+	}
+	for _, bad := range []string{"Marie\x07Durand", strings.Repeat("n", 200)} {
+		stdout, stderr, code := runVigie(t, nil, "token", "--data", data, "--sub", "rac-nimes", "--role", "rac", "--domain", nimes, "--name", bad)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "vigie token : --name : nom affiché invalide") {
+			t.Errorf("--name %q: exit code %d, stdout %q, stderr %q", bad, code, stdout, stderr)
+		}
 	}
 }
 

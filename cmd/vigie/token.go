@@ -25,6 +25,7 @@ func token(_ context.Context, name string, args []string, stdout, stderr io.Writ
 	sub := fs.String("sub", "", "sujet : un identifiant opaque de la personne (ni un nom ni une adresse électronique)")
 	roleName := fs.String("role", "", "rôle : "+strings.Join(events.Roles, ", "))
 	domain := fs.String("domain", "", `domaine du rôle : une commune "dep:30/com:30189" ou un département "dep:30"`)
+	display := fs.String("name", "", fmt.Sprintf("nom affiché de la personne, facultatif (« Marie Durand », au plus %d caractères) : le journal de crise et le rapport de retour d'expérience le montrent à la place du sujet", role.MaxNameLen))
 	ttl := fs.Duration("ttl", identity.DevTTL, "validité")
 	if code, ok := parseFlags(fs, name, args, stderr); !ok {
 		return code
@@ -39,6 +40,10 @@ func token(_ context.Context, name string, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "vigie %s : %s\n", name, err)
 		return exitUsage
 	}
+	if _, err := role.ValidName(*display); err != nil {
+		fmt.Fprintf(stderr, "vigie %s : --name : %v\n", name, err)
+		return exitUsage
+	}
 	if *ttl <= 0 || *ttl > identity.MaxTTL {
 		fmt.Fprintf(stderr, "vigie %s : --ttl doit être entre 0 et %v\n", name, identity.MaxTTL)
 		return exitUsage
@@ -48,7 +53,7 @@ func token(_ context.Context, name string, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "vigie %s : %v\n", name, err)
 		return exitError
 	}
-	tok, err := identity.Issue(key, identity.Claims{Subject: *sub, Grants: []policies.Grant{grant}}, *ttl)
+	tok, err := identity.Issue(key, identity.Claims{Subject: *sub, Name: *display, Grants: []policies.Grant{grant}}, *ttl)
 	if err != nil {
 		fmt.Fprintf(stderr, "vigie %s : %v\n", name, err)
 		return exitUsage
