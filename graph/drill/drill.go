@@ -205,7 +205,9 @@ func (d *Drill) twin(md events.Metadata) (twin, error) {
 	tok, ok := d.tokens[k]
 	if !ok {
 		var err error
-		tok, err = identity.Issue(d.key, identity.Claims{Subject: sub, Grants: []policies.Grant{{Role: md.Role, Domain: domain}}}, 12*time.Hour)
+		// The twin keeps the recorded person's name, so the exercise's timeline
+		// names the same people as the night it replays.
+		tok, err = identity.Issue(d.key, identity.Claims{Subject: sub, Name: md.ActorName, Grants: []policies.Grant{{Role: md.Role, Domain: domain}}}, 12*time.Hour)
 		if err != nil {
 			return twin{}, err
 		}
