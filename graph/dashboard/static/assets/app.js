@@ -279,7 +279,8 @@ async function loadBoard() {
     : `incidents(domain: $d, status: [${ACTIVE.join(', ')}]) { ${INCIDENT_FIELDS} }`;
   // Reinforcements only for a role that may read them (a field agent may not: the
   // whole query would be refused).
-  const rf = state.session.can(d, 'reinforcement', 'read') ? `reinforcements(domain: $d) { ${RF_FIELDS} }` : '';
+  const readsRF = state.session.can(d, 'reinforcement', 'read');
+  const rf = readsRF ? `reinforcements(domain: $d) { ${RF_FIELDS} }` : '';
   try {
     const data = await query(state.session.token, `query Board($d: String!) {
       ${list}
@@ -475,8 +476,9 @@ function rfActions(r) {
   const s = state.session;
   const can = (a) => s.can(r.domain, 'reinforcement', a);
   const done = () => refreshAfterChange();
-  const step = (label, testid, field, cls) => h('button', { type: 'button', class: cls || '', testid,
-    onclick: (e) => act(e.target, `mutation($id: ID!, $c: ID) { ${field}(id: $id, commandId: $c) { id status } }`, { id: r.id }, done) }, label);
+  // Each mutation written whole, so a test can check every operation the page sends.
+  const step = (label, testid, mutation, cls) => h('button', { type: 'button', class: cls || '', testid,
+    onclick: (e) => act(e.target, mutation, { id: r.id }, done) }, label);
   const out = [];
   if (r.status === 'REQUESTED' && can('decide')) {
     // Accepting less than asked is a partial acceptance: the quantity is the decision.
@@ -486,9 +488,9 @@ function rfActions(r) {
     f.addEventListener('submit', (e) => { e.preventDefault(); act(btn, 'mutation($id: ID!, $q: Int!, $c: ID) { acceptReinforcement(id: $id, quantity: $q, commandId: $c) { id status } }', { id: r.id, q: +q.value }, done); });
     out.push(f, reasonForm('Refuser', 'refuse-reinforcement', 'mutation($id: ID!, $r: String!, $c: ID) { refuseReinforcement(id: $id, reason: $r, commandId: $c) { id status } }', r.id, done, 'danger'));
   }
-  if ((r.status === 'ACCEPTED' || r.status === 'PARTIALLY_ACCEPTED') && can('dispatch')) out.push(step('Faire partir le renfort', 'dispatch-reinforcement', 'dispatchReinforcement'));
-  if (r.status === 'DISPATCHED' && can('arrive')) out.push(step("Confirmer l'arrivée", 'arrive-reinforcement', 'confirmReinforcementArrival'));
-  if (r.status === 'ARRIVED' && can('release')) out.push(step('Libérer le renfort', 'release-reinforcement', 'releaseReinforcement', 'quiet'));
+  if ((r.status === 'ACCEPTED' || r.status === 'PARTIALLY_ACCEPTED') && can('dispatch')) out.push(step('Faire partir le renfort', 'dispatch-reinforcement', 'mutation($id: ID!, $c: ID) { dispatchReinforcement(id: $id, commandId: $c) { id status } }'));
+  if (r.status === 'DISPATCHED' && can('arrive')) out.push(step("Confirmer l'arrivée", 'arrive-reinforcement', 'mutation($id: ID!, $c: ID) { confirmReinforcementArrival(id: $id, commandId: $c) { id status } }'));
+  if (r.status === 'ARRIVED' && can('release')) out.push(step('Libérer le renfort', 'release-reinforcement', 'mutation($id: ID!, $c: ID) { releaseReinforcement(id: $id, commandId: $c) { id status } }', 'quiet'));
   return out.length ? h('div', { class: 'actions rf-actions' }, out) : null;
 }
 
